@@ -1,0 +1,1 @@
+"""Quotas: planning, allocation, attainment: models arrive with this app's issue."""

@@ -1,0 +1,49 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from salesapp import events
+from salesapp.models import AppliedEvent, OutboxEvent, RecordShare, User
+from salesapp.services import user_sync_role_group, user_validate_manager
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "role", "manager", "is_active"]
+    list_filter = ["role", "is_active", "groups"]
+    search_fields = ["email", "first_name", "last_name"]
+    autocomplete_fields = ["manager"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("first_name", "last_name")}),
+        ("Role and hierarchy", {"fields": ("role", "manager", "groups")}),
+        ("Status", {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "manager", "password1", "password2")}),)
+
+    def save_model(self, request, obj, form, change):
+        user_validate_manager(obj, obj.manager)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user_sync_role_group(form.instance)
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "name"]
+    search_fields = ["id", "name"]
+    readonly_fields = [f.name for f in OutboxEvent._meta.fields]
+    actions = ["requeue_dead"]
+
+    @admin.action(description="Requeue dead-lettered events")
+    def requeue_dead(self, request, queryset):
+        count = events.outbox_requeue_dead()
+        self.message_user(request, f"{count} events requeued", messages.SUCCESS)
+
+
+admin.site.register(AppliedEvent, list_display=["consumer", "event_id", "applied_at"])
+admin.site.register(RecordShare, list_display=["content_type", "object_id", "user", "created_at"])
+admin.site.site_header = "Sales System admin"

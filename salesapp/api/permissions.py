@@ -1,0 +1,28 @@
+"""DRF permission classes built from the role matrix."""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from salesapp.access import can_write
+from salesapp.roles import perm
+
+
+def role_permission(read: str | None = None, write: str | None = None, **per_action: str):
+    """A permission class: `read` for safe methods, `write` for the others.
+
+    `per_action` overrides by viewset action name, e.g. destroy="opportunity:delete".
+    """
+
+    class RolePermission(BasePermission):
+        def has_permission(self, request, view):
+            user = request.user
+            if not (user and user.is_authenticated):
+                return False
+            action = getattr(view, "action", None)
+            if action in per_action:
+                return user.has_perm(perm(per_action[action]))
+            if request.method in SAFE_METHODS:
+                return read is None or user.has_perm(perm(read))
+            return can_write(user) and (write is None or user.has_perm(perm(write)))
+
+    RolePermission.__name__ = f"RolePermission_{read}_{write}"
+    return RolePermission

@@ -1,0 +1,52 @@
+"""Serializers for users and events."""
+
+from django.contrib.auth.password_validation import validate_password
+from rest_framework import serializers
+
+from salesapp.models import OutboxEvent, User
+from salesapp.roles import Role
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A user as the API shows it."""
+
+    manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
+    full_name = serializers.CharField(source="get_full_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "full_name", "role", "manager", "is_active", "date_joined"]
+        read_only_fields = ["is_active", "date_joined"]
+
+
+class UserCreateSerializer(UserSerializer):
+    """Creating a user: email, password, role and manager."""
+
+    password = serializers.CharField(write_only=True, min_length=8, style={"input_type": "password"})
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.SALES_REP)
+
+    class Meta(UserSerializer.Meta):
+        fields = UserSerializer.Meta.fields + ["password"]
+
+    def validate_password(self, value):
+        validate_password(value)
+        return value
+
+
+class UserUpdateSerializer(UserSerializer):
+    """Changing a user; the password is optional."""
+
+    password = serializers.CharField(write_only=True, min_length=8, required=False)
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+
+    class Meta(UserSerializer.Meta):
+        fields = UserSerializer.Meta.fields + ["password"]
+        read_only_fields = ["is_active", "date_joined", "email"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    """A published event."""
+
+    class Meta:
+        model = OutboxEvent
+        fields = ["id", "name", "payload", "created_at", "status"]

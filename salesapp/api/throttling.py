@@ -1,0 +1,39 @@
+"""Per-user request throttling with an atomic counter in the cache."""
+
+import time
+
+from django.core.cache import cache
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+
+
+class UserMinuteThrottle(BaseThrottle):
+    """At most N requests per user per minute (fixed window, one cache incr).
+
+    Anonymous requests count per client IP. With Redis the counter is shared by
+    every worker and `incr` is atomic.
+    """
+
+    scope = "user_minute"
+
+    def __init__(self):
+        rate = api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        count, _, period = rate.partition("/")
+        self.limit = int(count)
+        self.window = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+
+    def allow_request(self, request, view):
+        ident = f"u{request.user.pk}" if request.user and request.user.is_authenticated else f"ip{self.get_ident(request)}"
+        window_start = int(time.time() // self.window)
+        key = f"throttle:{self.scope}:{ident}:{window_start}"
+        cache.add(key, 0, self.window + 1)
+        try:
+            hits = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, self.window + 1)
+            hits = 1
+        self._wait = self.window - (time.time() % self.window)
+        return hits <= self.limit
+
+    def wait(self):
+        return self._wait

@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from salesapp.api.views import EventViewSet, MeView, UserViewSet
+
+router = DefaultRouter()
+router.register("users", UserViewSet, basename="user")
+router.register("events", EventViewSet, basename="event")
+
+urlpatterns = [
+    path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    path("users/me/", MeView.as_view(), name="user-me"),
+    *router.urls,
+]

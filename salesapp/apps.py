@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class SalesappConfig(AppConfig):
+    """The shared kernel: users and roles, access rules, events, audit."""
+
+    name = "salesapp"
+    verbose_name = "Users, roles and events"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        import salesapp.api.schema  # noqa: F401  (registers OpenAPI extensions)
+        from salesapp.models import User
+        from salesapp.roles import roles_sync
+
+        post_migrate.connect(roles_sync, sender=self)
+        auditlog.register(User, exclude_fields=["password", "last_login", "calendar_token"], m2m_fields={"groups"})

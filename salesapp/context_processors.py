@@ -1,0 +1,33 @@
+"""Template context: the navigation the user's role may use."""
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+from salesapp.roles import perm
+
+# (label, url name, permission needed, icon). Apps' pages appear as their issues land.
+NAVIGATION = [
+    ("Leads", "leads:list", "lead:read", "person-lines-fill"),
+    ("Accounts", "opportunities:account-list", "opportunity:read", "building"),
+    ("Opportunities", "opportunities:list", "opportunity:read", "briefcase"),
+    ("Pipeline", "opportunities:board", "opportunity:read", "kanban"),
+    ("Forecast", "opportunities:forecast", "opportunity:read", "graph-up-arrow"),
+    ("Territories", "territories:tree", "territory:read", "globe2"),
+    ("Quotas", "quotas:dashboard", "quota:read", "bullseye"),
+    ("My tasks", "activities:my-tasks", "activity:read", "check2-square"),
+    ("Analytics", "intelligence:analytics", "analytics:read", "bar-chart"),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and user.is_authenticated:
+        for label, name, needed, icon in NAVIGATION:
+            if not user.has_perm(perm(needed)):
+                continue
+            try:
+                items.append({"label": label, "url": reverse(name), "icon": icon})
+            except NoReverseMatch:
+                continue  # that app's pages are not there yet
+    return {"nav_items": items, "oidc_enabled": settings.OIDC_ENABLED}

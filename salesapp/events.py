@@ -1,0 +1,209 @@
+"""Domain events: catalogue, transactional outbox, relay and idempotent consumers.
+
+`publish(name, payload)` writes an OutboxEvent in the caller's transaction, so
+an event exists if and only if the change committed. After commit it is handed
+to in-process receivers (`on_event`) and relayed to RabbitMQ through Celery
+with publisher confirms. What could not be sent stays pending; the sweeper
+(`outbox_sweep`) retries it with exponential backoff and dead-letters it after
+OUTBOX_MAX_ATTEMPTS. Celery-side consumers (`consumer`) apply each event id at
+most once, recorded by an AppliedEvent receipt in the consumer's transaction.
+"""
+
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from salesapp.models import AppliedEvent, OutboxEvent
+
+log = logging.getLogger(__name__)
+
+# name -> required payload keys. The one place payload schemas are declared.
+CATALOGUE: dict[str, tuple[str, ...]] = {
+    "lead.created": ("lead_id",),
+    "lead.qualified": ("lead_id",),
+    "lead.assigned": ("lead_id", "assigned_to", "territory_id"),
+    "lead.converted": ("lead_id", "opportunity_id", "account_id", "contact_id"),
+    "opportunity.created": ("opportunity_id", "owner_id", "stage"),
+    "opportunity.stage_changed": ("opportunity_id", "from_stage", "to_stage"),
+    "opportunity.won": ("opportunity_id", "owner_id", "amount"),
+    "opportunity.lost": ("opportunity_id", "owner_id"),
+    "opportunity.reopened": ("opportunity_id", "owner_id"),
+    "territory.created": ("territory_id",),
+    "territory.updated": ("territory_id",),
+    "territory.assignment_changed": ("record_type", "record_id", "from_territory_id", "to_territory_id"),
+    "quota.set": ("quota_id",),
+    "quota.updated": ("quota_id",),
+    "quota.attained": ("quota_id", "attainment_percentage"),
+    "activity.logged": ("activity_id", "type"),
+    "activity.completed": ("activity_id", "type"),
+}
+
+
+class UnknownEvent(ValueError):
+    """An event name outside the catalogue, or a payload missing its keys."""
+
+
+_receivers: dict[str, list[Callable[[dict], None]]] = defaultdict(list)
+_consumers: dict[str, list[tuple[str, Callable[[dict], None]]]] = defaultdict(list)
+
+
+def on_event(*names: str):
+    """Register an in-process receiver, run synchronously after commit.
+
+    Receivers get the event dict ({id, name, payload, created_at}). Use them for
+    cache invalidation and denormalised counters: quick, local work.
+    """
+
+    def register(fn):
+        for name in names:
+            _check_name(name)
+            if fn not in _receivers[name]:
+                _receivers[name].append(fn)
+        return fn
+
+    return register
+
+
+def consumer(key: str, *names: str):
+    """Register an idempotent Celery-side consumer under a stable `key`.
+
+    The consumer runs in its own transaction with an AppliedEvent receipt, so a
+    redelivered event is applied once.
+    """
+
+    def register(fn):
+        for name in names:
+            _check_name(name)
+            if all(k != key for k, _ in _consumers[name]):
+                _consumers[name].append((key, fn))
+        return fn
+
+    return register
+
+
+def _check_name(name: str) -> None:
+    if name not in CATALOGUE:
+        raise UnknownEvent(f"unknown event {name!r}")
+
+
+def publish(name: str, payload: dict, *, actor=None) -> OutboxEvent:
+    """Record an event in the current transaction; deliver it after commit."""
+    _check_name(name)
+    missing = [k for k in CATALOGUE[name] if k not in payload]
+    if missing:
+        raise UnknownEvent(f"{name} payload lacks {', '.join(missing)}")
+    event = OutboxEvent.objects.create(
+        name=name, payload=payload, actor=actor if getattr(actor, "pk", None) else None
+    )
+    transaction.on_commit(lambda: _after_commit(event))
+    return event
+
+
+def event_dict(event: OutboxEvent) -> dict:
+    """The plain form an event travels in: ids and values only."""
+    return {
+        "id": str(event.id),
+        "name": event.name,
+        "payload": event.payload,
+        "created_at": event.created_at.isoformat(),
+    }
+
+
+def _after_commit(event: OutboxEvent) -> None:
+    data = event_dict(event)
+    for receiver in list(_receivers.get(event.name, ())):
+        try:
+            receiver(data)
+        except Exception:  # a receiver's failure must not undo a committed change
+            log.exception("in-process receiver %s failed for %s", receiver, event.name)
+    relay(event)
+
+
+_breaker = {"open_until": 0.0}
+
+
+def relay(event: OutboxEvent, *, force: bool = False) -> bool:
+    """Send one outbox row to the broker; mark it sent, or schedule a retry.
+
+    After a failure the breaker stays open for OUTBOX_BREAKER_SECONDS: requests
+    then leave their events pending for the sweeper (which forces a send)
+    rather than each one waiting on a dead broker.
+    """
+    from salesapp.tasks import event_deliver_task
+
+    if not force and time.monotonic() < _breaker["open_until"]:
+        return False
+    try:
+        event_deliver_task.apply_async(
+            args=[event_dict(event)],
+            retry=False,
+            headers={"event_name": event.name},
+        )
+    except Exception as exc:  # broker down or publish not confirmed
+        _breaker["open_until"] = time.monotonic() + settings.OUTBOX_BREAKER_SECONDS
+        _schedule_retry(event, exc)
+        return False
+    _breaker["open_until"] = 0.0
+    OutboxEvent.objects.filter(pk=event.pk).update(status=OutboxEvent.Status.SENT, sent_at=timezone.now())
+    return True
+
+
+def _schedule_retry(event: OutboxEvent, exc: Exception) -> None:
+    attempts = event.attempts + 1
+    dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    delay = timedelta(seconds=min(settings.OUTBOX_BACKOFF_SECONDS * 2 ** (attempts - 1), 3600))
+    OutboxEvent.objects.filter(pk=event.pk).update(
+        attempts=attempts,
+        status=OutboxEvent.Status.DEAD if dead else OutboxEvent.Status.PENDING,
+        next_attempt_at=timezone.now() + delay,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+    )
+    (log.error if dead else log.warning)("event %s %s not relayed (attempt %s): %s", event.name, event.id, attempts, exc)
+
+
+def outbox_sweep(*, limit: int = 1000, now=None) -> dict:
+    """Resend due pending events, oldest first; stop at the first broker failure."""
+    now = now or timezone.now()
+    # A row may be in its first relay right now; sending it twice is harmless
+    # because consumers apply each event id once.
+    due = list(
+        OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING, next_attempt_at__lte=now).order_by("created_at")[
+            :limit
+        ]
+    )
+    sent = failed = 0
+    for event in due:
+        if relay(event, force=True):
+            sent += 1
+        else:
+            failed += 1
+            break
+    return {"due": len(due), "sent": sent, "failed": failed}
+
+
+def outbox_requeue_dead() -> int:
+    """Give dead-lettered events a fresh set of attempts (an admin action)."""
+    return OutboxEvent.objects.filter(status=OutboxEvent.Status.DEAD).update(
+        status=OutboxEvent.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+
+
+def deliver(event: dict) -> list[str]:
+    """Apply an event to every consumer that has not applied it yet."""
+    applied = []
+    for key, fn in list(_consumers.get(event["name"], ())):
+        try:
+            with transaction.atomic():
+                AppliedEvent.objects.create(consumer=key, event_id=uuid.UUID(event["id"]))
+                fn(event)
+        except IntegrityError:
+            continue  # already applied: a redelivery
+        applied.append(key)
+    return applied

@@ -1,0 +1,126 @@
+"""Shared-kernel models: users, the event outbox, consumer receipts, shares."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+from salesapp.managers import UserManager
+from salesapp.roles import Role
+
+
+class TimeStampedModel(models.Model):
+    """Abstract base: creation and last-change times."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: rep, manager, admin or read-only viewer."""
+
+    email = models.EmailField(unique=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.SALES_REP, db_index=True)
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    calendar_token = models.CharField(max_length=64, blank=True, default="")
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        indexes = [models.Index(fields=["manager"], name="user_manager_idx")]
+        permissions = []  # the role matrix lives in salesapp.roles and is created by roles_sync
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class OutboxEvent(models.Model):
+    """A domain event written in the transaction that caused it, awaiting relay."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        DEAD = "dead", "Dead-lettered"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+            models.Index(fields=["name", "-created_at"], name="outbox_name_idx"),
+            models.Index(fields=["-created_at"], name="outbox_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.id}"
+
+
+class AppliedEvent(models.Model):
+    """Receipt that a consumer applied an event, so a redelivery changes nothing."""
+
+    consumer = models.CharField(max_length=100)
+    event_id = models.UUIDField()
+    applied_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["consumer", "event_id"], name="applied_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} applied {self.event_id}"
+
+
+class RecordShare(models.Model):
+    """An explicit grant of one record to one user, outside territories and hierarchy."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.CharField(max_length=64)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares")
+    shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id", "user"], name="record_share_once")
+        ]
+        indexes = [models.Index(fields=["user", "content_type"], name="share_user_ct_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.content_type} {self.object_id} shared with {self.user}"

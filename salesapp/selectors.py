@@ -1,0 +1,25 @@
+"""Kernel reads: users and published events."""
+
+from django.db.models import QuerySet
+
+from salesapp.hierarchy import subtree_sql
+from salesapp.models import OutboxEvent, User
+from salesapp.roles import Role
+
+
+def user_list(*, viewer: User) -> QuerySet[User]:
+    """Users the viewer may see: admins all, others themselves and their subtree."""
+    qs = User.objects.select_related("manager")
+    if viewer.role == Role.ADMIN:
+        return qs
+    return qs.filter(pk__in=subtree_sql(viewer.pk))
+
+
+def event_list(*, name: str | None = None, since=None) -> QuerySet[OutboxEvent]:
+    """Published events, newest first, optionally of one name and after a time."""
+    qs = OutboxEvent.objects.all()
+    if name:
+        qs = qs.filter(name=name)
+    if since:
+        qs = qs.filter(created_at__gte=since)
+    return qs

@@ -1,0 +1,1 @@
+"""Territories: rules, hierarchy, assignment, access: models arrive with this app's issue."""

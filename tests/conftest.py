@@ -1,0 +1,45 @@
+"""Fixtures shared by every app's tests: users of each role and API clients."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.salesapp.factories import UserFactory
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(role="admin", email="admin@test.example")
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(role="sales_manager", email="manager@test.example")
+
+
+@pytest.fixture
+def rep(manager):
+    return UserFactory(role="sales_rep", manager=manager, email="rep@test.example")
+
+
+@pytest.fixture
+def other_rep(db):
+    return UserFactory(role="sales_rep", email="other.rep@test.example")
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(role="read_only", email="viewer@test.example")
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` authenticates it like a bearer token would."""
+
+    client = APIClient()
+
+    def as_user(user):
+        client.force_authenticate(user=user)
+        return client
+
+    client.as_user = as_user
+    return client

@@ -1,0 +1,23 @@
+import factory
+
+from salesapp import services
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A user created through the service, so the role group is set."""
+
+    class Meta:
+        model = "salesapp.User"
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"user{n}@test.example")
+    password = "test-pass-123"
+    role = "sales_rep"
+    manager = None
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        existing = model_class.objects.filter(email=kwargs["email"]).first()
+        return existing or services.user_create(**kwargs)

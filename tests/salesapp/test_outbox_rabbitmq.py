@@ -1,0 +1,174 @@
+"""The outbox against the real RabbitMQ, with the broker cut off and restored.
+
+A small TCP proxy stands between Celery and RabbitMQ so the test can make the
+broker unreachable and bring it back without stopping the shared server.
+"""
+
+import os
+import socket
+import threading
+import uuid
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from kombu import Connection, Queue
+
+from salesapp import events
+from salesapp.celery import app as celery_app
+from salesapp.models import OutboxEvent
+
+pytestmark = [
+    pytest.mark.rabbitmq,
+    pytest.mark.skipif(not settings.CELERY_BROKER_URL, reason="CELERY_BROKER_URL is not set (embedded mode)"),
+]
+
+
+class BrokerProxy:
+    """Forwards a local port to RabbitMQ; `stop()` cuts every connection."""
+
+    def __init__(self, target_host, target_port):
+        self.target = (target_host, target_port)
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.running = False
+        self.conns = []
+
+    def start(self):
+        if not self.running:
+            self.server = socket.socket()
+            self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.server.bind(("127.0.0.1", self.port))
+            self.server.listen(16)
+            self.running = True
+            threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while self.running:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.running = False
+        try:
+            self.server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        except OSError:
+            pass
+        self.server.close()
+        for s in self.conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+        self.conns = []
+
+
+def _use_broker(url):
+    # Celery reads CELERY_BROKER_URL from the environment before its own config.
+    os.environ["CELERY_BROKER_URL"] = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def proxied_broker():
+    real = urlparse(settings.CELERY_BROKER_URL)
+    proxy = BrokerProxy(real.hostname, real.port or 5672)
+    proxy.start()
+    url = real._replace(netloc=f"{real.username or 'guest'}:{real.password or 'guest'}@127.0.0.1:{proxy.port}").geturl()
+    _use_broker(url)
+    yield proxy
+    proxy.stop()
+    _use_broker(settings.CELERY_BROKER_URL)
+
+
+def _queued_events():
+    """Take every message off the events queue; yield the event each carries."""
+    with Connection(settings.CELERY_BROKER_URL) as conn:
+        queue = Queue("events").bind(conn.channel())
+        queue.declare()
+        while (message := queue.get(no_ack=True)) is not None:
+            args, _kwargs, _embed = message.decode()  # Celery task protocol 2
+            yield args[0]
+
+
+def _drain_event_ids(wanted: set[str]) -> set[str]:
+    """The ids among `wanted` that reached the broker."""
+    return {event["id"] for event in _queued_events() if event["id"] in wanted}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_published_while_broker_is_down_are_delivered_when_it_returns(proxied_broker, settings):
+    settings.OUTBOX_BACKOFF_SECONDS = 0
+    proxied_broker.stop()
+
+    ids = set()
+    for i in range(200):
+        with transaction.atomic():
+            ids.add(str(events.publish("quota.set", {"quota_id": i}).id))
+
+    pending = OutboxEvent.objects.filter(pk__in=ids, status=OutboxEvent.Status.PENDING)
+    assert pending.count() == 200, "nothing may be lost or marked sent while the broker is down"
+
+    proxied_broker.start()
+    rounds = 0
+    while OutboxEvent.objects.filter(pk__in=ids, status=OutboxEvent.Status.PENDING).exists() and rounds < 5:
+        events.outbox_sweep(limit=1000, now=None)
+        rounds += 1
+    assert OutboxEvent.objects.filter(pk__in=ids, status=OutboxEvent.Status.SENT).count() == 200
+    assert _drain_event_ids(ids) == ids
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_of_rolled_back_transaction_never_reaches_the_broker(proxied_broker):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        event = events.publish("quota.set", {"quota_id": 1})
+        raise RuntimeError("rolled back")
+    with transaction.atomic():
+        kept = events.publish("quota.set", {"quota_id": 2})
+    found = _drain_event_ids({str(event.id), str(kept.id)})
+    assert found == {str(kept.id)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redelivered_broker_message_is_applied_once(proxied_broker):
+    applied = []
+    events.consumer("test.rabbit", "quota.updated")(lambda e: applied.append(e["id"]))
+    try:
+        with transaction.atomic():
+            event = events.publish("quota.updated", {"quota_id": 3})
+        events.relay(event)  # a second send: the broker now holds it twice
+        seen = 0
+        for queued in list(_queued_events()):
+            if queued["id"] == str(event.id):
+                seen += 1
+                events.deliver(queued)
+        assert seen == 2
+        assert applied == [str(event.id)]
+    finally:
+        events._consumers["quota.updated"] = [c for c in events._consumers["quota.updated"] if c[0] != "test.rabbit"]
+    assert uuid.UUID(applied[0]) == event.id
