@@ -1,1 +1,170 @@
-"""Accounts, contacts, deals, pipeline and forecasts: models arrive with this app's issue."""
+"""Accounts, contacts, opportunities, their stages and history."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from salesapp.models import TimeStampedModel
+
+
+class Account(TimeStampedModel):
+    """A company the team sells to."""
+
+    name = models.CharField(max_length=200)
+    normalized_name = models.CharField(max_length=200, db_index=True, editable=False, default="")
+    website_domain = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    industry = models.CharField(max_length=100, blank=True, default="")
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    billing_country = models.CharField(max_length=2, blank=True, default="")
+    billing_state = models.CharField(max_length=50, blank=True, default="")
+    billing_postal_code = models.CharField(max_length=20, blank=True, default="")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
+    )
+    territory = models.ForeignKey(
+        "territories.Territory", null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
+    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subsidiaries")
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["owner"], name="account_owner_idx"),
+            models.Index(fields=["territory"], name="account_territory_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(TimeStampedModel):
+    """A person at an account, with their role in the buying group."""
+
+    class BuyingRole(models.TextChoices):
+        DECISION_MAKER = "decision_maker", "Decision maker"
+        ECONOMIC_BUYER = "economic_buyer", "Economic buyer"
+        CHAMPION = "champion", "Champion"
+        INFLUENCER = "influencer", "Influencer"
+        TECHNICAL_BUYER = "technical_buyer", "Technical buyer"
+        USER = "user", "User"
+        OTHER = "other", "Other"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=100, blank=True, default="")
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True, default="", db_index=True)
+    phone = models.CharField(max_length=40, blank=True, default="")
+    normalized_phone = models.CharField(max_length=40, blank=True, default="", editable=False)
+    title = models.CharField(max_length=150, blank=True, default="")
+    buying_role = models.CharField(max_length=20, choices=BuyingRole.choices, blank=True, default="")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Stage(models.Model):
+    """A pipeline stage and its default probability (admins may change it)."""
+
+    key = models.CharField(max_length=20, primary_key=True)
+    label = models.CharField(max_length=50)
+    order = models.PositiveSmallIntegerField()
+    default_probability = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
+    is_closed = models.BooleanField(default=False)
+    is_won = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class LossReason(models.Model):
+    """An admin-managed reason a deal was lost."""
+
+    name = models.CharField(max_length=100, unique=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Opportunity(TimeStampedModel):
+    """A deal being worked through the pipeline."""
+
+    class ForecastCategory(models.TextChoices):
+        PIPELINE = "pipeline", "Pipeline"
+        BEST_CASE = "best_case", "Best case"
+        COMMIT = "commit", "Commit"
+        CLOSED = "closed", "Closed"
+        OMITTED = "omitted", "Omitted"
+
+    name = models.CharField(max_length=200)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="opportunities")
+    lead_id = models.BigIntegerField(null=True, blank=True, help_text="The lead this deal was converted from")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+", db_column="stage")
+    probability = models.PositiveSmallIntegerField(default=10, validators=[MinValueValidator(0), MaxValueValidator(100)])
+    probability_is_manual = models.BooleanField(default=False)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    expected_close_date = models.DateField(null=True, blank=True)
+    actual_close_date = models.DateField(null=True, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities")
+    territory = models.ForeignKey(
+        "territories.Territory", null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
+    )
+    deal_score = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(100)])
+    loss_reason = models.ForeignKey(LossReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    close_reason = models.TextField(blank=True, default="")
+    next_step = models.CharField(max_length=255, blank=True, default="")
+    forecast_category = models.CharField(
+        max_length=10, choices=ForecastCategory.choices, default=ForecastCategory.PIPELINE
+    )
+    forecast_category_is_manual = models.BooleanField(default=False)
+    source = models.CharField(max_length=50, blank=True, default="")
+    contacts = models.ManyToManyField(Contact, blank=True, related_name="opportunities")
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "opportunities"
+        indexes = [
+            models.Index(fields=["stage"], name="opp_stage_idx"),
+            models.Index(fields=["owner", "stage"], name="opp_owner_stage_idx"),
+            models.Index(fields=["expected_close_date"], name="opp_close_date_idx"),
+            models.Index(fields=["territory", "stage"], name="opp_territory_stage_idx"),
+            models.Index(fields=["actual_close_date"], name="opp_actual_close_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageHistory(models.Model):
+    """One stage change of an opportunity: from, to, who, when, days in the previous stage."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_history")
+    from_stage = models.CharField(max_length=20, blank=True, default="")
+    to_stage = models.CharField(max_length=20)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField()
+    days_in_previous_stage = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    note = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["-changed_at"]
+        indexes = [models.Index(fields=["opportunity", "-changed_at"], name="stagehist_opp_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.from_stage} -> {self.to_stage}"

@@ -41,8 +41,8 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     "quota.set": ("quota_id",),
     "quota.updated": ("quota_id",),
     "quota.attained": ("quota_id", "attainment_percentage"),
-    "activity.logged": ("activity_id", "type"),
-    "activity.completed": ("activity_id", "type"),
+    "activity.logged": ("activity_id", "type", "lead_id", "opportunity_id", "account_id", "user_id", "occurred_at"),
+    "activity.completed": ("activity_id", "type", "lead_id", "opportunity_id", "account_id", "user_id", "occurred_at"),
 }
 
 
