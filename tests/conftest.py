@@ -1,9 +1,31 @@
 """Fixtures shared by every app's tests: users of each role and API clients."""
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from salesapp.celery import app as celery_app
 from tests.salesapp.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request):
+    """Celery tasks run in the test process (no worker runs during tests).
+
+    Only tests marked `rabbitmq` publish to the real broker.
+    """
+    eager = request.node.get_closest_marker("rabbitmq") is None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (Redis in services mode)."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture
