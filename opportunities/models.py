@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from salesapp.models import TimeStampedModel
 
@@ -168,3 +169,82 @@ class StageHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity_id}: {self.from_stage} -> {self.to_stage}"
+
+
+class ForecastAdjustment(models.Model):
+    """A manager's override of a report's commit or best case for one period, with the reason.
+
+    Rows are never changed: the newest row for (user, period, category) is the one in force,
+    and the older rows are the history of adjustments.
+    """
+
+    class Category(models.TextChoices):
+        COMMIT = "commit", "Commit"
+        BEST_CASE = "best_case", "Best case"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecast_adjustments")
+    period = models.CharField(max_length=10, help_text="Q1_2026 or 2026-01")
+    category = models.CharField(max_length=10, choices=Category.choices)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    reason = models.TextField()
+    adjusted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["period", "user", "category", "-created_at"], name="fc_adjust_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.period} {self.category} = {self.amount}"
+
+
+class ForecastSubmission(models.Model):
+    """A user's forecast call for a period: their commit, best case and notes.
+
+    A rep's call covers their own deals; a manager's covers their whole reporting subtree.
+    The newest submission made before the period ended is the one accuracy is measured against.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecast_submissions")
+    period = models.CharField(max_length=10, help_text="Q1_2026 or 2026-01")
+    commit = models.DecimalField(max_digits=16, decimal_places=2)
+    best_case = models.DecimalField(max_digits=16, decimal_places=2)
+    notes = models.TextField(blank=True, default="")
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["period", "user", "-submitted_at"], name="fc_submission_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.period} commit {self.commit}"
+
+
+class ForecastSnapshot(models.Model):
+    """A weekly picture of one user's forecast roll-up for a period, for trend charts."""
+
+    class Scope(models.TextChoices):
+        PERSONAL = "personal", "Own deals"
+        TEAM = "team", "Reporting subtree"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecast_snapshots")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    period = models.CharField(max_length=10)
+    week_start = models.DateField(help_text="Monday of the week the snapshot belongs to")
+    closed_won = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    commit = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    best_case = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    pipeline = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    weighted = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    adjusted_commit = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    adjusted_best_case = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["period", "week_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "period", "week_start"], name="fc_snapshot_once_a_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.scope} {self.period} {self.week_start}"
