@@ -124,3 +124,54 @@ class RecordShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type} {self.object_id} shared with {self.user}"
+
+
+class ImportJob(models.Model):
+    """A CSV file being imported into one kind of record, with its progress and row errors."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class OnError(models.TextChoices):
+        ABORT = "abort", "Write nothing if any row is bad"
+        SKIP = "skip", "Write the good rows, report the bad ones"
+
+    kind = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    filename = models.CharField(max_length=255, blank=True, default="")
+    # The upload travels with the job so any worker can run it without shared disk.
+    content = models.BinaryField(editable=False)
+    mapping = models.JSONField(default=dict, blank=True, help_text="CSV header -> field name")
+    dry_run = models.BooleanField(default=False)
+    on_error = models.CharField(max_length=5, choices=OnError.choices, default=OnError.ABORT)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the mapping is being chosen")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="importjob_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed / self.total) if self.total else (100 if self.is_finished else 0)

@@ -2,11 +2,13 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from salesapp.api.imports import ImportJobViewSet
 from salesapp.api.views import EventViewSet, MeView, UserViewSet
 
 router = DefaultRouter()
 router.register("users", UserViewSet, basename="user")
 router.register("events", EventViewSet, basename="event")
+router.register("imports", ImportJobViewSet, basename="import")
 
 urlpatterns = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),

@@ -1,0 +1,93 @@
+"""The generic import pages: upload, choose the column mapping, watch progress (htmx polling)."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from salesapp import imports
+from salesapp.models import ImportJob
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField()
+    file = forms.FileField(help_text="CSV, UTF-8, with a header row")
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k.name, k.label) for k in kinds]
+
+
+def _job_for(request, pk) -> ImportJob:
+    return get_object_or_404(imports.import_job_list(viewer=request.user).defer(None), pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_new(request):
+    kinds = imports.kinds_for(request.user)
+    if not kinds:
+        raise Http404("nothing you may import")
+    form = ImportUploadForm(request.POST or None, request.FILES or None, kinds=kinds,
+                            initial={"kind": request.GET.get("kind")})
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = imports.import_job_create(
+                actor=request.user, kind=form.cleaned_data["kind"], content=upload.read(),
+                filename=upload.name or "", check=False,
+            )
+        except imports.ImportSetupError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return redirect("imports:detail", pk=job.pk)
+    return render(request, "salesapp/import_new.html", {"form": form, "back": request.GET.get("back", "")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_detail(request, pk):
+    job = _job_for(request, pk)
+    spec = imports.import_kind(job.kind)
+    header = imports.read_header(bytes(job.content))
+    error = ""
+    if request.method == "POST" and not job.queued_at:
+        mapping = {h: request.POST.get(f"map_{i}", "") for i, h in enumerate(header)}
+        try:
+            imports.import_job_set_mapping(
+                job=job, actor=request.user, mapping=mapping, dry_run=request.POST.get("dry_run") == "on",
+                on_error=request.POST.get("on_error", "abort"),
+            )
+        except imports.ImportSetupError as exc:
+            error = exc.message
+            job.mapping = mapping
+        else:
+            imports.import_job_start(job)
+            return redirect("imports:detail", pk=job.pk)
+    rows = [{"index": i, "header": h, "selected": job.mapping.get(h, "")} for i, h in enumerate(header)]
+    return render(request, "salesapp/import_detail.html", {
+        "job": job, "kind": spec, "rows": rows, "error": error, "on_error_choices": ImportJob.OnError.choices,
+    })
+
+
+@login_required
+def import_progress(request, pk):
+    """The progress card alone; it keeps polling itself until the job finishes."""
+    return render(request, "salesapp/import_progress.html", {"job": _job_for(request, pk)})
+
+
+@login_required
+@require_http_methods(["POST"])
+def import_rerun(request, pk):
+    """Run a finished dry run for real, with the same file and mapping."""
+    job = _job_for(request, pk)
+    try:
+        new = imports.import_job_create(
+            actor=request.user, kind=job.kind, content=bytes(job.content), filename=job.filename,
+            mapping=job.mapping, dry_run=False, on_error=request.POST.get("on_error", job.on_error),
+        )
+    except imports.ImportSetupError:
+        return redirect("imports:detail", pk=job.pk)
+    imports.import_job_start(new)
+    return redirect("imports:detail", pk=new.pk)
