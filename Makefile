@@ -26,8 +26,13 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 
+# The seed's performance table at BENCH_LEADS leads (default 1,000,000) on PostgreSQL + Redis.
+bench: venv
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	BENCH_LEADS=$${BENCH_LEADS:-1000000} $(PY) tests/bench/run_bench.py
+
 worker: venv
-	$(VENV)/bin/celery -A salesapp worker -l info
+	$(VENV)/bin/celery -A salesapp worker -Q celery,events -l info
 
 beat: venv
 	$(VENV)/bin/celery -A salesapp beat -l info
