@@ -44,7 +44,7 @@ def percentiles(samples_ms):
 
 
 def is_domain_sql(sql: str) -> bool:
-    head = sql.split(" WHERE ")[0]
+    head = sql.split(" WHERE ", maxsplit=1)[0]
     from_part = head.split(" FROM ", 1)[1] if " FROM " in head else head
     return not any(f'"{t}' in from_part.split(" ")[0] for t in AUTH_TABLES) and not sql.startswith(("SAVEPOINT", "RELEASE"))
 
@@ -74,7 +74,6 @@ def main(out_path: str):
     manager = User.objects.filter(role="sales_manager", email__endswith="@bench.example").order_by("id").first()
     token = str(AccessToken.for_user(manager))
     client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
-    Lead = apps.get_model("leads", "Lead")
     Opportunity = apps.get_model("opportunities", "Opportunity")
 
     def probe(method, path, body=None):

@@ -348,7 +348,7 @@ class Command(BaseCommand):
                 country, state, industry, territory, owner = self._place()
                 first_name, last_name = self.rng.choice(FIRST), self.rng.choice(LAST)
                 company = f"{self.rng.choice(WORDS)} {lid % 50_000}"
-                email = f"{first_name.lower()}.{lid}@{company.split()[0].lower()}{lid % 50_000}.example"
+                email = f"{first_name.lower()}.{lid}@{company.split(maxsplit=1)[0].lower()}{lid % 50_000}.example"
                 yield {
                     "id": lid, "source": self.rng.choice(SOURCES), "status": self.rng.choice(STATUSES),
                     "first_name": first_name, "last_name": last_name, "email": email, "normalized_email": email,
