@@ -5,3 +5,25 @@ class TerritoriesConfig(AppConfig):
     """Territories: rules, hierarchy, assignment, access."""
 
     name = "territories"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        import territories.receivers  # noqa: F401  (connects the event receivers)
+        from salesapp.access import RecordRule, register_model, register_scope
+        from salesapp.demo import register_loader
+        from salesapp.home import register_panel
+        from territories.access import territory_scope
+        from territories.demo import load_demo
+        from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
+        from territories.views import my_territories_panel
+
+        register_scope(territory_scope)
+        # A territory is visible to who holds it (or an ancestor of it), owns it, or manages either.
+        register_model(Territory, RecordRule(owner_field="owner", territory_field="id"))
+        register_loader(10, "territories", load_demo)
+        register_panel(my_territories_panel)
+        auditlog.register(TerritoryModel)
+        auditlog.register(Territory)
+        auditlog.register(TerritoryMember)
+        auditlog.register(RealignmentJob, include_fields=["status", "rules_applied", "processed", "total"])

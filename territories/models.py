@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from salesapp.models import TimeStampedModel
 
@@ -88,3 +89,95 @@ class TerritoryMember(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.territory}"
+
+
+class TerritoryUserGrant(UserObjectPermissionBase):
+    """A user holding a territory (guardian object permission with a real foreign key)."""
+
+    content_object = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="user_grants")
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "territory grant to a user"
+        indexes = [models.Index(fields=["user", "permission"], name="territory_ugrant_user_idx")]
+
+
+class TerritoryGroupGrant(GroupObjectPermissionBase):
+    """A group whose users hold a territory (guardian object permission with a real foreign key)."""
+
+    content_object = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="group_grants")
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = "territory grant to a group"
+        indexes = [models.Index(fields=["group", "permission"], name="territory_ggrant_group_idx")]
+
+
+class RealignmentJob(TimeStampedModel):
+    """A planned re-assignment of records to territories: previewed first, then applied in batches."""
+
+    class Kind(models.TextChoices):
+        REALIGN = "realign", "Realign to the model's rules"
+        ACTIVATE = "activate", "Activate a planning model"
+
+    class Status(models.TextChoices):
+        PREVIEWING = "previewing", "Computing preview"
+        PREVIEWED = "previewed", "Preview ready"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Applying"
+        FAILED = "failed", "Failed (can resume)"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    model = models.ForeignKey(TerritoryModel, on_delete=models.CASCADE, related_name="realignment_jobs")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REALIGN)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWING, db_index=True)
+    # [{"territory_id": 3, "states": [...], ...}]: rule edits previewed, saved only when applied.
+    rule_changes = models.JSONField(default=list, blank=True)
+    rules_applied = models.BooleanField(default=False, help_text="Rule changes / activation are committed")
+    auto_apply = models.BooleanField(default=False, help_text="Apply as soon as the preview is computed")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    batch_size = models.PositiveIntegerField(default=500)
+    totals = models.JSONField(default=dict, blank=True, help_text="Per record type: candidates and moves")
+    flows = models.JSONField(default=list, blank=True, help_text="Moves counted by from/to territory")
+    total = models.PositiveIntegerField(default=0, help_text="Moves planned")
+    processed = models.PositiveIntegerField(default=0, help_text="Moves applied")
+    batches_done = models.PositiveIntegerField(default=0)
+    checkpoint = models.BigIntegerField(default=0, help_text="Id of the last applied move")
+    error = models.TextField(blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Realignment #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(self.processed * 100 / self.total) if self.total else 0
+
+
+class RealignmentMove(models.Model):
+    """One record a realignment moves from one territory to another (planned at preview, applied once)."""
+
+    job = models.ForeignKey(RealignmentJob, on_delete=models.CASCADE, related_name="moves")
+    record_type = models.CharField(max_length=30)
+    record_id = models.BigIntegerField()
+    label = models.CharField(max_length=200, blank=True, default="")
+    from_territory_id = models.BigIntegerField(null=True, blank=True)
+    to_territory_id = models.BigIntegerField(null=True, blank=True)
+    applied = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["job", "applied", "id"], name="realign_move_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.record_id}: {self.from_territory_id} -> {self.to_territory_id}"

@@ -1,0 +1,292 @@
+"""Realignment: which records move to which territory when rules change or a plan goes live.
+
+Business rules:
+- A rule change or the activation of a planning model is previewed first:
+  every move is computed and stored, nothing changes. The preview shows how
+  many leads, accounts and open opportunities would move, from where to where,
+  with a sample.
+- Applying a preview makes exactly the stored moves (and saves the previewed
+  rule edits / activates the model first), in batches, as a Celery job with
+  progress. Each batch is one transaction that also records the checkpoint, so
+  a failed job resumes where it stopped and never leaves a batch half-applied.
+- Every moved record publishes `territory.assignment_changed`.
+- Closed opportunities never move: providers do not offer them.
+
+Territories import no other app: the apps that own records register a
+provider here in their AppConfig.ready():
+
+    register_provider("leads", provider)
+
+where `provider.label` is a plural noun, `provider.iter_candidates(batch_size)`
+yields lists of `(pk, attrs, current_territory_id)` (attrs: country, state,
+postal_code, industry, employee_count, annual_revenue, and optionally "label"
+for display), and `provider.apply_moves(moves, actor)` writes one batch of
+`(pk, to_territory_id)` in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Protocol
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from salesapp.events import publish
+from territories.models import RealignmentJob, RealignmentMove, Territory, TerritoryModel
+
+log = logging.getLogger(__name__)
+
+SAMPLE_SIZE = 20
+
+
+class RealignmentProvider(Protocol):
+    label: str
+
+    def iter_candidates(self, batch_size: int): ...
+
+    def apply_moves(self, moves: list[tuple], actor) -> None: ...
+
+
+_providers: dict[str, RealignmentProvider] = {}
+
+
+def register_provider(key: str, provider: RealignmentProvider) -> None:
+    """Offer records of one kind (leads, accounts, opportunities) to realignment."""
+    _providers[key] = provider
+
+
+def unregister_provider(key: str) -> None:
+    _providers.pop(key, None)
+
+
+def providers() -> dict[str, RealignmentProvider]:
+    return dict(_providers)
+
+
+# --- preview ------------------------------------------------------------------------
+
+def _overrides(job: RealignmentJob) -> dict[int, dict]:
+    out = {}
+    for stored in job.rule_changes or []:
+        change = dict(stored)
+        tid = change.pop("territory_id")
+        out[int(tid)] = change
+    return out
+
+
+@transaction.atomic
+def realignment_preview_start(*, actor, model: TerritoryModel, rule_changes: list[dict] | None = None,
+                              batch_size: int = 500, auto_apply: bool = False) -> RealignmentJob:
+    """Plan a realignment to `model`'s rules (with unsaved `rule_changes`); computed by a task."""
+    from territories import services
+    from territories.tasks import realignment_preview_task
+
+    if model.state == TerritoryModel.State.ARCHIVED:
+        raise ValidationError({"model": ["An archived territory model cannot be realigned to."]})
+    if batch_size < 1:
+        raise ValidationError({"batch_size": ["Must be at least 1."]})
+    changes = []
+    for i, given in enumerate(rule_changes or []):
+        change = dict(given)
+        tid = change.pop("territory_id", None) or change.pop("territory", None)
+        territory = Territory.objects.filter(pk=tid, model=model).first()
+        if territory is None:
+            raise ValidationError({"changes": [f"Change {i + 1}: no territory {tid} in this model."]})
+        unknown = set(change) - set(services.EDITABLE_FIELDS)
+        if unknown:
+            raise ValidationError({"changes": [f"Change {i + 1}: {sorted(unknown)[0]} is not a territory field."]})
+        clean = services.territory_validate(_resolve(change), instance=territory)
+        changes.append({"territory_id": territory.pk, **_plain(clean)})
+    job = RealignmentJob.objects.create(
+        model=model, rule_changes=changes, created_by=actor if getattr(actor, "pk", None) else None,
+        kind=RealignmentJob.Kind.REALIGN if model.state == TerritoryModel.State.ACTIVE else RealignmentJob.Kind.ACTIVATE,
+        batch_size=batch_size, auto_apply=auto_apply,
+        applied_by=actor if auto_apply and getattr(actor, "pk", None) else None,
+    )
+    transaction.on_commit(lambda: realignment_preview_task.delay(job.pk))
+    return job
+
+
+def _resolve(change: dict) -> dict:
+    """Ids in a change (owner, parent) become objects for validation."""
+    from salesapp.models import User
+
+    out = dict(change)
+    if "parent" in out and out["parent"] is not None and not isinstance(out["parent"], Territory):
+        out["parent"] = Territory.objects.filter(pk=out["parent"]).first()
+    if "owner" in out and out["owner"] is not None and not isinstance(out["owner"], User):
+        out["owner"] = User.objects.filter(pk=out["owner"]).first()
+    return out
+
+
+def _plain(clean: dict) -> dict:
+    out = {}
+    for k, v in clean.items():
+        if hasattr(v, "pk"):
+            out[f"{k}_id" if k == "parent" else k] = v.pk
+        elif v is not None and not isinstance(v, (str, int, float, bool, list)):
+            out[k] = str(v)
+        else:
+            out[k] = v
+    if "parent" in clean and clean["parent"] is None:
+        out["parent_id"] = None
+        out.pop("parent", None)
+    return out
+
+
+def realignment_compute(job: RealignmentJob) -> RealignmentJob:
+    """Compute and store the moves of a job; changes no record."""
+    from territories.selectors import index_for_model
+
+    index = index_for_model(job.model_id, overrides=_overrides(job))
+    job.moves.all().delete()
+    totals: dict[str, dict] = {}
+    flows: Counter = Counter()
+    total = 0
+    for key, provider in providers().items():
+        candidates = moved = 0
+        for batch in provider.iter_candidates(job.batch_size):
+            rows = []
+            for pk, attrs, current in batch:
+                candidates += 1
+                target = index.match_id(attrs)
+                if target != current:
+                    rows.append(RealignmentMove(
+                        job=job, record_type=key, record_id=pk, label=str(attrs.get("label") or "")[:200],
+                        from_territory_id=current, to_territory_id=target,
+                    ))
+                    flows[(key, current, target)] += 1
+            RealignmentMove.objects.bulk_create(rows, batch_size=1000)
+            moved += len(rows)
+        totals[key] = {"label": getattr(provider, "label", key), "candidates": candidates, "moves": moved}
+        total += moved
+    job.totals = totals
+    job.flows = [
+        {"record_type": k, "from_territory_id": f, "to_territory_id": t, "count": n}
+        for (k, f, t), n in sorted(flows.items(), key=lambda x: (-x[1], str(x[0])))
+    ]
+    job.total = total
+    job.status = RealignmentJob.Status.PREVIEWED
+    job.save(update_fields=["totals", "flows", "total", "status", "updated_at"])
+    return job
+
+
+def realignment_preview_run(job_id: int) -> None:
+    job = RealignmentJob.objects.get(pk=job_id)
+    if job.status != RealignmentJob.Status.PREVIEWING:
+        return
+    try:
+        with transaction.atomic():
+            realignment_compute(job)
+            if job.auto_apply:
+                from territories.tasks import realignment_apply_task
+
+                job.status = RealignmentJob.Status.QUEUED
+                job.save(update_fields=["status", "updated_at"])
+                transaction.on_commit(lambda: realignment_apply_task.delay(job.pk))
+    except Exception as exc:
+        log.exception("realignment preview %s failed", job_id)
+        RealignmentJob.objects.filter(pk=job_id).update(
+            status=RealignmentJob.Status.FAILED, error=f"preview failed: {type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+
+
+# --- apply --------------------------------------------------------------------------
+
+@transaction.atomic
+def realignment_apply(*, actor, job: RealignmentJob) -> RealignmentJob:
+    """Start (or resume) applying a previewed job in the background."""
+    from territories.tasks import realignment_apply_task
+
+    job = RealignmentJob.objects.select_for_update().get(pk=job.pk)
+    if job.status not in (RealignmentJob.Status.PREVIEWED, RealignmentJob.Status.FAILED):
+        raise ValidationError({"status": [f"A job that is {job.get_status_display().lower()} cannot be applied."]})
+    if job.status == RealignmentJob.Status.FAILED and job.started_at is None:
+        raise ValidationError({"status": ["The preview itself failed; start a new preview."]})
+    if not job.rules_applied and job.model.state == TerritoryModel.State.ARCHIVED:
+        raise ValidationError({"model": ["This territory model was archived since the preview."]})
+    job.status = RealignmentJob.Status.QUEUED
+    job.applied_by = actor if getattr(actor, "pk", None) else None
+    job.error = ""
+    job.save(update_fields=["status", "applied_by", "error", "updated_at"])
+    transaction.on_commit(lambda: realignment_apply_task.delay(job.pk))
+    return job
+
+
+def _commit_rules(job: RealignmentJob, actor) -> None:
+    """Save the previewed rule edits and activate the model, once, with the checkpoint."""
+    from territories import services
+
+    for stored in job.rule_changes or []:
+        change = dict(stored)
+        territory = Territory.objects.get(pk=change.pop("territory_id"))
+        if "parent_id" in change:
+            change["parent"] = change.pop("parent_id")
+        services.territory_update(actor=actor, territory=territory, **_resolve(change))
+    if job.model.state != TerritoryModel.State.ACTIVE:
+        services.territory_model_activate_now(actor=actor, model=job.model)
+    job.rules_applied = True
+    job.save(update_fields=["rules_applied", "updated_at"])
+
+
+def realignment_run(job_id: int) -> RealignmentJob:
+    """Apply a queued job batch by batch; each batch and its checkpoint commit together."""
+    job = RealignmentJob.objects.select_related("model", "applied_by").get(pk=job_id)
+    if job.status not in (RealignmentJob.Status.QUEUED, RealignmentJob.Status.RUNNING):
+        return job
+    actor = job.applied_by
+    RealignmentJob.objects.filter(pk=job.pk).update(
+        status=RealignmentJob.Status.RUNNING, started_at=job.started_at or timezone.now()
+    )
+    registry = providers()
+    try:
+        if not job.rules_applied:
+            with transaction.atomic():
+                _commit_rules(job, actor)
+        while True:
+            with transaction.atomic():
+                job = RealignmentJob.objects.select_for_update().get(pk=job.pk)
+                batch = list(job.moves.filter(applied=False, id__gt=job.checkpoint).order_by("id")[: job.batch_size])
+                if not batch:
+                    break
+                by_type: dict[str, list[RealignmentMove]] = {}
+                for move in batch:
+                    by_type.setdefault(move.record_type, []).append(move)
+                for key, moves in by_type.items():
+                    provider = registry.get(key)
+                    if provider is None:
+                        raise RuntimeError(f"no realignment provider for {key}")
+                    provider.apply_moves([(m.record_id, m.to_territory_id) for m in moves], actor)
+                    for m in moves:
+                        publish("territory.assignment_changed", {
+                            "record_type": key, "record_id": m.record_id,
+                            "from_territory_id": m.from_territory_id, "to_territory_id": m.to_territory_id,
+                            "job_id": job.pk,
+                        }, actor=actor)
+                RealignmentMove.objects.filter(pk__in=[m.pk for m in batch]).update(applied=True)
+                job.processed += len(batch)
+                job.batches_done += 1
+                job.checkpoint = batch[-1].pk
+                job.save(update_fields=["processed", "batches_done", "checkpoint", "updated_at"])
+    except Exception as exc:
+        log.exception("realignment %s failed", job_id)
+        RealignmentJob.objects.filter(pk=job_id).update(
+            status=RealignmentJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        return RealignmentJob.objects.get(pk=job_id)
+    RealignmentJob.objects.filter(pk=job_id).update(status=RealignmentJob.Status.DONE, finished_at=timezone.now())
+    return RealignmentJob.objects.get(pk=job_id)
+
+
+@transaction.atomic
+def realignment_cancel(*, actor, job: RealignmentJob) -> RealignmentJob:
+    """Drop a preview that was not applied."""
+    if job.status not in (RealignmentJob.Status.PREVIEWED, RealignmentJob.Status.PREVIEWING):
+        raise ValidationError({"status": ["Only a preview that was not applied can be cancelled."]})
+    job.status = RealignmentJob.Status.CANCELLED
+    job.save(update_fields=["status", "updated_at"])
+    return job

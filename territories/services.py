@@ -1,0 +1,296 @@
+"""Territory writes: models (versions), territories and their rules, members, grants.
+
+Every write takes the acting user, validates first, runs in one transaction and
+publishes `territory.created` / `territory.updated`; the compiled assignment
+index is dropped at once and again after commit (other processes).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from salesapp.events import publish
+from territories.engine import RULE_FIELDS, parse_zip_entry
+from territories.models import Territory, TerritoryMember, TerritoryModel
+from territories.selectors import ACCESS_PERM, assignment_index_invalidate
+
+EDITABLE_FIELDS = ("name", "type", "owner", "parent", "priority", "is_active", "routing_policy", *RULE_FIELDS)
+
+
+def _changed(*, actor, territory_id, model_id, change: str, created: bool = False, **extra) -> None:
+    payload = {"territory_id": territory_id, "model_id": model_id, "change": change, **extra}
+    publish("territory.created" if created else "territory.updated", payload, actor=actor)
+    assignment_index_invalidate()
+
+
+def _clean_list(value, field: str, *, upper: bool = True) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = [v for v in value.replace("\n", ",").split(",")]
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError({field: ["Give a list of values."]})
+    out = []
+    for v in value:
+        text = str(v).strip()
+        if text:
+            text = text.upper() if upper else text
+            if text not in out:
+                out.append(text)
+    return out
+
+
+def territory_validate(data: dict, *, instance: Territory | None = None) -> dict:
+    """Normalise and check territory fields; raises ValidationError naming the field."""
+    errors: dict[str, list[str]] = {}
+    clean = dict(data)
+    if "name" in clean:
+        clean["name"] = (clean["name"] or "").strip()
+        if not clean["name"]:
+            errors["name"] = ["A territory needs a name."]
+    for f in ("countries", "states"):
+        if f in clean:
+            try:
+                clean[f] = _clean_list(clean[f], f)
+            except ValidationError as e:
+                errors.update(e.message_dict)
+    if "countries" in clean:
+        bad = [c for c in clean["countries"] if len(c) != 2 or not c.isalpha()]
+        if bad:
+            errors["countries"] = [f"Use two-letter country codes (not {', '.join(bad)})."]
+    if "zip_codes" in clean:
+        try:
+            clean["zip_codes"] = _clean_list(clean["zip_codes"], "zip_codes")
+            for z in clean["zip_codes"]:
+                parse_zip_entry(z)
+        except ValidationError as e:
+            errors.update(e.message_dict)
+        except ValueError as e:
+            errors["zip_codes"] = [f"Not a postal code rule: {e}."]
+    if "industry" in clean:
+        clean["industry"] = " ".join((clean["industry"] or "").split())
+    for lo_f, hi_f in (("min_employee_count", "max_employee_count"), ("min_annual_revenue", "max_annual_revenue")):
+        lo = clean.get(lo_f, getattr(instance, lo_f, None))
+        hi = clean.get(hi_f, getattr(instance, hi_f, None))
+        for f, v in ((lo_f, lo), (hi_f, hi)):
+            if v is not None and Decimal(str(v)) < 0:
+                errors[f] = ["Must not be negative."]
+        if lo is not None and hi is not None and Decimal(str(lo)) > Decimal(str(hi)):
+            errors[hi_f] = ["The upper bound is below the lower bound."]
+    if "type" in clean and clean["type"] not in Territory.Type.values:
+        errors["type"] = [f"Choose one of {', '.join(Territory.Type.values)}."]
+    model = clean.get("model") or getattr(instance, "model", None)
+    parent = clean.get("parent", getattr(instance, "parent", None))
+    if parent is not None and model is not None and parent.model_id != model.pk:
+        errors["parent"] = ["The parent belongs to another territory model."]
+    if parent is not None and instance is not None and instance.pk:
+        node, seen = parent, set()
+        while node is not None and node.pk not in seen:
+            if node.pk == instance.pk:
+                errors["parent"] = ["That parent lies inside this territory: the hierarchy would loop."]
+                break
+            seen.add(node.pk)
+            node = node.parent
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def territory_model_default() -> TerritoryModel:
+    """The active model; created on first use if a database has none."""
+    model = TerritoryModel.objects.filter(state=TerritoryModel.State.ACTIVE).first()
+    if model is None:
+        model = TerritoryModel.objects.create(
+            name="Current plan", state=TerritoryModel.State.ACTIVE, activated_at=timezone.now()
+        )
+    return model
+
+
+@transaction.atomic
+def territory_model_create(*, actor, name: str) -> TerritoryModel:
+    """A new, empty planning model."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["A territory model needs a name."]})
+    return TerritoryModel.objects.create(name=name, state=TerritoryModel.State.PLANNING)
+
+
+@transaction.atomic
+def territory_model_update(*, actor, model: TerritoryModel, name: str) -> TerritoryModel:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["A territory model needs a name."]})
+    model.name = name
+    model.save(update_fields=["name", "updated_at"])
+    return model
+
+
+@transaction.atomic
+def territory_model_delete(*, actor, model: TerritoryModel) -> None:
+    """Only a planning or archived model may go; the active one carries the records."""
+    if model.state == TerritoryModel.State.ACTIVE:
+        raise ValidationError({"state": ["The active territory model cannot be deleted."]})
+    model.delete()
+
+
+@transaction.atomic
+def territory_model_clone(*, actor, source: TerritoryModel, name: str) -> TerritoryModel:
+    """Copy a model (hierarchy, rules, members and grants) into a new planning model to re-plan."""
+    from territories.models import TerritoryGroupGrant, TerritoryUserGrant
+
+    target = territory_model_create(actor=actor, name=name)
+    mapping: dict[int, Territory] = {}
+    pending = list(source.territories.order_by("id"))
+    # Parents before children, whatever the ids.
+    while pending:
+        progressed = False
+        for t in list(pending):
+            if t.parent_id is None or t.parent_id in mapping:
+                copy = Territory.objects.create(
+                    model=target, parent=mapping.get(t.parent_id), name=t.name, type=t.type, owner=t.owner,
+                    priority=t.priority, is_active=t.is_active, routing_policy=t.routing_policy,
+                    **{f: getattr(t, f) for f in RULE_FIELDS},
+                )
+                mapping[t.pk] = copy
+                pending.remove(t)
+                progressed = True
+        if not progressed:  # a broken hierarchy: copy the rest as roots
+            for t in pending:
+                t.parent_id = None
+    for m in TerritoryMember.objects.filter(territory__model=source):
+        TerritoryMember.objects.create(territory=mapping[m.territory_id], user=m.user, daily_capacity=m.daily_capacity)
+    for g in TerritoryUserGrant.objects.filter(content_object__model=source):
+        TerritoryUserGrant.objects.get_or_create(content_object=mapping[g.content_object_id], user=g.user,
+                                                 permission=g.permission)
+    for g in TerritoryGroupGrant.objects.filter(content_object__model=source):
+        TerritoryGroupGrant.objects.get_or_create(content_object=mapping[g.content_object_id], group=g.group,
+                                                  permission=g.permission)
+    for t in mapping.values():
+        _changed(actor=actor, territory_id=t.pk, model_id=target.pk, change="created", created=True)
+    return target
+
+
+@transaction.atomic
+def territory_model_activate_now(*, actor, model: TerritoryModel) -> TerritoryModel:
+    """Make `model` the active one and archive the previous (records move in the realignment job)."""
+    if model.state == TerritoryModel.State.ACTIVE:
+        return model
+    TerritoryModel.objects.filter(state=TerritoryModel.State.ACTIVE).update(
+        state=TerritoryModel.State.ARCHIVED, updated_at=timezone.now()
+    )
+    model.state = TerritoryModel.State.ACTIVE
+    model.activated_at = timezone.now()
+    model.save(update_fields=["state", "activated_at", "updated_at"])
+    _changed(actor=actor, territory_id=None, model_id=model.pk, change="model_activated")
+    return model
+
+
+@transaction.atomic
+def territory_create(*, actor, name: str, model: TerritoryModel | None = None, **fields) -> Territory:
+    """A territory in `model`, or in the active model when none is given."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: ["Not a territory field."]})
+    model = model or territory_model_default()
+    if model.state == TerritoryModel.State.ARCHIVED:
+        raise ValidationError({"model": ["An archived territory model cannot change."]})
+    clean = territory_validate({"name": name, "model": model, **fields})
+    territory = Territory.objects.create(**clean)
+    _changed(actor=actor, territory_id=territory.pk, model_id=model.pk, change="created", created=True)
+    return territory
+
+
+@transaction.atomic
+def territory_update(*, actor, territory: Territory, **fields) -> Territory:
+    """Change a territory's rules, hierarchy, owner, priority or status."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: ["Not a territory field that can change."]})
+    if territory.model.state == TerritoryModel.State.ARCHIVED:
+        raise ValidationError({"model": ["An archived territory model cannot change."]})
+    clean = territory_validate(fields, instance=territory)
+    changed = [f for f, v in clean.items() if getattr(territory, f) != v]
+    for f, v in clean.items():
+        setattr(territory, f, v)
+    if changed:
+        territory.save()
+        _changed(actor=actor, territory_id=territory.pk, model_id=territory.model_id, change="updated",
+                 fields=sorted(changed))
+    return territory
+
+
+@transaction.atomic
+def territory_delete(*, actor, territory: Territory) -> None:
+    """Delete a territory without children; its records lose their territory."""
+    if territory.children.exists():
+        raise ValidationError({"parent": ["Move or delete this territory's child territories first."]})
+    tid, model_id = territory.pk, territory.model_id
+    territory.delete()
+    _changed(actor=actor, territory_id=tid, model_id=model_id, change="deleted")
+
+
+@transaction.atomic
+def territory_member_add(*, actor, territory: Territory, user, daily_capacity: int | None = None) -> TerritoryMember:
+    """Make `user` a member: they hold the territory (guardian grant) and receive its routed leads."""
+    if not user.is_active:
+        raise ValidationError({"user": ["That user is deactivated."]})
+    if daily_capacity is not None and daily_capacity < 0:
+        raise ValidationError({"daily_capacity": ["Must not be negative."]})
+    if TerritoryMember.objects.filter(territory=territory, user=user).exists():
+        raise ValidationError({"user": ["Already a member of this territory."]})
+    member = TerritoryMember.objects.create(territory=territory, user=user, daily_capacity=daily_capacity)
+    assign_perm(ACCESS_PERM, user, territory)
+    _changed(actor=actor, territory_id=territory.pk, model_id=territory.model_id, change="member_added",
+             user_id=user.pk)
+    return member
+
+
+@transaction.atomic
+def territory_member_update(*, actor, member: TerritoryMember, daily_capacity: int | None) -> TerritoryMember:
+    if daily_capacity is not None and daily_capacity < 0:
+        raise ValidationError({"daily_capacity": ["Must not be negative."]})
+    member.daily_capacity = daily_capacity
+    member.save(update_fields=["daily_capacity", "updated_at"])
+    _changed(actor=actor, territory_id=member.territory_id, model_id=member.territory.model_id,
+             change="member_updated", user_id=member.user_id)
+    return member
+
+
+@transaction.atomic
+def territory_member_remove(*, actor, member: TerritoryMember) -> None:
+    """Remove a member; they stop holding the territory (their user grant goes with them)."""
+    territory, user = member.territory, member.user
+    member.delete()
+    remove_perm(ACCESS_PERM, user, territory)
+    _changed(actor=actor, territory_id=territory.pk, model_id=territory.model_id, change="member_removed",
+             user_id=user.pk)
+
+
+def _grantee(user, group):
+    if (user is None) == (group is None):
+        raise ValidationError({"user": ["Give either a user or a group."]})
+    return user or group
+
+
+@transaction.atomic
+def territory_grant_add(*, actor, territory: Territory, user=None, group: Group | None = None) -> None:
+    """Give a user or a group access to the territory's records, without routing leads to them."""
+    grantee = _grantee(user, group)
+    assign_perm(ACCESS_PERM, grantee, territory)
+    _changed(actor=actor, territory_id=territory.pk, model_id=territory.model_id, change="grant_added",
+             user_id=getattr(user, "pk", None), group_id=getattr(group, "pk", None))
+
+
+@transaction.atomic
+def territory_grant_remove(*, actor, territory: Territory, user=None, group: Group | None = None) -> None:
+    """Take access away from a user or a group (a member keeps membership but loses access too)."""
+    grantee = _grantee(user, group)
+    remove_perm(ACCESS_PERM, grantee, territory)
+    _changed(actor=actor, territory_id=territory.pk, model_id=territory.model_id, change="grant_removed",
+             user_id=getattr(user, "pk", None), group_id=getattr(group, "pk", None))

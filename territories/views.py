@@ -1,0 +1,298 @@
+"""Territory pages: the tree, a territory, its form, matching, realignment preview and progress."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from salesapp.models import User
+from salesapp.roles import perm
+from territories import realignment, selectors, services
+from territories.engine import RULE_FIELDS, rules_in_words
+from territories.forms import CloneForm, GrantForm, MatchForm, MemberForm, TerritoryForm
+from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
+
+
+def _need(request, codename: str) -> None:
+    if not request.user.has_perm(perm(codename)):
+        raise PermissionDenied
+
+
+def _can_assign(request) -> bool:
+    return request.user.has_perm(perm("territory:assign"))
+
+
+@login_required
+def tree_view(request):
+    """The hierarchy of a territory model with owners, rules in words, members and record counts."""
+    _need(request, "territory:read")
+    models = list(selectors.territory_model_list(user=request.user).order_by("-state", "-created_at"))
+    model = None
+    if request.GET.get("model"):
+        model = next((m for m in models if str(m.pk) == request.GET["model"]), None)
+        if model is None:
+            raise Http404
+    model = model or next((m for m in models if m.state == TerritoryModel.State.ACTIVE), None)
+    rows = selectors.territory_tree(user=request.user, model=model) if model else []
+    jobs = RealignmentJob.objects.filter(model=model).order_by("-id")[:5] if model else []
+    return render(request, "territories/tree.html", {
+        "models": models, "model": model, "rows": rows, "jobs": jobs, "can_assign": _can_assign(request),
+        "clone_form": CloneForm(initial={"name": f"{model.name} (re-plan)" if model else ""}),
+    })
+
+
+@login_required
+def territory_detail(request, pk: int):
+    _need(request, "territory:read")
+    territory = selectors.territory_get(user=request.user, pk=pk)
+    return render(request, "territories/detail.html", _detail_context(request, territory))
+
+
+def _detail_context(request, territory, member_form=None, grant_form=None) -> dict:
+    return {
+        "territory": territory,
+        "ancestors": selectors.territory_ancestors(territory),
+        "children": territory.children.order_by("name"),
+        "rules": rules_in_words({f: getattr(territory, f) for f in RULE_FIELDS}),
+        "members": selectors.territory_members(territory),
+        "grants": selectors.territory_grants(territory),
+        "counts": selectors.record_counts([territory.pk]).get(territory.pk, {}),
+        "can_assign": _can_assign(request) and territory.model.state != TerritoryModel.State.ARCHIVED,
+        "member_form": member_form or MemberForm(),
+        "grant_form": grant_form or GrantForm(),
+    }
+
+
+@login_required
+def territory_form(request, pk: int | None = None):
+    """Create or edit a territory. "Preview impact" plans the realignment without saving."""
+    _need(request, "territory:assign")
+    instance = selectors.territory_get(user=request.user, pk=pk) if pk else None
+    if instance is not None and instance.model.state == TerritoryModel.State.ARCHIVED:
+        raise PermissionDenied
+    if instance is not None:
+        model = instance.model
+    else:
+        model_id = request.POST.get("model") or request.GET.get("model")
+        model = (get_object_or_404(TerritoryModel, pk=model_id) if model_id else services.territory_model_default())
+    form = TerritoryForm(request.POST or None, model=model, instance=instance)
+    if instance is None and request.method == "GET" and request.GET.get("parent"):
+        form.initial["parent"] = request.GET["parent"]
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data()
+        try:
+            if instance is not None and "preview" in request.POST:
+                change = {"territory_id": instance.pk, **data}
+                change["parent"] = data["parent"].pk if data["parent"] else None
+                change["owner"] = data["owner"].pk if data["owner"] else None
+                job = realignment.realignment_preview_start(actor=request.user, model=model, rule_changes=[change])
+                messages.info(request, "Nothing is saved yet: check the moves and apply them to save the rules.")
+                return redirect("territories:job", pk=job.pk)
+            if instance is None:
+                territory = services.territory_create(actor=request.user, model=model, **data)
+                messages.success(request, f"Territory {territory.name} created.")
+            else:
+                territory = services.territory_update(actor=request.user, territory=instance, **data)
+                messages.success(request, f"Territory {territory.name} saved. Existing records keep their "
+                                          "territory until you run a realignment.")
+            return redirect("territories:detail", pk=territory.pk)
+        except ValidationError as e:
+            form.add_service_errors(e)
+    return render(request, "territories/form.html", {"form": form, "territory": instance, "model": model})
+
+
+@login_required
+@require_POST
+def territory_delete(request, pk: int):
+    _need(request, "territory:assign")
+    territory = selectors.territory_get(user=request.user, pk=pk)
+    model_id = territory.model_id
+    try:
+        services.territory_delete(actor=request.user, territory=territory)
+    except ValidationError as e:
+        messages.error(request, " ".join(m for ms in e.message_dict.values() for m in ms))
+        return redirect("territories:detail", pk=pk)
+    messages.success(request, f"Territory {territory.name} deleted.")
+    return redirect(f"{reverse('territories:tree')}?model={model_id}")
+
+
+def _members_partial(request, territory, member_form=None, grant_form=None, status=200):
+    return render(request, "territories/_people.html",
+                  _detail_context(request, territory, member_form, grant_form), status=status)
+
+
+@login_required
+@require_POST
+def member_add(request, pk: int):
+    _need(request, "territory:assign")
+    territory = selectors.territory_get(user=request.user, pk=pk)
+    form = MemberForm(request.POST)
+    if form.is_valid():
+        try:
+            services.territory_member_add(actor=request.user, territory=territory, **form.cleaned_data)
+            form = None
+        except ValidationError as e:
+            for field, msgs in e.message_dict.items():
+                form.add_error(field if field in form.fields else None, msgs)
+    return _members_partial(request, territory, member_form=form)
+
+
+@login_required
+@require_POST
+def member_remove(request, pk: int, user_id: int):
+    _need(request, "territory:assign")
+    territory = selectors.territory_get(user=request.user, pk=pk)
+    member = get_object_or_404(TerritoryMember, territory=territory, user_id=user_id)
+    services.territory_member_remove(actor=request.user, member=member)
+    return _members_partial(request, territory)
+
+
+@login_required
+@require_POST
+def grant_add(request, pk: int):
+    _need(request, "territory:assign")
+    territory = selectors.territory_get(user=request.user, pk=pk)
+    form = GrantForm(request.POST)
+    if form.is_valid():
+        services.territory_grant_add(actor=request.user, territory=territory, **form.cleaned_data)
+        form = None
+    return _members_partial(request, territory, grant_form=form)
+
+
+@login_required
+@require_POST
+def grant_remove(request, pk: int, kind: str, grantee_id: int):
+    _need(request, "territory:assign")
+    territory = selectors.territory_get(user=request.user, pk=pk)
+    from django.contrib.auth.models import Group
+
+    if kind == "users":
+        services.territory_grant_remove(actor=request.user, territory=territory, user=get_object_or_404(User, pk=grantee_id))
+    else:
+        services.territory_grant_remove(actor=request.user, territory=territory,
+                                        group=get_object_or_404(Group, pk=grantee_id))
+    return _members_partial(request, territory)
+
+
+@login_required
+@require_POST
+def model_preview(request, pk: int):
+    """Preview realigning records to this model's rules (activation, for a planning model)."""
+    _need(request, "territory:assign")
+    model = get_object_or_404(TerritoryModel, pk=pk)
+    try:
+        job = realignment.realignment_preview_start(actor=request.user, model=model)
+    except ValidationError as e:
+        messages.error(request, " ".join(m for ms in e.message_dict.values() for m in ms))
+        return redirect(f"{reverse('territories:tree')}?model={pk}")
+    return redirect("territories:job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def model_clone(request, pk: int):
+    _need(request, "territory:assign")
+    source = get_object_or_404(TerritoryModel, pk=pk)
+    form = CloneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the new plan a name.")
+        return redirect(f"{reverse('territories:tree')}?model={pk}")
+    model = services.territory_model_clone(actor=request.user, source=source, name=form.cleaned_data["name"])
+    messages.success(request, f"Planning model {model.name} created: edit it, then preview its activation.")
+    return redirect(f"{reverse('territories:tree')}?model={model.pk}")
+
+
+def _job_context(job: RealignmentJob) -> dict:
+    ids = {f["from_territory_id"] for f in job.flows} | {f["to_territory_id"] for f in job.flows}
+    names = dict(Territory.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", "name"))
+    flows = [{**f, "from": names.get(f["from_territory_id"]), "to": names.get(f["to_territory_id"])}
+             for f in job.flows]
+    sample = list(job.moves.order_by("id")[:20])
+    sample_ids = {m.from_territory_id for m in sample} | {m.to_territory_id for m in sample}
+    names.update(Territory.objects.filter(pk__in=[i for i in sample_ids if i and i not in names])
+                 .values_list("pk", "name"))
+    for m in sample:
+        m.from_name, m.to_name = names.get(m.from_territory_id), names.get(m.to_territory_id)
+    changes = []
+    for change in job.rule_changes or []:
+        t = Territory.objects.filter(pk=change.get("territory_id")).first()
+        row = {f: change.get(f, getattr(t, f, None)) for f in RULE_FIELDS}
+        changes.append({"territory": t, "rules": rules_in_words(row)})
+    running = job.status in (RealignmentJob.Status.PREVIEWING, RealignmentJob.Status.QUEUED,
+                             RealignmentJob.Status.RUNNING)
+    return {"job": job, "flows": flows, "sample": sample, "changes": changes, "running": running}
+
+
+@login_required
+def job_detail(request, pk: int):
+    """A realignment preview: what would move, from where to where; the apply button and progress."""
+    _need(request, "territory:read")
+    job = get_object_or_404(RealignmentJob.objects.select_related("model", "created_by", "applied_by"), pk=pk)
+    ctx = _job_context(job)
+    ctx["can_assign"] = _can_assign(request)
+    return render(request, "territories/job.html", ctx)
+
+
+@login_required
+def job_progress(request, pk: int):
+    """The progress bar (htmx polls it while the job runs)."""
+    _need(request, "territory:read")
+    job = get_object_or_404(RealignmentJob, pk=pk)
+    ctx = _job_context(job)
+    ctx["can_assign"] = _can_assign(request)
+    return render(request, "territories/_progress.html", ctx)
+
+
+@login_required
+@require_POST
+def job_apply(request, pk: int):
+    _need(request, "territory:assign")
+    job = get_object_or_404(RealignmentJob, pk=pk)
+    try:
+        realignment.realignment_apply(actor=request.user, job=job)
+    except ValidationError as e:
+        messages.error(request, " ".join(m for ms in e.message_dict.values() for m in ms))
+    return redirect("territories:job", pk=pk)
+
+
+@login_required
+@require_POST
+def job_cancel(request, pk: int):
+    _need(request, "territory:assign")
+    job = get_object_or_404(RealignmentJob, pk=pk)
+    try:
+        realignment.realignment_cancel(actor=request.user, job=job)
+        messages.info(request, "Preview discarded; nothing changed.")
+    except ValidationError as e:
+        messages.error(request, " ".join(m for ms in e.message_dict.values() for m in ms))
+    return redirect(f"{reverse('territories:tree')}?model={job.model_id}")
+
+
+@login_required
+def match_view(request):
+    """Try the rules: which territory would a record with these attributes land in, and why."""
+    _need(request, "territory:read")
+    form = MatchForm(request.GET or None)
+    result = None
+    if request.GET and form.is_valid():
+        result = selectors.territory_match(form.cleaned_data)
+    return render(request, "territories/match.html", {"form": form, "result": result})
+
+
+def my_territories_panel(request):
+    """Home panel: the territories the user holds."""
+    user = request.user
+    if not user.is_authenticated or not user.has_perm(perm("territory:read")):
+        return None
+    held = list(
+        selectors.territories_held_by(user).filter(model__state=TerritoryModel.State.ACTIVE)
+        .filter(Q(is_active=True)).order_by("name")[:8]
+    )
+    if not held:
+        return None
+    return {"title": "My territories", "template": "territories/_panel.html", "context": {"territories": held},
+            "order": 60}
