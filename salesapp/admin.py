@@ -1,13 +1,37 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.core.exceptions import ValidationError
 
 from salesapp import events
 from salesapp.models import AppliedEvent, OutboxEvent, RecordShare, User
 from salesapp.services import user_sync_role_group, user_validate_manager
 
 
+class _ManagerChainMixin:
+    """Refuse a manager that would close a loop, as a field error on the form."""
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            user_validate_manager(self.instance, cleaned.get("manager"))
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
+
+
+class UserAdminChangeForm(_ManagerChainMixin, UserChangeForm):
+    pass
+
+
+class UserAdminCreationForm(_ManagerChainMixin, UserCreationForm):
+    pass
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserAdminChangeForm
+    add_form = UserAdminCreationForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role", "manager", "is_active"]
     list_filter = ["role", "is_active", "groups"]
