@@ -1,7 +1,41 @@
+import logging
+
 from django.apps import AppConfig
+
+log = logging.getLogger(__name__)
 
 
 class OpportunitiesConfig(AppConfig):
     """Accounts, contacts, deals, pipeline and forecasts."""
 
     name = "opportunities"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        import opportunities.receivers  # noqa: F401  (connects the event receivers)
+        from opportunities import integrations
+        from opportunities.models import (
+            Account,
+            Contact,
+            ForecastAdjustment,
+            ForecastSubmission,
+            LossReason,
+            Opportunity,
+            Stage,
+        )
+        from salesapp.access import RecordRule, register_model
+
+        register_model(Account, RecordRule(owner_field="owner", territory_field="territory"))
+        register_model(Opportunity, RecordRule(owner_field="owner", territory_field="territory"))
+        register_model(Contact, RecordRule(owner_field=None, territory_field=None, via=(("account", Account),)))
+
+        auditlog.register(Account, exclude_fields=["normalized_name", "updated_at"])
+        auditlog.register(Contact, exclude_fields=["normalized_phone", "updated_at"])
+        auditlog.register(Opportunity, exclude_fields=["updated_at", "stage_changed_at"], m2m_fields={"contacts"})
+        auditlog.register(Stage)
+        auditlog.register(LossReason)
+        auditlog.register(ForecastAdjustment)
+        auditlog.register(ForecastSubmission)
+
+        integrations.register_all()

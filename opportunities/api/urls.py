@@ -1,1 +1,19 @@
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from opportunities.api import views
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("accounts", views.AccountViewSet, basename="account")
+router.register("contacts", views.ContactViewSet, basename="contact")
+router.register("opportunities", views.OpportunityViewSet, basename="opportunity")
+router.register("opportunity-stages", views.StageViewSet, basename="opportunity-stage")
+router.register("loss-reasons", views.LossReasonViewSet, basename="loss-reason")
+
+urlpatterns = [
+    path("pipeline/summary/", views.PipelineSummaryView.as_view(), name="pipeline-summary"),
+    path("forecasts/", views.ForecastView.as_view(), name="forecast"),
+    path("forecasts/adjustments/", views.ForecastAdjustmentView.as_view(), name="forecast-adjustment"),
+    *router.urls,
+]

@@ -1,0 +1,190 @@
+"""API shapes. DRF validates input and documents it; services do the writes."""
+
+from rest_framework import serializers
+
+from opportunities.models import (
+    Account,
+    Contact,
+    ForecastAdjustment,
+    ForecastSubmission,
+    LossReason,
+    Opportunity,
+    Stage,
+    StageHistory,
+)
+from salesapp.models import User
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    owner_id = serializers.PrimaryKeyRelatedField(source="owner", queryset=User.objects.all(), required=False,
+                                                  allow_null=True)
+    parent_id = serializers.PrimaryKeyRelatedField(source="parent", queryset=Account.objects.all(), required=False,
+                                                   allow_null=True)
+    territory_id = serializers.IntegerField(read_only=True)
+    allow_duplicate = serializers.BooleanField(write_only=True, required=False, default=False,
+                                               help_text="Create even when a likely duplicate exists")
+
+    class Meta:
+        model = Account
+        fields = ["id", "name", "website_domain", "industry", "employee_count", "annual_revenue", "billing_country",
+                  "billing_state", "billing_postal_code", "owner_id", "territory_id", "parent_id",
+                  "last_activity_at", "created_at", "updated_at", "allow_duplicate"]
+        read_only_fields = ["last_activity_at", "created_at", "updated_at"]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    account_id = serializers.PrimaryKeyRelatedField(source="account", queryset=Account.objects.all())
+    owner_id = serializers.IntegerField(read_only=True)
+    allow_duplicate = serializers.BooleanField(write_only=True, required=False, default=False,
+                                               help_text="Create even when a likely duplicate exists")
+
+    class Meta:
+        model = Contact
+        fields = ["id", "account_id", "first_name", "last_name", "email", "phone", "title", "buying_role",
+                  "owner_id", "created_at", "updated_at", "allow_duplicate"]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class OpportunitySerializer(serializers.ModelSerializer):
+    account_id = serializers.PrimaryKeyRelatedField(source="account", queryset=Account.objects.all())
+    owner_id = serializers.PrimaryKeyRelatedField(source="owner", queryset=User.objects.all(), required=False)
+    stage = serializers.SlugRelatedField(slug_field="key", queryset=Stage.objects.all(), required=False)
+    territory_id = serializers.IntegerField(read_only=True)
+    loss_reason = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    probability = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True,
+                                           help_text="Set by hand to override the stage default; null follows the stage")
+    contact_ids = serializers.PrimaryKeyRelatedField(source="contacts", queryset=Contact.objects.all(), many=True,
+                                                     required=False)
+    forecast_category = serializers.ChoiceField(choices=Opportunity.ForecastCategory.choices, required=False,
+                                                allow_blank=True)
+
+    class Meta:
+        model = Opportunity
+        fields = ["id", "name", "account_id", "lead_id", "stage", "probability", "probability_is_manual", "amount",
+                  "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
+                  "loss_reason", "close_reason", "next_step", "forecast_category", "forecast_category_is_manual",
+                  "source", "contact_ids", "stage_changed_at", "last_activity_at", "created_at", "updated_at"]
+        read_only_fields = ["lead_id", "probability_is_manual", "actual_close_date", "loss_reason",
+                            "forecast_category_is_manual", "stage_changed_at", "last_activity_at", "created_at",
+                            "updated_at"]
+
+
+class OpportunityCreateSerializer(OpportunitySerializer):
+    lead_id = serializers.IntegerField(required=False, allow_null=True)
+
+    class Meta(OpportunitySerializer.Meta):
+        read_only_fields = [f for f in OpportunitySerializer.Meta.read_only_fields if f != "lead_id"]
+
+
+class CloseSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["won", "lost"])
+    reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text="Lost: a loss reason from /api/v1/loss-reasons/ (name or id). Won: free text")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True)
+
+
+class ReopenSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=["discovery", "qualification", "proposal", "negotiation"], required=False,
+                                    help_text="Default: the stage it was closed from")
+
+
+class BulkStageSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=10000)
+    stage = serializers.ChoiceField(choices=["discovery", "qualification", "proposal", "negotiation"])
+
+
+class BulkStageResultSerializer(serializers.Serializer):
+    updated = serializers.ListField(child=serializers.IntegerField())
+    unchanged = serializers.ListField(child=serializers.IntegerField())
+    errors = serializers.DictField(child=serializers.CharField())
+
+
+class StageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Stage
+        fields = ["key", "label", "order", "default_probability", "is_closed", "is_won"]
+
+
+class StageUpdateSerializer(serializers.Serializer):
+    default_probability = serializers.IntegerField(min_value=0, max_value=100)
+
+
+class LossReasonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LossReason
+        fields = ["id", "name", "is_active"]
+
+
+class StageHistorySerializer(serializers.ModelSerializer):
+    changed_by_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = StageHistory
+        fields = ["id", "from_stage", "to_stage", "changed_by_id", "changed_at", "days_in_previous_stage", "note"]
+
+
+class StageSummarySerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    total_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    average_probability = serializers.FloatField(allow_null=True)
+
+
+class PipelineSummarySerializer(serializers.Serializer):
+    stages = StageSummarySerializer(many=True)
+    count = serializers.IntegerField()
+    total_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    weighted_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    cached = serializers.BooleanField()
+
+
+class ForecastSubmissionSerializer(serializers.ModelSerializer):
+    user_id = serializers.IntegerField(read_only=True)
+    period = serializers.CharField(help_text="Q1_2026 or 2026-01")
+
+    class Meta:
+        model = ForecastSubmission
+        fields = ["id", "user_id", "period", "commit", "best_case", "notes", "submitted_at"]
+        read_only_fields = ["submitted_at"]
+
+
+class ForecastAdjustmentSerializer(serializers.ModelSerializer):
+    user_id = serializers.PrimaryKeyRelatedField(source="user", queryset=User.objects.all())
+    adjusted_by_id = serializers.IntegerField(read_only=True)
+    period = serializers.CharField(help_text="Q1_2026 or 2026-01")
+
+    class Meta:
+        model = ForecastAdjustment
+        fields = ["id", "user_id", "period", "category", "amount", "reason", "adjusted_by_id", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class ForecastFiguresSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    name = serializers.CharField()
+    own_only = serializers.BooleanField()
+    has_reports = serializers.BooleanField()
+    closed_won = serializers.DecimalField(max_digits=20, decimal_places=2)
+    commit = serializers.DecimalField(max_digits=20, decimal_places=2)
+    best_case = serializers.DecimalField(max_digits=20, decimal_places=2)
+    pipeline = serializers.DecimalField(max_digits=20, decimal_places=2)
+    weighted = serializers.DecimalField(max_digits=20, decimal_places=2)
+    adjusted_commit = serializers.DecimalField(max_digits=20, decimal_places=2)
+    adjusted_best_case = serializers.DecimalField(max_digits=20, decimal_places=2)
+    adjustments = serializers.DictField()
+    submission = serializers.DictField(allow_null=True)
+
+
+class ForecastSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    closed = serializers.BooleanField()
+    user_id = serializers.IntegerField()
+    rows = ForecastFiguresSerializer(many=True)
+    total = ForecastFiguresSerializer()
+    submission = serializers.DictField(allow_null=True)
+    submissions = ForecastSubmissionSerializer(many=True)
+    accuracy = serializers.ListField(child=serializers.DictField())

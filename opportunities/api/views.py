@@ -1,0 +1,374 @@
+"""API: accounts, contacts, opportunities, stages, pipeline summary and forecasts.
+
+Thin: DRF validates and documents, selectors read through `restrict()`, services write.
+"""
+
+from datetime import date
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from opportunities import selectors, services
+from opportunities.api.serializers import (
+    AccountSerializer,
+    BulkStageResultSerializer,
+    BulkStageSerializer,
+    CloseSerializer,
+    ContactSerializer,
+    ForecastAdjustmentSerializer,
+    ForecastSerializer,
+    ForecastSubmissionSerializer,
+    LossReasonSerializer,
+    OpportunityCreateSerializer,
+    OpportunitySerializer,
+    PipelineSummarySerializer,
+    ReopenSerializer,
+    StageHistorySerializer,
+    StageSerializer,
+    StageUpdateSerializer,
+)
+from opportunities.filtersets import AccountFilterSet, ContactFilterSet, OpportunityFilterSet
+from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
+from opportunities.periods import quarter_of
+from salesapp.access import CHANGE, VIEW
+from salesapp.api.errors import validation_error
+from salesapp.api.permissions import role_permission
+from salesapp.hierarchy import user_subtree_ids
+from salesapp.roles import Role
+
+
+def _action_for(request) -> str:
+    return VIEW if request.method in SAFE_METHODS else CHANGE
+
+
+def _check_owner(actor, owner, field="owner_id"):
+    """Reps give records to themselves; managers to their subtree; admins to anyone."""
+    if owner is None or owner.pk == actor.pk or actor.role == Role.ADMIN:
+        return
+    if owner.pk not in user_subtree_ids(actor.pk):
+        raise validation_error(field, "You can assign records only to yourself or people who report to you.")
+
+
+def _visible_account(user, account, field="account_id"):
+    if account is not None and not selectors.account_list(user).filter(pk=account.pk).exists():
+        raise validation_error(field, f'Invalid pk "{account.pk}" - object does not exist.')
+
+
+class AccountViewSet(viewsets.ModelViewSet):
+    """Accounts the user may see. Creating a likely duplicate (same domain or normalised name)
+    is refused naming `name` unless `allow_duplicate` is true.
+    """
+
+    queryset = Account.objects.none()
+    serializer_class = AccountSerializer
+    filterset_class = AccountFilterSet
+    ordering_fields = ["id", "name", "created_at", "annual_revenue"]
+    ordering = ["id"]
+    permission_classes = [role_permission(read="opportunity:read", write="opportunity:write",
+                                          destroy="opportunity:delete")]
+
+    def get_queryset(self):
+        return selectors.account_list(self.request.user, action=_action_for(self.request))
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        allow_duplicate = data.pop("allow_duplicate", False)
+        _check_owner(self.request.user, data.get("owner"))
+        _visible_account(self.request.user, data.get("parent"), "parent_id")
+        if not allow_duplicate:
+            match = services.account_find_match(website_domain=data.get("website_domain", ""),
+                                                company_name=data.get("name", ""))
+            if match is not None:
+                raise validation_error(
+                    "name", f"A likely duplicate exists: {match.name} (id {match.pk}). "
+                            "Send allow_duplicate=true to create it anyway.")
+        serializer.instance = services.account_create(actor=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("allow_duplicate", None)
+        if "owner" in data:
+            _check_owner(self.request.user, data["owner"])
+        _visible_account(self.request.user, data.get("parent"), "parent_id")
+        serializer.instance = services.account_update(actor=self.request.user, account=serializer.instance, **data)
+
+    def perform_destroy(self, instance):
+        services.account_delete(actor=self.request.user, account=instance)
+
+
+class ContactViewSet(viewsets.ModelViewSet):
+    """Contacts at accounts the user may see; a likely duplicate (same email, or same phone at
+    the account) is refused naming `email` unless `allow_duplicate` is true.
+    """
+
+    queryset = Contact.objects.none()
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilterSet
+    ordering_fields = ["id", "last_name", "created_at"]
+    ordering = ["id"]
+    permission_classes = [role_permission(read="opportunity:read", write="opportunity:write")]
+
+    def get_queryset(self):
+        return selectors.contact_list(self.request.user, action=_action_for(self.request))
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        allow_duplicate = data.pop("allow_duplicate", False)
+        _visible_account(self.request.user, data["account"])
+        if not allow_duplicate:
+            match = services.contact_find_match(account=data["account"], email=data.get("email", ""),
+                                                phone=data.get("phone", ""))
+            if match is not None:
+                raise validation_error(
+                    "email", f"A likely duplicate exists: {match} (id {match.pk}). "
+                             "Send allow_duplicate=true to create it anyway.")
+        serializer.instance = services.contact_create(actor=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("allow_duplicate", None)
+        if "account" in data:
+            _visible_account(self.request.user, data["account"])
+        serializer.instance = services.contact_update(actor=self.request.user, contact=serializer.instance, **data)
+
+    def perform_destroy(self, instance):
+        services.contact_delete(actor=self.request.user, contact=instance)
+
+
+LIST_FIELDS = ["id", "name", "account_id", "lead_id", "stage_id", "probability", "probability_is_manual", "amount",
+               "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
+               "loss_reason__name", "close_reason", "next_step", "forecast_category", "forecast_category_is_manual",
+               "source", "stage_changed_at", "last_activity_at", "created_at", "updated_at"]
+
+
+def _plain_row(row: dict) -> dict:
+    row["stage"] = row.pop("stage_id")
+    row["loss_reason"] = row.pop("loss_reason__name")
+    if row["amount"] is not None:
+        row["amount"] = f"{row['amount']:.2f}"
+    return row
+
+
+class OpportunityViewSet(viewsets.ModelViewSet):
+    """Deals the user may see. The list serves plain rows (one query per page).
+
+    PUT/PATCH may move the stage between open stages (history, probability and events follow);
+    closing and reopening have their own actions.
+    """
+
+    queryset = Opportunity.objects.none()
+    serializer_class = OpportunitySerializer
+    filterset_class = OpportunityFilterSet
+    ordering_fields = ["id", "created_at", "expected_close_date", "amount", "probability"]
+    ordering = ["id"]
+    permission_classes = [role_permission(read="opportunity:read", write="opportunity:write",
+                                          destroy="opportunity:delete", reopen="opportunity:delete")]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.opportunity_list(self.request.user).select_related(None)
+        return selectors.opportunity_list(self.request.user, action=_action_for(self.request)).prefetch_related(
+            "contacts")
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return OpportunityCreateSerializer
+        return OpportunitySerializer
+
+    def list(self, request, *args, **kwargs):
+        qs = self.filter_queryset(self.get_queryset()).values(*LIST_FIELDS)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response([_plain_row(r) for r in page])
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        user = self.request.user
+        _visible_account(user, data["account"])
+        owner = data.pop("owner", None) or user
+        _check_owner(user, owner)
+        stage = data.pop("stage", None)
+        category = data.pop("forecast_category", "")
+        serializer.instance = services.opportunity_create(
+            actor=user, owner=owner, stage=stage.key if stage else "discovery", forecast_category=category,
+            contacts=data.pop("contacts", ()), **data,
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        user = self.request.user
+        if "account" in data:
+            _visible_account(user, data["account"])
+        if "owner" in data:
+            _check_owner(user, data["owner"])
+        if "stage" in data:
+            data["stage"] = data["stage"].key
+        serializer.instance = services.opportunity_update(actor=user, opportunity=serializer.instance, **data)
+
+    def perform_destroy(self, instance):
+        services.opportunity_delete(actor=self.request.user, opportunity=instance)
+
+    @extend_schema(request=CloseSerializer, responses=OpportunitySerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close as won (needs an amount; sets actual_close_date) or lost (needs `reason`)."""
+        opp = self.get_object()
+        body = CloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.opportunity_close(actor=request.user, opportunity=opp, outcome=body.validated_data["outcome"],
+                                   reason=body.validated_data["reason"] or None, note=body.validated_data["note"],
+                                   amount=body.validated_data.get("amount"))
+        return Response(OpportunitySerializer(selectors.opportunity_get(request.user, opp.pk)).data)
+
+    @extend_schema(request=ReopenSerializer, responses=OpportunitySerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """Reopen a closed deal (admins and sales managers), into the stage it closed from."""
+        opp = self.get_object()
+        body = ReopenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.opportunity_reopen(actor=request.user, opportunity=opp, stage=body.validated_data.get("stage"))
+        return Response(OpportunitySerializer(selectors.opportunity_get(request.user, opp.pk)).data)
+
+    @extend_schema(responses=StageHistorySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def history(self, request, pk=None):
+        """Every stage change of the deal, newest first, with days spent in the previous stage."""
+        opp = self.get_object()
+        return Response(StageHistorySerializer(opp.stage_history.order_by("-changed_at", "-id"), many=True).data)
+
+    @extend_schema(request=BulkStageSerializer, responses=BulkStageResultSerializer)
+    @action(detail=False, methods=["post"], url_path="bulk-stage", pagination_class=None, filterset_class=None)
+    def bulk_stage(self, request):
+        """Move many open deals to one open stage in batches of 100; unknown, hidden or closed ids are reported."""
+        body = BulkStageSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = services.opportunity_bulk_stage(
+            actor=request.user, ids=body.validated_data["ids"], stage=body.validated_data["stage"],
+            visible=selectors.opportunity_list(request.user, action=CHANGE).select_related(None),
+        )
+        result["errors"] = {str(k): v for k, v in result["errors"].items()}
+        return Response(result)
+
+
+class StageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The pipeline stages in order, each with its default probability (admins change it with PATCH)."""
+
+    queryset = Stage.objects.order_by("order")
+    serializer_class = StageSerializer
+    pagination_class = None
+    filterset_class = None
+    permission_classes = [role_permission(read="opportunity:read", write="user:manage")]
+
+    @extend_schema(request=StageUpdateSerializer, responses=StageSerializer)
+    def partial_update(self, request, pk=None):
+        body = StageUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        stage = services.stage_update(actor=request.user, stage=self.get_object(),
+                                      default_probability=body.validated_data["default_probability"])
+        return Response(StageSerializer(stage).data)
+
+
+class LossReasonViewSet(viewsets.ModelViewSet):
+    """The admin-managed list of reasons a deal was lost."""
+
+    queryset = LossReason.objects.order_by("name")
+    serializer_class = LossReasonSerializer
+    pagination_class = None
+    filterset_class = None
+    permission_classes = [role_permission(read="opportunity:read", write="user:manage")]
+
+
+class PipelineSummaryView(APIView):
+    """Count, total amount and average probability per open stage, over the deals the user may see,
+    for an owner, a manager's subtree (`team`) or a territory subtree. Cached per user for 60 s and
+    refreshed by any opportunity event.
+    """
+
+    permission_classes = [role_permission(read="opportunity:read")]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("owner", OpenApiTypes.INT), OpenApiParameter("team", OpenApiTypes.INT),
+                    OpenApiParameter("territory", OpenApiTypes.INT)],
+        responses=PipelineSummarySerializer,
+    )
+    def get(self, request):
+        params = {}
+        for name in ("owner", "team", "territory"):
+            value = request.query_params.get(name)
+            if value:
+                if not value.isdigit():
+                    raise validation_error(name, "Enter a whole number.")
+                params[name] = int(value)
+        return Response(PipelineSummarySerializer(selectors.pipeline_summary(request.user, **params)).data)
+
+
+def _period_param(request):
+    return request.query_params.get("period") or quarter_of(date.today()).name
+
+
+class ForecastView(APIView):
+    """GET: the roll-up of a period for the user's team (or `user`'s, within their subtree), beside
+    the submissions and, once the period has closed, forecast accuracy. POST: record the user's call.
+    """
+
+    permission_classes = [role_permission(read="opportunity:read", write="opportunity:write")]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("period", OpenApiTypes.STR, description="Q1_2026 or 2026-01"),
+                    OpenApiParameter("user", OpenApiTypes.INT)],
+        responses=ForecastSerializer,
+    )
+    def get(self, request):
+        period = _period_param(request)
+        user_id = request.query_params.get("user")
+        if user_id and not user_id.isdigit():
+            raise validation_error("user", "Enter a user id.")
+        rollup = selectors.forecast_rollup(request.user, period, user_id=int(user_id) if user_id else None)
+        head = rollup["user_id"]
+        ids = user_subtree_ids(head)
+        submissions = selectors.forecast_submission_list(request.user, period=period).filter(user_id__in=ids)[:200]
+        rollup["submissions"] = submissions
+        rollup["accuracy"] = selectors.forecast_accuracy(request.user, period, user_id=head)
+        return Response(ForecastSerializer(rollup).data)
+
+    @extend_schema(request=ForecastSubmissionSerializer, responses={201: ForecastSubmissionSerializer})
+    def post(self, request):
+        body = ForecastSubmissionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        sub = services.forecast_submit(actor=request.user, **body.validated_data)
+        return Response(ForecastSubmissionSerializer(sub).data, status=status.HTTP_201_CREATED)
+
+
+class ForecastAdjustmentView(APIView):
+    """GET: the history of adjustments the user may see. POST: a manager overrides a report's
+    commit or best case for a period, with a reason (forecast:adjust).
+    """
+
+    permission_classes = [role_permission(read="opportunity:read", write="forecast:adjust")]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("period", OpenApiTypes.STR), OpenApiParameter("user", OpenApiTypes.INT)],
+        responses=ForecastAdjustmentSerializer(many=True),
+    )
+    def get(self, request):
+        user_id = request.query_params.get("user")
+        qs = selectors.forecast_adjustment_list(request.user, period=request.query_params.get("period"),
+                                                user_id=int(user_id) if user_id and user_id.isdigit() else None)
+        return Response(ForecastAdjustmentSerializer(qs[:500], many=True).data)
+
+    @extend_schema(request=ForecastAdjustmentSerializer, responses={201: ForecastAdjustmentSerializer})
+    def post(self, request):
+        body = ForecastAdjustmentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if request.user.role != Role.ADMIN and data["user"].pk not in user_subtree_ids(request.user.pk):
+            raise Http404("No such user.")
+        adj = services.forecast_adjust(actor=request.user, user=data["user"], period=data["period"],
+                                       category=data["category"], amount=data["amount"], reason=data["reason"])
+        return Response(ForecastAdjustmentSerializer(adj).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,93 @@
+"""Filters shared by the UI lists and the API."""
+
+import django_filters
+from django.db.models import Q
+
+from opportunities.models import Account, Contact, Opportunity
+from opportunities.periods import parse_period
+from salesapp.hierarchy import user_subtree_ids
+
+
+class AccountFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    owner = django_filters.NumberFilter(field_name="owner_id")
+    territory = django_filters.NumberFilter(field_name="territory_id")
+    industry = django_filters.CharFilter(lookup_expr="iexact")
+    billing_country = django_filters.CharFilter(lookup_expr="iexact")
+    parent = django_filters.NumberFilter(field_name="parent_id")
+
+    class Meta:
+        model = Account
+        fields = ["q", "owner", "territory", "industry", "billing_country", "parent"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(website_domain__icontains=value)) if value else queryset
+
+
+class ContactFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    account = django_filters.NumberFilter(field_name="account_id")
+    buying_role = django_filters.ChoiceFilter(choices=Contact.BuyingRole.choices)
+    email = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Contact
+        fields = ["q", "account", "buying_role", "email"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(first_name__icontains=value) | Q(last_name__icontains=value) | Q(email__icontains=value)
+        )
+
+
+class OpportunityFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    stage = django_filters.MultipleChoiceFilter(field_name="stage_id", choices=[
+        ("discovery", "Discovery"), ("qualification", "Qualification"), ("proposal", "Proposal"),
+        ("negotiation", "Negotiation"), ("closed_won", "Closed won"), ("closed_lost", "Closed lost")])
+    is_open = django_filters.BooleanFilter(field_name="stage__is_closed", exclude=True, label="Open")
+    owner = django_filters.NumberFilter(field_name="owner_id")
+    team = django_filters.NumberFilter(method="in_team", label="Manager's team (user id)")
+    territory = django_filters.NumberFilter(method="in_territory", label="Territory (and below)")
+    account = django_filters.NumberFilter(field_name="account_id")
+    forecast_category = django_filters.MultipleChoiceFilter(choices=Opportunity.ForecastCategory.choices)
+    category = django_filters.MultipleChoiceFilter(field_name="forecast_category",
+                                                   choices=Opportunity.ForecastCategory.choices)
+    close_after = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="gte")
+    close_before = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
+    expected_close_date_after = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="gte")
+    expected_close_date_before = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
+    close_period = django_filters.CharFilter(method="in_period", label="Close period (Q1_2026 or 2026-01)")
+    min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
+    max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
+
+    class Meta:
+        model = Opportunity
+        fields = ["q", "stage", "is_open", "owner", "team", "territory", "account", "forecast_category"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(account__name__icontains=value)) if value else queryset
+
+    def in_team(self, queryset, name, value):
+        return queryset.filter(owner_id__in=user_subtree_ids(int(value))) if value else queryset
+
+    def in_territory(self, queryset, name, value):
+        from opportunities.selectors import territory_subtree_ids
+
+        return queryset.filter(territory_id__in=territory_subtree_ids(int(value))) if value else queryset
+
+    def in_period(self, queryset, name, value):
+        if not value:
+            return queryset
+        try:
+            period = parse_period(value)
+        except Exception:
+            return queryset.none()
+        closed = Q(stage__is_closed=True, actual_close_date__gte=period.start, actual_close_date__lte=period.end)
+        open_ = Q(stage__is_closed=False, expected_close_date__gte=period.start, expected_close_date__lte=period.end)
+        return queryset.filter(closed | open_)

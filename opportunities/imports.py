@@ -1,0 +1,249 @@
+"""CSV import kinds `accounts`, `contacts` and `opportunities` for the kernel's import runner.
+
+Rows are validated first (every bad cell reported with its row and column) and written
+through the services, so imported deals get their stage history and events. Admins may
+carry original dates: `created_at`, and `actual_close_date` for closed deals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from opportunities import services
+from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
+from salesapp.access import restrict
+from salesapp.normalize import domain_of, normalize_company, normalize_email
+
+
+def _decimal(row, column, RowError, *, minimum=Decimal(0)):
+    value = row.get(column, "")
+    if not value:
+        return None
+    try:
+        number = Decimal(value.replace(",", ""))
+    except InvalidOperation:
+        raise RowError(column, f"{value!r} is not a number")
+    if minimum is not None and number < minimum:
+        raise RowError(column, "must not be negative")
+    return number
+
+
+def _int(row, column, RowError, *, low=0, high=None):
+    value = row.get(column, "")
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise RowError(column, f"{value!r} is not a whole number")
+    if number < low or (high is not None and number > high):
+        raise RowError(column, f"must be between {low} and {high}" if high is not None else "must not be negative")
+    return number
+
+
+def _date(row, column, RowError):
+    value = row.get(column, "")
+    if not value:
+        return None
+    day = parse_date(value[:10]) if len(value) >= 10 else None
+    if day is None:
+        raise RowError(column, f"{value!r} is not a date (use YYYY-MM-DD)")
+    return day
+
+
+def _datetime(row, column, RowError):
+    value = row.get(column, "")
+    if not value:
+        return None
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        if day is None:
+            raise RowError(column, f"{value!r} is not a date or time (use ISO 8601)")
+        moment = dt.datetime.combine(day, dt.time(9))
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt.UTC)
+    return moment
+
+
+def _collect(fns, RowErrors, RowError):
+    """Run each cell parser, gathering every bad cell of the row before raising."""
+    out, errors = {}, []
+    for name, fn in fns.items():
+        try:
+            out[name] = fn()
+        except RowError as exc:
+            errors.append(exc)
+    if errors:
+        raise RowErrors(errors)
+    return out
+
+
+def register_import_kinds(imports) -> None:
+    """Register the three kinds with the kernel's import registry (`salesapp.imports`)."""
+    Column, Kind, RowError, RowErrors = imports.ImportColumn, imports.ImportKind, imports.RowError, imports.RowErrors
+
+    def visible_account(ctx, name, column="account"):
+        key = normalize_company(name)
+        accounts = ctx.cache.setdefault("accounts", {})
+        if key not in accounts:
+            qs = restrict(Account.objects.all(), ctx.actor)
+            accounts[key] = (qs.filter(normalized_name=key).order_by("id").first()
+                             or qs.filter(website_domain=domain_of(name)).order_by("id").first())
+        if accounts[key] is None:
+            raise RowError(column, f"no account named {name!r} that you may see")
+        return accounts[key]
+
+    # --- accounts ---------------------------------------------------------------------------------
+    def account_validate(row, ctx):
+        ctx.claim("account", normalize_company(row["name"]), "name")
+        ctx.claim("domain", domain_of(row["website_domain"]), "website_domain")
+        cleaned = _collect({
+            "employee_count": lambda: _int(row, "employee_count", RowError),
+            "annual_revenue": lambda: _decimal(row, "annual_revenue", RowError),
+            "owner": lambda: ctx.owner(row["owner_email"]),
+            "created_at": lambda: _datetime(row, "created_at", RowError),
+            "parent": lambda: visible_account(ctx, row["parent_name"], "parent_name") if row["parent_name"] else None,
+        }, RowErrors, RowError)
+        country = row["billing_country"].upper()
+        if country and len(country) != 2:
+            raise RowError("billing_country", "use the two-letter ISO country code")
+        return {**cleaned, "name": row["name"], "website_domain": row["website_domain"], "industry": row["industry"],
+                "billing_country": country, "billing_state": row["billing_state"],
+                "billing_postal_code": row["billing_postal_code"]}
+
+    def account_write(rows, ctx):
+        created = updated = 0
+        for data in rows:
+            existing = services.account_find_match(website_domain=data["website_domain"], company_name=data["name"])
+            created_at = data.pop("created_at")
+            if existing is not None:
+                fields = {k: v for k, v in data.items() if v not in (None, "")}
+                services.account_update(actor=ctx.actor, account=existing, **fields)
+                updated += 1
+            else:
+                services.account_create(actor=ctx.actor, created_at=created_at, **data)
+                created += 1
+        return created, updated
+
+    imports.register_import_kind(Kind(
+        name="accounts", label="Accounts", permission="lead:import",
+        columns=[
+            Column("name", required=True), Column("website_domain"), Column("industry"), Column("employee_count"),
+            Column("annual_revenue"), Column("billing_country", help="two-letter ISO code"), Column("billing_state"),
+            Column("billing_postal_code"), Column("owner_email"), Column("parent_name"),
+            Column("created_at", admin_only=True, help="original creation time"),
+        ],
+        validate_row=account_validate, write_rows=account_write,
+    ))
+
+    # --- contacts ---------------------------------------------------------------------------------
+    def contact_validate(row, ctx):
+        email = normalize_email(row["email"])
+        ctx.claim("contact_email", email, "email")
+        if email and "@" not in email:
+            raise RowError("email", f"{row['email']!r} is not an email address")
+        if row["buying_role"] and row["buying_role"] not in Contact.BuyingRole.values:
+            raise RowError("buying_role", f"unknown buying role; use one of {', '.join(Contact.BuyingRole.values)}")
+        cleaned = _collect({
+            "account": lambda: visible_account(ctx, row["account_name"], "account_name"),
+            "owner": lambda: ctx.owner(row["owner_email"]),
+        }, RowErrors, RowError)
+        return {**cleaned, "first_name": row["first_name"], "last_name": row["last_name"], "email": email,
+                "phone": row["phone"], "title": row["title"], "buying_role": row["buying_role"]}
+
+    def contact_write(rows, ctx):
+        created = updated = 0
+        for data in rows:
+            existing = services.contact_find_match(email=data["email"]) if data["email"] else None
+            if existing is not None:
+                services.contact_update(actor=ctx.actor, contact=existing,
+                                        **{k: v for k, v in data.items() if v not in (None, "")})
+                updated += 1
+            else:
+                services.contact_create(actor=ctx.actor, **data)
+                created += 1
+        return created, updated
+
+    imports.register_import_kind(Kind(
+        name="contacts", label="Contacts", permission="lead:import",
+        columns=[
+            Column("account_name", required=True), Column("first_name"), Column("last_name", required=True),
+            Column("email"), Column("phone"), Column("title"), Column("buying_role"), Column("owner_email"),
+        ],
+        validate_row=contact_validate, write_rows=contact_write,
+    ))
+
+    # --- opportunities ----------------------------------------------------------------------------
+    def opportunity_validate(row, ctx):
+        stages = ctx.cache.setdefault("stages", {s.key: s for s in Stage.objects.all()})
+        stage_key = (row["stage"] or "discovery").strip().lower().replace(" ", "_")
+        if stage_key not in stages:
+            raise RowError("stage", f"unknown stage; use one of {', '.join(stages)}")
+        cleaned = _collect({
+            "account": lambda: visible_account(ctx, row["account_name"], "account_name"),
+            "owner": lambda: ctx.owner(row["owner_email"]),
+            "amount": lambda: _decimal(row, "amount", RowError),
+            "probability": lambda: _int(row, "probability", RowError, high=100),
+            "expected_close_date": lambda: _date(row, "expected_close_date", RowError),
+            "actual_close_date": lambda: _date(row, "actual_close_date", RowError),
+            "created_at": lambda: _datetime(row, "created_at", RowError),
+        }, RowErrors, RowError)
+        stage = stages[stage_key]
+        loss_reason = None
+        if stage.key == "closed_won" and not cleaned["amount"]:
+            raise RowError("amount", "a won deal needs an amount")
+        if stage.key == "closed_lost":
+            if not row["loss_reason"]:
+                raise RowError("loss_reason", "a lost deal needs a loss reason")
+            loss_reason = LossReason.objects.filter(name__iexact=row["loss_reason"], is_active=True).first()
+            if loss_reason is None:
+                raise RowError("loss_reason", f"unknown loss reason {row['loss_reason']!r}")
+        if cleaned["actual_close_date"] and not stage.is_closed:
+            raise RowError("actual_close_date", "only closed deals have a close date")
+        category = row["forecast_category"]
+        if category and category not in Opportunity.ForecastCategory.values:
+            raise RowError("forecast_category", f"unknown category; use one of "
+                                                f"{', '.join(Opportunity.ForecastCategory.values)}")
+        return {**cleaned, "name": row["name"], "stage": stage, "loss_reason": loss_reason,
+                "close_reason": row["close_reason"], "next_step": row["next_step"], "source": row["source"],
+                "forecast_category": category}
+
+    def opportunity_write(rows, ctx):
+        created = 0
+        for data in rows:
+            stage = data["stage"]
+            opp = services.opportunity_create(
+                actor=ctx.actor, account=data["account"], name=data["name"], owner=data["owner"] or ctx.actor,
+                amount=data["amount"], expected_close_date=data["expected_close_date"],
+                stage="negotiation" if stage.is_closed else stage.key, source=data["source"],
+                next_step=data["next_step"], probability=None if stage.is_closed else data["probability"],
+                forecast_category="" if stage.is_closed else data["forecast_category"],
+                created_at=data["created_at"],
+            )
+            if stage.is_closed:
+                services.opportunity_close(
+                    actor=ctx.actor, opportunity=opp, outcome="won" if stage.is_won else "lost",
+                    reason=data["loss_reason"] if not stage.is_won else (data["close_reason"] or None),
+                    note=data["close_reason"], close_date=data["actual_close_date"],
+                )
+            created += 1
+        return created, 0
+
+    imports.register_import_kind(Kind(
+        name="opportunities", label="Opportunities", permission="lead:import",
+        columns=[
+            Column("name", required=True), Column("account_name", required=True), Column("owner_email"),
+            Column("stage", help="discovery ... closed_won, closed_lost"), Column("amount"),
+            Column("expected_close_date"), Column("probability"), Column("forecast_category"),
+            Column("loss_reason", help="for closed_lost"), Column("close_reason"), Column("next_step"),
+            Column("source"),
+            Column("actual_close_date", admin_only=True, help="original close date of a closed deal"),
+            Column("created_at", admin_only=True, help="original creation time"),
+        ],
+        validate_row=opportunity_validate, write_rows=opportunity_write,
+    ))
