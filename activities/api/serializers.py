@@ -1,0 +1,88 @@
+"""API shapes of activities and timeline entries (validation lives in activities.services)."""
+
+from rest_framework import serializers
+
+from activities.models import ActivityType
+from activities.selectors import STATUS_DONE, STATUS_OPEN
+
+
+class ActivityMetadataSerializer(serializers.Serializer):
+    email_opened = serializers.BooleanField(required=False)
+    email_clicked = serializers.BooleanField(required=False)
+    call_recording_url = serializers.CharField(required=False, allow_blank=True)
+    meeting_notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class ActivitySerializer(serializers.Serializer):
+    """An activity: email, call, meeting, demo or task."""
+
+    id = serializers.IntegerField(read_only=True)
+    type = serializers.ChoiceField(choices=ActivityType.choices)
+    subject = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    lead_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    opportunity_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    account_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    contact_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    user_id = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="Owner or assignee; defaults to you")
+    created_by_id = serializers.IntegerField(read_only=True, allow_null=True)
+    outcome = serializers.CharField(required=False, allow_blank=True, default="")
+    duration_minutes = serializers.IntegerField(required=False, allow_null=True, default=None)
+    scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    completed_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    occurred_at = serializers.DateTimeField(read_only=True)
+    participants = serializers.ListField(child=serializers.JSONField(), required=False, default=list)
+    metadata = serializers.JSONField(required=False, default=dict, help_text="email_opened, email_clicked, call_recording_url, meeting_notes")
+    created_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Original time (admins only, for history imports)")
+    updated_at = serializers.DateTimeField(read_only=True)
+    status = serializers.SerializerMethodField()
+
+    def get_status(self, obj) -> str:
+        return STATUS_DONE if obj.get("completed_at") else STATUS_OPEN
+
+
+class ActivityUpdateSerializer(ActivitySerializer):
+    """Changing an activity: send only what changes; metadata keys merge."""
+
+    type = serializers.ChoiceField(choices=ActivityType.choices, required=False)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for f in self.fields.values():
+            if not f.read_only:
+                f.required = False
+                f.default = serializers.empty
+
+
+class ActivityCompleteSerializer(serializers.Serializer):
+    outcome = serializers.CharField(required=False, allow_blank=True)
+    completed_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    """One timeline line: an activity, or system history (stage change, assignment, conversion, score)."""
+
+    type = serializers.ChoiceField(choices=[("activity", "Activity"), ("history", "History")])
+    kind = serializers.CharField()
+    time = serializers.DateTimeField()
+    title = serializers.CharField()
+    detail = serializers.CharField()
+    actor = serializers.CharField()
+    actor_id = serializers.IntegerField(allow_null=True)
+    refs = serializers.DictField(child=serializers.IntegerField())
+    key = serializers.CharField()
+    activity = ActivitySerializer(allow_null=True)
+
+
+class TimelinePageSerializer(serializers.Serializer):
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = TimelineEntrySerializer(many=True)
+
+
+class ActivityPageSerializer(serializers.Serializer):
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = ActivitySerializer(many=True)
