@@ -1,0 +1,147 @@
+"""Intelligence API: scores with reasons, recommendations, analytics, scoring models and training."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from intelligence import selectors, services
+from intelligence.analytics import GROUPS, REPORTS
+from intelligence.api.serializers import (
+    AnalyticsSerializer,
+    RecommendationSerializer,
+    ScoreSerializer,
+    ScoringModelSerializer,
+    TrainResultSerializer,
+    TrainSerializer,
+)
+from intelligence.models import Kind, Recommendation, ScoringModel
+from salesapp.api.errors import validation_error
+from salesapp.api.permissions import role_permission
+
+
+class _ScoreView(APIView):
+    kind = Kind.DEAL
+
+    @extend_schema(responses=ScoreSerializer)
+    def get(self, request, pk: int):
+        return Response(ScoreSerializer(selectors.score_get(user=request.user, kind=self.kind, record_id=pk)).data)
+
+
+class OpportunityScoreView(_ScoreView):
+    """The deal's score (0-100), the model and version that made it, and its top factors up and down."""
+
+    kind = Kind.DEAL
+    permission_classes = [role_permission(read="opportunity:read")]
+
+
+class LeadScoreView(_ScoreView):
+    """The lead's score (0-100), the model and version that made it, and its top factors up and down."""
+
+    kind = Kind.LEAD
+    permission_classes = [role_permission(read="lead:read")]
+
+
+class RecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Next best actions for one open deal (`?opportunity=`) or lead (`?lead=`), ranked; accept or dismiss them."""
+
+    serializer_class = RecommendationSerializer
+    queryset = Recommendation.objects.none()
+    pagination_class = None
+    filter_backends: list = []
+    permission_classes = [role_permission(read="opportunity:read", write="activity:write")]
+
+    def get_object(self):
+        return selectors.recommendation_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("opportunity", OpenApiTypes.INT, description="deal id"),
+            OpenApiParameter("lead", OpenApiTypes.INT, description="lead id"),
+        ],
+        responses=RecommendationSerializer(many=True),
+    )
+    def list(self, request, *args, **kwargs):
+        opp, lead = request.query_params.get("opportunity"), request.query_params.get("lead")
+        if bool(opp) == bool(lead):
+            raise validation_error("opportunity", "Give exactly one of opportunity or lead.")
+        kind, rid = (Kind.DEAL, opp) if opp else (Kind.LEAD, lead)
+        if not str(rid).isdigit():
+            raise validation_error("opportunity" if opp else "lead", "A whole number is required.")
+        recs = selectors.recommendation_list(user=request.user, kind=kind, record_id=int(rid))
+        return Response(RecommendationSerializer(recs, many=True).data)
+
+    @extend_schema(request=None, responses=RecommendationSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Accept: creates the task through the activities app."""
+        rec = self.get_object()
+        try:
+            rec = services.recommendation_accept(actor=request.user, recommendation=rec)
+        except ValidationError as exc:
+            raise validation_error("status", "; ".join(exc.messages))
+        return Response(RecommendationSerializer(rec).data)
+
+    @extend_schema(request=None, responses=RecommendationSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        """Dismiss: remembered; the advice is not raised again on this record for a while and ranks lower."""
+        rec = self.get_object()
+        try:
+            rec = services.recommendation_dismiss(actor=request.user, recommendation=rec)
+        except ValidationError as exc:
+            raise validation_error("status", "; ".join(exc.messages))
+        return Response(RecommendationSerializer(rec).data)
+
+
+class AnalyticsView(APIView):
+    """One analytics report over the deals and leads you may see, grouped by rep, team, territory or period."""
+
+    permission_classes = [role_permission(read="analytics:read")]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(GROUPS), description="default rep")],
+        responses=AnalyticsSerializer,
+    )
+    def get(self, request, report: str):
+        if report not in REPORTS:
+            raise Http404
+        group_by = request.query_params.get("group_by", "rep")
+        if group_by not in GROUPS:
+            raise validation_error("group_by", f"Choose one of {', '.join(GROUPS)}.")
+        return Response(selectors.analytics_report(user=request.user, report=report, group_by=group_by))
+
+
+class ScoringModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Versioned scoring models with their holdout metrics (AUC, Brier, calibration); train on demand."""
+
+    serializer_class = ScoringModelSerializer
+    queryset = ScoringModel.objects.none()
+    filterset_fields = ["kind", "algorithm", "is_active"]
+    ordering_fields = ["id", "version", "trained_at"]
+    permission_classes = [role_permission(read="analytics:read", train="intelligence:train")]
+
+    def get_queryset(self):
+        return selectors.model_list()
+
+    @extend_schema(request=TrainSerializer, responses={200: TrainResultSerializer, 202: TrainResultSerializer})
+    @action(detail=False, methods=["post"])
+    def train(self, request):
+        """Train the deal or lead model now (a Celery task); it is promoted only if it beats the active one."""
+        from intelligence.tasks import model_train_task
+        from salesapp.celery import app as celery_app
+
+        ser = TrainSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        kind = ser.validated_data["kind"]
+        result = model_train_task.delay(kind, request.user.pk)
+        if celery_app.conf.task_always_eager:
+            data = result.get()
+            return Response({"status": "done", "promoted": data.get("promoted"), "decision": data.get("decision", ""),
+                             **{k: v for k, v in data.items() if k in ("kind", "models", "compared")}, "kind": kind})
+        return Response({"kind": kind, "status": "queued", "promoted": None, "decision": ""},
+                        status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,147 @@
+"""Assemble labelled examples (for training) and current rows (for scoring) with their history."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from intelligence import sources
+from intelligence.features import History, deal_vector, lead_vector, owner_closes
+from intelligence.sources import LOST, OPEN_STAGES, WON, ts
+
+DEAL_HISTORY_FIELDS = ("amount", "expected_close_date", "next_step")
+LEAD_HISTORY_FIELDS = ("source", "status")
+
+
+@dataclass
+class Dataset:
+    """Feature dicts with ids, labels (None when scoring) and the time each outcome became known."""
+
+    ids: list[int]
+    vectors: list[dict]
+    y: np.ndarray | None = None
+    outcome_at: np.ndarray | None = None
+    snapshot_at: np.ndarray | None = None
+    median_amount: float = 0.0
+    extra: dict | None = None
+
+
+def snapshot_fraction(record_id: int, low: float = 0.25, high: float = 0.85) -> float:
+    """A fixed pseudo-random point in a record's life (the same every run), to learn from."""
+    return low + (high - low) * (((record_id * 2654435761) % 4294967296) / 4294967296)
+
+
+def closed_at(row: dict) -> float | None:
+    """When a closed deal's outcome became known."""
+    return ts(row.get("stage_changed_at")) or ts(row.get("actual_close_date"))
+
+
+def _owner_closes(closed_rows: list[dict]) -> dict:
+    return owner_closes(closed_rows, {r["id"]: c for r in closed_rows if (c := closed_at(r)) is not None})
+
+
+def median_amount(rows: list[dict]) -> float:
+    amounts = [float(r["amount"]) for r in rows if r.get("amount") is not None]
+    return float(np.median(amounts)) if amounts else 0.0
+
+
+def deal_training_set() -> Dataset:
+    closed = sources.deal_rows(stages=[WON, LOST])
+    ids = [r["id"] for r in closed]
+    hist = History(
+        stages=sources.stage_history(ids),
+        fields=sources.field_history("opportunities.Opportunity", ids, DEAL_HISTORY_FIELDS),
+        activities=sources.activities("opportunity", ids),
+        owner_closes=_owner_closes(closed),
+        lead_scores=sources.lead_scores({r["lead_id"] for r in closed}),
+    )
+    med = median_amount(closed)
+    out_ids, vectors, y, outcome, snaps = [], [], [], [], []
+    for r in closed:
+        end = closed_at(r)
+        start = ts(r["created_at"])
+        if end is None or start is None or end <= start:
+            continue
+        t = start + snapshot_fraction(r["id"]) * (end - start)
+        out_ids.append(r["id"])
+        vectors.append(deal_vector(r, t, hist, med))
+        y.append(1 if r["stage_id"] == WON else 0)
+        outcome.append(end)
+        snaps.append(t)
+    return Dataset(out_ids, vectors, np.array(y), np.array(outcome), np.array(snaps), med)
+
+
+def deal_scoring_set(ids=None, *, now: float | None = None, median: float | None = None) -> Dataset:
+    """Open deals as they are now (ids=None: all open deals)."""
+    now = now or time.time()
+    rows = sources.deal_rows(ids=ids, stages=OPEN_STAGES)
+    rid = [r["id"] for r in rows]
+    hist_ids = rid if ids is not None else None
+    closed = sources.deal_rows(stages=[WON, LOST])
+    hist = History(
+        stages=sources.stage_history(hist_ids),
+        fields=sources.field_history("opportunities.Opportunity", hist_ids, DEAL_HISTORY_FIELDS),
+        activities=sources.activities("opportunity", rid),
+        owner_closes=_owner_closes(closed),
+        lead_scores=sources.lead_scores({r["lead_id"] for r in rows}),
+    )
+    med = median if median is not None else median_amount(closed)
+    vectors = [deal_vector(r, now, hist, med) for r in rows]
+    return Dataset(rid, vectors, median_amount=med, extra={"rows": rows, "history": hist, "now": now})
+
+
+def lead_outcome(row: dict, status_changes: list) -> tuple[int, float] | None:
+    """Won: converted into a deal later won. Lost: unqualified, or converted into a lost deal."""
+    if row["status"] == "converted" and row.get("converted_opportunity__stage_id") in (WON, LOST):
+        decided = ts(row["converted_at"]) or ts(row["updated_at"])
+        return (1 if row["converted_opportunity__stage_id"] == WON else 0), decided
+    if row["status"] == "unqualified":
+        when = [t for t, f, _old, new in status_changes if f == "status" and new == "unqualified"]
+        return 0, (when[-1] if when else ts(row["updated_at"]))
+    return None
+
+
+def lead_training_set() -> Dataset:
+    rows = sources.lead_rows(statuses=["converted", "unqualified"])
+    ids = [r["id"] for r in rows]
+    fields = sources.field_history("leads.Lead", ids, LEAD_HISTORY_FIELDS)
+    hist = History(fields=fields, activities=sources.activities("lead", ids))
+    out_ids, vectors, y, outcome, snaps = [], [], [], [], []
+    for r in rows:
+        res = lead_outcome(r, fields.get(r["id"], []))
+        start = ts(r["created_at"])
+        if res is None or res[1] is None or start is None or res[1] <= start:
+            continue
+        label, decided = res
+        t = start + snapshot_fraction(r["id"], 0.2, 0.8) * (decided - start)
+        out_ids.append(r["id"])
+        vectors.append(lead_vector(r, t, hist))
+        y.append(label)
+        outcome.append(decided)
+        snaps.append(t)
+    return Dataset(out_ids, vectors, np.array(y), np.array(outcome), np.array(snaps))
+
+
+def lead_scoring_set(ids=None, *, now: float | None = None) -> Dataset:
+    now = now or time.time()
+    rows = sources.lead_rows(ids=ids, statuses=["new", "contacted", "qualified"])
+    rid = [r["id"] for r in rows]
+    hist = History(
+        fields=sources.field_history("leads.Lead", rid if ids is not None else None, LEAD_HISTORY_FIELDS),
+        activities=sources.activities("lead", rid),
+    )
+    vectors = [lead_vector(r, now, hist) for r in rows]
+    return Dataset(rid, vectors, extra={"rows": rows, "history": hist, "now": now})
+
+
+def training_set(kind: str) -> Dataset:
+    return deal_training_set() if kind == "deal" else lead_training_set()
+
+
+def scoring_set(kind: str, ids=None, **kw) -> Dataset:
+    if kind == "deal":
+        return deal_scoring_set(ids, **kw)
+    kw.pop("median", None)
+    return lead_scoring_set(ids, **kw)

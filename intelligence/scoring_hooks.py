@@ -1,0 +1,39 @@
+"""Plug the learned lead scorer into the leads app's scorer registry (when it has one).
+
+The leads app owns `score_lead(lead)` and the rule score; intelligence
+registers a scorer that answers with the active learned model, or declines
+(None) so the leads app falls back to its rules.
+"""
+
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def learned_lead_score(lead):
+    from intelligence.models import Kind
+    from intelligence.services import active_model, compute_scores
+
+    if lead is None or getattr(lead, "pk", None) is None or active_model(Kind.LEAD) is None:
+        return None
+    results = compute_scores(Kind.LEAD, [lead.pk])
+    if not results or results[0]["model"] in ("rules", "outcome"):
+        return None
+    r = results[0]
+    try:
+        from leads.scoring import ScoreResult
+
+        return ScoreResult(score=r["score"], model=f"{r['model']} v{r['model_version']}", factors=r["factors"])
+    except (ImportError, TypeError):
+        return r
+
+
+def register() -> None:
+    try:
+        from leads import scoring
+    except ImportError:
+        return
+    reg = getattr(scoring, "register_scorer", None)
+    if reg is None:
+        return
+    reg("intelligence", learned_lead_score, priority=50)

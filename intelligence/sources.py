@@ -1,0 +1,292 @@
+"""Everything intelligence reads from, and writes through, the apps below it.
+
+Reads for scoring are system-wide (no user: a model sees the whole history);
+reads for a person go through `restrict()` via the owning app's selectors.
+Kept in one module so the seams to leads, opportunities and activities are
+visible in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import UTC, date, datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count
+from django.utils import timezone
+
+from salesapp.access import restrict
+
+log = logging.getLogger(__name__)
+
+OPEN_STAGES = ("discovery", "qualification", "proposal", "negotiation")
+WON, LOST = "closed_won", "closed_lost"
+
+
+def ts(value) -> float | None:
+    """Epoch seconds for a datetime, date or ISO string (None stays None)."""
+    if value is None or value in {"", "None"}:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            try:
+                value = date.fromisoformat(value[:10])
+            except ValueError:
+                return None
+    if isinstance(value, datetime):
+        if timezone.is_naive(value):
+            value = value.replace(tzinfo=UTC)
+        return value.timestamp()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
+    return None
+
+
+# --- opportunities ------------------------------------------------------------
+
+def _opportunity_model():
+    from opportunities.models import Opportunity
+
+    return Opportunity
+
+
+def opportunities_visible(user):
+    """Deals the user may see (the opportunities app's selector when it has one)."""
+    try:
+        from opportunities import selectors
+
+        fn = getattr(selectors, "opportunity_list", None)
+        if fn is not None:
+            try:
+                return fn(user=user)
+            except TypeError:
+                return fn(user)
+    except ImportError:
+        pass
+    return restrict(_opportunity_model().objects.all(), user)
+
+
+def opportunity_visible_ids(user, ids) -> set[int]:
+    return set(opportunities_visible(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+
+
+DEAL_FIELDS = (
+    "id", "name", "amount", "expected_close_date", "actual_close_date", "created_at", "stage_id", "source",
+    "owner_id", "territory_id", "lead_id", "next_step", "stage_changed_at", "last_activity_at", "account_id",
+    "account__industry", "account__employee_count", "account__annual_revenue", "account__billing_country",
+    "owner__manager_id",
+)
+
+
+def deal_rows(*, ids=None, stages=None) -> list[dict]:
+    """Plain rows of the deals to score or learn from, with their account's firmographics."""
+    qs = _opportunity_model().objects.all()
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    if stages is not None:
+        qs = qs.filter(stage_id__in=list(stages))
+    rows = list(qs.annotate(contacts_count=Count("contacts")).values(*DEAL_FIELDS, "contacts_count").order_by("id"))
+    return rows
+
+
+def stage_history(opportunity_ids=None) -> dict[int, list[tuple[float, str, str]]]:
+    """Stage changes per deal, oldest first: (changed_at, from_stage, to_stage)."""
+    from opportunities.models import StageHistory
+
+    qs = StageHistory.objects.all()
+    if opportunity_ids is not None:
+        qs = qs.filter(opportunity_id__in=list(opportunity_ids))
+    out: dict[int, list] = defaultdict(list)
+    for opp_id, changed_at, frm, to in qs.order_by("changed_at", "id").values_list(
+        "opportunity_id", "changed_at", "from_stage", "to_stage"
+    ).iterator(chunk_size=5000):
+        out[opp_id].append((changed_at.timestamp(), frm, to))
+    return out
+
+
+def stages() -> dict[str, dict]:
+    from opportunities.models import Stage
+
+    return {s["key"]: s for s in Stage.objects.values("key", "label", "order", "default_probability", "is_closed", "is_won")}
+
+
+def field_history(model_label: str, ids, fields: tuple[str, ...]) -> dict[int, list[tuple[float, str, str, str]]]:
+    """Field changes recorded by the audit log, oldest first: (when, field, old, new)."""
+    from auditlog.models import LogEntry
+    from django.apps import apps
+    from django.db.models import Q
+
+    model = apps.get_model(model_label)
+    ct = ContentType.objects.get_for_model(model)
+    qs = LogEntry.objects.filter(content_type=ct, action=LogEntry.Action.UPDATE)
+    if ids is not None:
+        qs = qs.filter(object_id__in=list(ids))
+    cond = Q()
+    for f in fields:
+        cond |= Q(changes__has_key=f)
+    qs = qs.filter(cond)
+    out: dict[int, list] = defaultdict(list)
+    for object_id, when, changes in qs.order_by("timestamp", "id").values_list("object_id", "timestamp", "changes").iterator(
+        chunk_size=5000
+    ):
+        if not isinstance(changes, dict):
+            continue
+        for f in fields:
+            if f in changes:
+                old, new = (list(changes[f]) + [None, None])[:2]
+                out[object_id].append((when.timestamp(), f, old, new))
+    return out
+
+
+def owner_names(ids) -> dict[int, str]:
+    from django.contrib.auth import get_user_model
+
+    return {
+        u["id"]: (f"{u['first_name']} {u['last_name']}".strip() or u["email"])
+        for u in get_user_model().objects.filter(pk__in=list(ids)).values("id", "first_name", "last_name", "email")
+    }
+
+
+def write_deal_scores(scores: dict[int, int], *, actor=None) -> int:
+    """Store `deal_score` on deals: the opportunities service when there is one, else one bulk update."""
+    if not scores:
+        return 0
+    try:
+        from opportunities import services
+
+        fn = getattr(services, "opportunity_scores_set", None) or getattr(services, "opportunity_deal_scores_set", None)
+        if fn is not None:
+            fn(actor=actor, scores=scores)
+            return len(scores)
+    except ImportError:
+        pass
+    return _bulk_write(_opportunity_model(), "deal_score", scores, actor=actor)
+
+
+def _bulk_write(model, field: str, scores: dict[int, int], *, actor=None) -> int:
+    from salesapp.audit import audit_bulk
+
+    old = dict(model.objects.filter(pk__in=list(scores)).values_list("pk", field))
+    changed = {pk: v for pk, v in scores.items() if pk in old and old[pk] != v}
+    objs = [model(pk=pk, **{field: v}) for pk, v in changed.items()]
+    model.objects.bulk_update(objs, [field], batch_size=2000)
+    audit_bulk(model, {pk: {field: [str(old[pk]), str(v)]} for pk, v in changed.items()}, actor=actor)
+    return len(changed)
+
+
+# --- leads --------------------------------------------------------------------
+
+def _lead_model():
+    from leads.models import Lead
+
+    return Lead
+
+
+def leads_visible(user):
+    try:
+        from leads import selectors
+
+        fn = getattr(selectors, "lead_list", None)
+        if fn is not None:
+            try:
+                return fn(user=user)
+            except TypeError:
+                return fn(user)
+    except ImportError:
+        pass
+    return restrict(_lead_model().objects.all(), user)
+
+
+LEAD_FIELDS = (
+    "id", "source", "status", "title", "industry", "employee_count", "annual_revenue", "country", "phone",
+    "company", "website", "score", "created_at", "converted_at", "converted_opportunity_id", "updated_at",
+    "last_activity_at", "assigned_to_id", "territory_id", "first_name", "last_name", "email",
+    "converted_opportunity__stage_id", "converted_opportunity__actual_close_date",
+)
+
+
+def lead_rows(*, ids=None, statuses=None) -> list[dict]:
+    qs = _lead_model().objects.all()
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    if statuses is not None:
+        qs = qs.filter(status__in=list(statuses))
+    return list(qs.values(*LEAD_FIELDS).order_by("id"))
+
+
+def lead_scores(ids) -> dict[int, int]:
+    return dict(_lead_model().objects.filter(pk__in=[i for i in ids if i]).values_list("pk", "score"))
+
+
+def lead_rule_score(lead_row: dict) -> tuple[int, list[dict]]:
+    """The leads app's rule score for a lead (before any learned model), with its factors."""
+    try:
+        from leads.scoring import rules_score
+    except ImportError:
+        return int(lead_row.get("score") or 0), [
+            {"feature": "rule_score", "label": "rule score from the lead's fields", "direction": "up", "weight": 0}]
+    lead = _lead_model().objects.filter(pk=lead_row["id"]).first()
+    if lead is None:
+        return 0, []
+    result = rules_score(lead)
+    factors = []
+    for f in result.factors or []:
+        if isinstance(f, dict):
+            points = f.get("points") or 0
+            factors.append({"feature": f.get("factor", ""), "label": f.get("detail") or f.get("factor", ""),
+                            "direction": "up" if points >= 0 else "down", "weight": points})
+    return int(result.score), factors
+
+
+def write_lead_scores(scores: dict[int, int], *, actor=None) -> int:
+    if not scores:
+        return 0
+    try:
+        from leads import services
+
+        fn = getattr(services, "lead_scores_set", None)
+        if fn is not None:
+            fn(actor=actor, scores=scores)
+            return len(scores)
+    except ImportError:
+        pass
+    return _bulk_write(_lead_model(), "score", scores, actor=actor)
+
+
+# --- activities ---------------------------------------------------------------
+
+def activities(kind: str, ids, until=None) -> dict[int, list[tuple[float, str, str, object]]]:
+    """Activities per record, oldest first: (when, type, direction, contact_id); none before the app exists."""
+    try:
+        from activities.selectors import activities_for
+    except ImportError:
+        return {}
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = activities_for(kind, ids, until=until)
+    key = "opportunity_id" if kind in ("opportunity", "deal") else "lead_id"
+    out: dict[int, list] = defaultdict(list)
+    for a in rows:
+        rid = a.get(key)
+        # Known when it was created, happened when it occurred: it counts from the later of the two.
+        happened, known = ts(a.get("occurred_at") or a.get("completed_at")), ts(a.get("created_at"))
+        when = max(t for t in (happened, known) if t is not None) if (happened or known) else None
+        if rid is None or when is None:
+            continue
+        out[rid].append((when, str(a.get("type") or ""), str(a.get("direction") or ""), a.get("contact_id")))
+    for lst in out.values():
+        lst.sort(key=lambda r: r[0])
+    return out
+
+
+def task_create(*, actor, subject: str, opportunity_id=None, lead_id=None, due_at=None):
+    """Create a task for a recommendation through the activities service."""
+    from activities import services
+
+    return services.activity_log(
+        actor=actor, type="task", subject=subject, opportunity_id=opportunity_id, lead_id=lead_id, due_at=due_at
+    )

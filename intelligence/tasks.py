@@ -1,0 +1,35 @@
+"""Thin Celery tasks: training, score refreshes."""
+
+from celery import shared_task
+
+from intelligence import services
+
+
+@shared_task(name="intelligence.tasks.model_train_task")
+def model_train_task(kind: str, actor_id: int | None = None) -> dict:
+    """Train and maybe promote the `kind` model (on demand and nightly)."""
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import ValidationError
+
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        return services.model_train(actor=actor, kind=kind)
+    except ValidationError as exc:
+        return {"kind": kind, "promoted": False, "decision": "; ".join(exc.messages)}
+
+
+@shared_task(name="intelligence.tasks.models_train_nightly_task")
+def models_train_nightly_task() -> list[dict]:
+    return [model_train_task(kind) for kind in ("deal", "lead")]
+
+
+@shared_task(name="intelligence.tasks.score_refresh_task")
+def score_refresh_task(kind: str, ids: list[int]) -> int:
+    """Re-score a few records after an event changed their inputs."""
+    return services.scores_refresh(kind=kind, ids=[i for i in ids if i])
+
+
+@shared_task(name="intelligence.tasks.scores_refresh_all_task")
+def scores_refresh_all_task(kind: str) -> int:
+    """Re-score every open record of a kind (after a promotion)."""
+    return services.scores_refresh(kind=kind)
