@@ -1,2 +1,8 @@
+from django.urls import path
+
+from quotas import views
+
 app_name = "quotas"
-urlpatterns: list = []
+urlpatterns = [
+    path("quotas/", views.dashboard, name="dashboard"),
+]
