@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from opportunities.models import (
     Account,
@@ -89,6 +90,19 @@ def default_forecast_category(stage_key: str, probability: int) -> str:
     if probability >= 50:
         return Opportunity.ForecastCategory.BEST_CASE
     return Opportunity.ForecastCategory.PIPELINE
+
+
+def _as_date(value, field="expected_close_date"):
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    parsed = parse_date(str(value))
+    if parsed is None:
+        raise ValidationError({field: ["Enter a date as YYYY-MM-DD."]})
+    return parsed
 
 
 def _days_between(start, end) -> Decimal | None:
@@ -380,7 +394,7 @@ def opportunity_create(
         lead_id=lead_id,
         owner=owner,
         amount=amount,
-        expected_close_date=expected_close_date,
+        expected_close_date=_as_date(expected_close_date),
         source=source or "",
         next_step=next_step or "",
         territory_id=territory.pk if territory is not None else account.territory_id,
@@ -445,6 +459,8 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
         raise ValidationError(errors)
     if "amount" in fields:
         _validate_amount(fields["amount"])
+    if "expected_close_date" in fields:
+        fields["expected_close_date"] = _as_date(fields["expected_close_date"])
     if opp.stage.is_closed and "amount" in fields and opp.stage_id == WON and not fields["amount"]:
         raise ValidationError({"amount": ["A won deal needs an amount."]})
     account = fields.get("account", opp.account)

@@ -161,6 +161,20 @@ class ForecastAdjustmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
 
+class ForecastCallSerializer(serializers.Serializer):
+    commit = serializers.DecimalField(max_digits=16, decimal_places=2)
+    best_case = serializers.DecimalField(max_digits=16, decimal_places=2)
+    notes = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+
+
+class ForecastAdjustmentBriefSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    reason = serializers.CharField()
+    by = serializers.IntegerField(allow_null=True)
+    at = serializers.DateTimeField()
+
+
 class ForecastFiguresSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -173,8 +187,18 @@ class ForecastFiguresSerializer(serializers.Serializer):
     weighted = serializers.DecimalField(max_digits=20, decimal_places=2)
     adjusted_commit = serializers.DecimalField(max_digits=20, decimal_places=2)
     adjusted_best_case = serializers.DecimalField(max_digits=20, decimal_places=2)
-    adjustments = serializers.DictField()
-    submission = serializers.DictField(allow_null=True)
+    adjustments = serializers.DictField(child=ForecastAdjustmentBriefSerializer())
+    submission = ForecastCallSerializer(allow_null=True)
+
+
+class ForecastAccuracySerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    name = serializers.CharField()
+    submitted_commit = serializers.DecimalField(max_digits=20, decimal_places=2)
+    closed_won = serializers.DecimalField(max_digits=20, decimal_places=2)
+    accuracy = serializers.DecimalField(max_digits=6, decimal_places=1)
+    submitted_at = serializers.DateTimeField()
+    is_team = serializers.BooleanField()
 
 
 class ForecastSerializer(serializers.Serializer):
@@ -185,6 +209,6 @@ class ForecastSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
     rows = ForecastFiguresSerializer(many=True)
     total = ForecastFiguresSerializer()
-    submission = serializers.DictField(allow_null=True)
+    submission = ForecastCallSerializer(allow_null=True)
     submissions = ForecastSubmissionSerializer(many=True)
-    accuracy = serializers.ListField(child=serializers.DictField())
+    accuracy = ForecastAccuracySerializer(many=True)
