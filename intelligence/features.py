@@ -196,7 +196,8 @@ def deal_vector(d: dict, t: float, h: History, median_amount: float) -> dict:
         "stage": stage,
         "days_in_stage": (t - entered) / DAY,
         "age_days": (t - created) / DAY,
-        "days_to_close": (close - t) / DAY if close is not None else math.nan,
+        # whole calendar days: a close date is a date, not a moment
+        "days_to_close": (close - (t // DAY) * DAY) / DAY if close is not None else math.nan,
         "close_date_pushes": pushes,
         "activities_total": total,
         "calls": counts["call"],

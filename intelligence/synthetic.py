@@ -156,7 +156,7 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
                 stage_id=stage, probability={"closed_won": 100, "closed_lost": 0}.get(stage, 30), amount=amount,
                 expected_close_date=dates[-1], actual_close_date=final.date() if final else None, owner=owner,
                 territory=rng.choice(territories) if territories else None, source=source,
-                next_step="Agree next meeting" if rng.random() < 0.2 + 0.6 * e else "",
+                next_step="Agree next meeting" if rng.random() < 0.35 + 0.3 * e else "",
                 forecast_category="closed" if final else "pipeline", created_at=created,
                 stage_changed_at=final or ([left for _s, left in path if left <= now] or [created])[-1],
             ))

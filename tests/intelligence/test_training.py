@@ -1,0 +1,98 @@
+"""Training on a generated history with a known signal; versioned models; promotion; reasons."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from intelligence import services
+from intelligence.features import DEAL_FEATURES
+from intelligence.models import RecordScore, ScoringModel
+from intelligence.synthetic import generate_history
+from opportunities.models import Opportunity
+
+pytestmark = pytest.mark.django_db
+
+FEATURE_NAMES = {f.name for f in DEAL_FEATURES}
+
+
+@pytest.fixture
+def history(rep, other_rep, manager):
+    return generate_history(owners=[rep, other_rep, manager], deals=320, leads=0, seed=3)
+
+
+def test_learned_model_beats_naive_bayes_on_the_time_holdout_and_both_are_recorded(
+    history, admin_user, api, rep, django_capture_on_commit_callbacks
+):
+    # When the deal model is trained on the generated history
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.model_train(actor=admin_user, kind="deal")
+
+    # Then LightGBM's holdout AUC is clearly above chance and above naive Bayes, and both are stored
+    lgb = ScoringModel.objects.get(kind="deal", algorithm="lightgbm")
+    nb = ScoringModel.objects.get(kind="deal", algorithm="naive_bayes")
+    assert lgb.metrics["auc"] > 0.7
+    assert lgb.metrics["auc"] > nb.metrics["auc"]
+    assert lgb.metrics["compared"]["naive_bayes"] == nb.metrics["auc"]
+    assert {"auc", "brier", "calibration", "n_train", "n_holdout"} <= set(lgb.metrics)
+    assert sum(b["count"] for b in lgb.metrics["calibration"]) == lgb.metrics["n_holdout"]
+    # the holdout is newer than everything trained on
+    assert lgb.metrics["holdout_from"] >= lgb.metrics["train_until"]
+    lgb.refresh_from_db()
+    assert result["promoted"] and lgb.is_active
+    assert lgb.version != nb.version
+
+    # And every open deal was re-scored in bulk by the promoted model, with reasons naming real features
+    open_ids = set(Opportunity.objects.exclude(stage_id__in=["closed_won", "closed_lost"]).values_list("id", flat=True))
+    scores = RecordScore.objects.filter(kind="deal")
+    assert set(scores.values_list("opportunity_id", flat=True)) == open_ids
+    for s in scores:
+        assert s.model == "lightgbm" and s.model_version == lgb.version
+        assert s.factors and {f["feature"] for f in s.factors} <= FEATURE_NAMES
+        assert all(f["label"] and f["direction"] in ("up", "down") for f in s.factors)
+    assert Opportunity.objects.filter(pk__in=open_ids, deal_score__isnull=True).count() == 0
+
+    # And the API answers a visible deal's score with the version and at least three factors
+    deal = Opportunity.objects.filter(pk__in=open_ids, owner=rep).first()
+    body = api.as_user(rep).get(f"/api/v1/opportunities/{deal.pk}/score/").json()
+    assert body["model"] == "lightgbm" and body["model_version"] == lgb.version
+    assert len(body["factors"]) >= 3
+    assert 0 <= body["score"] <= 100
+
+    # And training again on the same history does not replace the active model with one no better
+    again = services.model_train(actor=admin_user, kind="deal")
+    assert not again["promoted"]
+    assert ScoringModel.objects.get(kind="deal", is_active=True).pk == lgb.pk
+
+
+def test_promotion_refuses_a_worse_model(admin_user):
+    # Given an active model with a holdout AUC of 0.80
+    active = ScoringModel.objects.create(kind="deal", version=1, algorithm="lightgbm", is_active=True,
+                                         metrics={"auc": 0.80, "brier": 0.15}, blob="")
+    worse = ScoringModel.objects.create(kind="deal", version=2, algorithm="naive_bayes",
+                                        metrics={"auc": 0.72, "brier": 0.19, "rules": {"auc": 0.6}}, blob="{}")
+    # When the worse one is offered for promotion
+    decision = services.model_promote_if_better(actor=admin_user, model=worse)
+    # Then it is refused and the active model stays
+    assert not decision["promoted"]
+    assert "does not beat active v1" in decision["reason"]
+    assert ScoringModel.objects.get(is_active=True).pk == active.pk
+    assert ScoringModel.objects.get(pk=worse.pk).metrics["decision"] == decision["reason"]
+
+
+def test_a_model_that_does_not_beat_the_rules_is_not_promoted(admin_user):
+    weak = ScoringModel.objects.create(kind="lead", version=1, algorithm="naive_bayes",
+                                       metrics={"auc": 0.55, "brier": 0.24, "rules": {"auc": 0.61}}, blob="{}")
+    decision = services.model_promote_if_better(actor=admin_user, model=weak)
+    assert not decision["promoted"]
+    assert not ScoringModel.objects.filter(is_active=True).exists()
+
+
+def test_too_few_outcomes_is_reported_and_scores_come_from_the_rules(admin_user, rep):
+    from tests.intelligence.factories import OpportunityFactory
+
+    deal = OpportunityFactory(owner=rep, stage_id="proposal")
+    with pytest.raises(ValidationError) as exc:
+        services.model_train(actor=admin_user, kind="deal")
+    assert "Not enough deal outcomes" in exc.value.messages[0]
+    score = services.score_read("deal", deal.pk)
+    assert score["model"] == "rules" and score["model_version"] is None
+    assert any(f["feature"] == "stage" for f in score["factors"])
