@@ -90,3 +90,9 @@ def make_lead(email, *, country="", state="", postal_code="", industry="", terri
               assigned_to=None):
     return Lead.objects.create(email=email, country=country, state=state, postal_code=postal_code,
                                industry=industry, territory=territory, status=status, assigned_to=assigned_to)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hashing is not under test here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
