@@ -1,7 +1,55 @@
+import logging
+
 from django.apps import AppConfig
+from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 
 class LeadsConfig(AppConfig):
     """Leads: capture, dedup, qualification, routing, conversion."""
 
     name = "leads"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        import leads.receivers  # noqa: F401  (connects the event receivers)
+        from leads import demo, imports
+        from leads.models import Lead, LeadRoutingConfig, WebToLeadForm
+        from salesapp.access import RecordRule, register_model
+        from salesapp.search import register_searchable
+
+        register_model(Lead, RecordRule(owner_field="assigned_to", territory_field="territory"))
+        auditlog.register(Lead, exclude_fields=["updated_at", "normalized_email", "normalized_phone",
+                                                "normalized_company", "score_factors"])
+        auditlog.register(WebToLeadForm)
+        auditlog.register(LeadRoutingConfig)
+        register_searchable(
+            Lead, fields=["first_name", "last_name", "email", "company"], fuzzy_fields=["company", "last_name"],
+            exact_fields=["email", "phone"], document="leads.documents.LeadDocument",
+        )
+        if settings.ELASTICSEARCH_URL:
+            import leads.documents  # noqa: F401  (registers the index; autosync keeps it current)
+        imports.register()
+        demo.register()
+        self._register_with_other_apps(Lead)
+
+    def _register_with_other_apps(self, lead_model) -> None:
+        # Lower apps learn about leads through their registries; each may not exist yet.
+        try:
+            from activities.links import register_link
+            from activities.timeline import register_history_provider
+            from leads.timeline import lead_history_entries
+
+            register_link("lead", lead_model)
+            register_history_provider("lead", lead_history_entries)
+        except ImportError as exc:
+            log.info("activities registries not available: %s", exc)
+        try:
+            from leads.realignment import LeadRealignment
+            from territories.realignment import register_provider
+
+            register_provider("leads", LeadRealignment())
+        except ImportError as exc:
+            log.info("territory realignment registry not available: %s", exc)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import timezone
 
 from salesapp.models import TimeStampedModel
 
@@ -55,6 +56,13 @@ class Lead(TimeStampedModel):
     )
     converted_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    activity_count = models.PositiveIntegerField(default=0, editable=False)
+    score_model = models.CharField(max_length=60, blank=True, default="", editable=False)
+    score_factors = models.JSONField(default=list, blank=True, editable=False)
+    queue = models.CharField(max_length=100, blank=True, default="", help_text="Default queue when no territory matched")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_leads", editable=False
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -63,8 +71,93 @@ class Lead(TimeStampedModel):
             models.Index(fields=["assigned_to", "status"], name="lead_assigned_idx"),
             models.Index(fields=["-score"], name="lead_score_desc_idx"),
             models.Index(fields=["territory", "status"], name="lead_territory_idx"),
+            models.Index(fields=["normalized_company"], name="lead_norm_company_idx"),
+            models.Index(fields=["assigned_to", "assigned_at"], name="lead_assigned_at_idx"),
         ]
 
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
         return name or self.email
+
+
+class LeadHistory(models.Model):
+    """One change in a lead's life (status, owner, score, conversion, merge), for its timeline."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        STATUS = "status", "Status changed"
+        ASSIGNED = "assigned", "Assigned"
+        SCORED = "scored", "Score changed"
+        CONVERTED = "converted", "Converted"
+        MERGED = "merged", "Merged"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="history")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    from_value = models.CharField(max_length=200, blank=True, default="")
+    to_value = models.CharField(max_length=200, blank=True, default="")
+    detail = models.TextField(blank=True, default="")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "lead history"
+        indexes = [models.Index(fields=["lead", "-created_at"], name="lead_history_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} {self.kind} {self.from_value} -> {self.to_value}"
+
+
+class WebToLeadForm(models.Model):
+    """A public form on a website whose submissions become leads (set up by admins)."""
+
+    name = models.CharField(max_length=100)
+    key = models.SlugField(max_length=64, unique=True, help_text="Public id in /api/v1/web-to-lead/<key>/")
+    source = models.CharField(max_length=50, help_text="Source label the leads get, e.g. 'Website: pricing page'")
+    allowed_origins = models.TextField(
+        blank=True, default="", help_text="One origin per line (https://www.example.com); empty accepts any"
+    )
+    honeypot_field = models.CharField(
+        max_length=50, default="nickname", help_text="A hidden field people leave empty; bots fill it"
+    )
+    rate_limit_per_hour = models.PositiveIntegerField(default=10, help_text="Submissions accepted per IP per hour")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/").lower() for o in self.allowed_origins.splitlines() if o.strip()]
+
+
+class LeadRoutingConfig(models.Model):
+    """Where leads go when no territory matches them: the default queue (one row)."""
+
+    queue_name = models.CharField(max_length=100, default="Unassigned leads")
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Who works the default queue; empty leaves its leads unassigned",
+    )
+
+    class Meta:
+        verbose_name = "lead routing settings"
+        verbose_name_plural = "lead routing settings"
+
+    def __str__(self) -> str:
+        return self.queue_name
+
+
+class RoutingCursor(models.Model):
+    """Who in a territory got the last round-robin lead, so the next one goes to the member after them."""
+
+    territory_id = models.BigIntegerField(unique=True)
+    last_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"territory {self.territory_id}: last {self.last_user_id}"

@@ -30,6 +30,7 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     "lead.qualified": ("lead_id",),
     "lead.assigned": ("lead_id", "assigned_to", "territory_id"),
     "lead.converted": ("lead_id", "opportunity_id", "account_id", "contact_id"),
+    "lead.merged": ("lead_id", "merged_lead_id"),
     "opportunity.created": ("opportunity_id", "owner_id", "stage"),
     "opportunity.stage_changed": ("opportunity_id", "from_stage", "to_stage"),
     "opportunity.won": ("opportunity_id", "owner_id", "amount"),

@@ -225,6 +225,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name get stable names of their own (apps add theirs).
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.Lead.Status",
+        "LeadHistoryKindEnum": "leads.models.LeadHistory.Kind",
+        "ImportJobStatusEnum": "salesapp.models.ImportJob.Status",
+        "ImportJobOnErrorEnum": "salesapp.models.ImportJob.OnError",
+    },
 }
 
 # --- I18N, static -------------------------------------------------------------

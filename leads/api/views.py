@@ -1,0 +1,232 @@
+"""Lead API: list (plain rows), CRUD through services, workflow actions, export, web-to-lead."""
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, Throttled
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from leads import selectors, services, webforms
+from leads.api.serializers import (
+    AssignSerializer,
+    ConvertResultSerializer,
+    ConvertSerializer,
+    LeadCreateResponseSerializer,
+    LeadHistorySerializer,
+    LeadRowSerializer,
+    LeadSerializer,
+    MergeSerializer,
+    NoteSerializer,
+    WebToLeadResultSerializer,
+    WebToLeadSerializer,
+)
+from leads.dedup import find_duplicates
+from leads.filtersets import LeadFilter
+from leads.models import Lead
+from salesapp.access import CHANGE, DELETE
+from salesapp.api.permissions import role_permission
+from salesapp.exports import csv_response
+
+WRITE_ACTIONS = {"create", "update", "partial_update", "qualify", "disqualify", "contact", "reopen", "convert",
+                 "assign", "merge"}
+
+
+def _duplicates(data, exclude_pk=None, user=None):
+    qs = selectors.lead_list(user=user) if user is not None else None
+    return [
+        {"id": lead.pk, "email": lead.email, "name": str(lead), "company": lead.company, "reasons": reasons}
+        for lead, reasons in find_duplicates(data, queryset=qs, exclude_pk=exclude_pk)
+    ]
+
+
+class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                  mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Leads the user may see. Writes go through the lead services; statuses change only through the actions."""
+
+    queryset = Lead.objects.none()
+    serializer_class = LeadSerializer
+    filterset_class = LeadFilter
+    ordering_fields = ["id", "created_at", "score", "updated_at", "last_activity_at"]
+    ordering = ["-id"]
+    permission_classes = [role_permission(read="lead:read", write="lead:write", destroy="lead:delete")]
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.action in WRITE_ACTIONS:
+            return selectors.lead_list(user=user, action=CHANGE).select_related("assigned_to", "territory")
+        if self.action == "destroy":
+            return selectors.lead_list(user=user, action=DELETE)
+        return selectors.lead_list(user=user, include_merged=self.action == "retrieve").select_related(
+            "assigned_to", "territory")
+
+    @extend_schema(responses=LeadRowSerializer(many=True))
+    def list(self, request, *args, **kwargs):
+        """Plain rows of the listed columns (constant queries per page, no per-row serializer)."""
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.lead_rows(queryset))
+        return self.get_paginated_response(page)
+
+    @extend_schema(request=LeadSerializer, responses={201: LeadCreateResponseSerializer})
+    def create(self, request, *args, **kwargs):
+        """Create a lead; it is scored and routed. `duplicates` lists likely duplicates the user can see."""
+        serializer = LeadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        lead = services.lead_create(actor=request.user, **data)
+        body = LeadSerializer(lead).data
+        body["duplicates"] = _duplicates(lead, exclude_pk=lead.pk, user=request.user)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.lead_update(actor=self.request.user, lead=serializer.instance,
+                                                   **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.lead_delete(actor=self.request.user, lead=instance)
+
+    def _transition(self, request, to_status):
+        data = NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lead = services.lead_transition(actor=request.user, lead=self.get_object(), to_status=to_status,
+                                        note=data.validated_data["note"])
+        return Response(LeadSerializer(lead).data)
+
+    @extend_schema(request=NoteSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def qualify(self, request, pk=None):
+        """contacted -> qualified (publishes lead.qualified)."""
+        return self._transition(request, Lead.Status.QUALIFIED)
+
+    @extend_schema(request=NoteSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def disqualify(self, request, pk=None):
+        """contacted -> unqualified."""
+        return self._transition(request, Lead.Status.UNQUALIFIED)
+
+    @extend_schema(request=NoteSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def contact(self, request, pk=None):
+        """new -> contacted."""
+        return self._transition(request, Lead.Status.CONTACTED)
+
+    @extend_schema(request=NoteSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """unqualified -> new."""
+        return self._transition(request, Lead.Status.NEW)
+
+    @extend_schema(request=ConvertSerializer, responses=ConvertResultSerializer)
+    @action(detail=True, methods=["post"])
+    def convert(self, request, pk=None):
+        """Convert a qualified lead: account (found or created), contact and opportunity, in one transaction."""
+        from opportunities.selectors import account_list
+
+        data = ConvertSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = None
+        if data.validated_data.get("account_id"):
+            account = account_list(user=request.user).filter(pk=data.validated_data["account_id"]).first()
+            if account is None:
+                raise ValidationError({"account_id": ["No such account."]})
+        lead = services.lead_convert(
+            actor=request.user, lead=self.get_object(), opportunity_name=data.validated_data["opportunity_name"],
+            amount=data.validated_data.get("amount"), expected_close_date=data.validated_data.get("expected_close_date"),
+            account=account,
+        )
+        return Response({"lead_id": lead.pk, "status": lead.status, "account_id": lead.converted_account_id,
+                         "contact_id": lead.converted_contact_id, "opportunity_id": lead.converted_opportunity_id})
+
+    @extend_schema(request=AssignSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        """Assign to a user, or `route: true` to run territory routing again."""
+        data = AssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lead = self.get_object()
+        if data.validated_data["route"]:
+            lead = services.lead_route(actor=request.user, lead=lead)
+        else:
+            lead = services.lead_assign(actor=request.user, lead=lead, owner=data.validated_data["assigned_to"],
+                                        note=data.validated_data["note"])
+        return Response(LeadSerializer(lead).data)
+
+    @extend_schema(request=MergeSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """Merge the lead `other_id` into this one; the other is kept as merged, with its history."""
+        data = MergeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = self.get_object()
+        other = selectors.lead_list(user=request.user, action=CHANGE).filter(pk=data.validated_data["other_id"]).first()
+        if other is None:
+            raise ValidationError({"other_id": ["No such lead, or you may not change it."]})
+        return Response(LeadSerializer(services.lead_merge(actor=request.user, target=target, other=other)).data)
+
+    @extend_schema(responses=inline_serializer("LeadDuplicates", {"duplicates": serializers.ListField()}))
+    @action(detail=True, methods=["get"])
+    def duplicates(self, request, pk=None):
+        """Likely duplicates of this lead, among those the user can see."""
+        lead = self.get_object()
+        return Response({"duplicates": _duplicates(lead, exclude_pk=lead.pk, user=request.user)})
+
+    @extend_schema(responses=LeadHistorySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        """Status, assignment, score, conversion and merge history, newest first."""
+        return Response(LeadHistorySerializer(selectors.lead_history(lead=self.get_object()), many=True).data)
+
+    @extend_schema(responses={(200, "text/csv"): bytes})
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request):
+        """The filtered list as CSV (only leads the user may see; formula cells escaped)."""
+        queryset = self.filter_queryset(self.get_queryset()).order_by("-id")
+        return csv_response("leads.csv", selectors.EXPORT_COLUMNS, selectors.lead_export_rows(queryset))
+
+
+def client_ip(request) -> str:
+    # Behind the proxy the first X-Forwarded-For hop is the client; direct requests use REMOTE_ADDR.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
+
+
+class WebToLeadView(APIView):
+    """Public endpoint of a web-to-lead form: no sign-in; origin, honeypot and per-IP rate checked."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    def _cors(self, response, request, form):
+        origin = request.headers.get("Origin", "")
+        if origin and form.origins and webforms.origin_allowed(form, origin):
+            response["Access-Control-Allow-Origin"] = origin
+            response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+            response["Access-Control-Allow-Headers"] = "Content-Type"
+            response["Vary"] = "Origin"
+        elif not form.origins:
+            response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    @extend_schema(exclude=True)
+    def options(self, request, *args, **kwargs):
+        form = webforms.webform_get(kwargs["key"])
+        return self._cors(Response(status=status.HTTP_204_NO_CONTENT), request, form)
+
+    @extend_schema(request=WebToLeadSerializer, responses={201: WebToLeadResultSerializer},
+                   parameters=[OpenApiParameter("key", str, OpenApiParameter.PATH)])
+    def post(self, request, key):
+        form = webforms.webform_get(key)
+        data = request.data.dict() if hasattr(request.data, "dict") else dict(request.data)
+        try:
+            webforms.webform_submit(form=form, data=data, origin=request.headers.get("Origin", ""),
+                                           ip=client_ip(request))
+        except webforms.OriginRefused:
+            raise PermissionDenied("This form does not accept submissions from that site.")
+        except webforms.RateLimited as exc:
+            raise Throttled(wait=exc.wait)
+        body = {"status": "accepted"}
+        return self._cors(Response(body, status=status.HTTP_201_CREATED), request, form)
+

@@ -1,0 +1,80 @@
+"""Lead forms: the UI validates input shapes here; business rules live in the services."""
+
+from django import forms
+
+from leads.models import Lead
+from salesapp.models import User
+
+INPUT = {"class": "form-control"}
+
+
+class LeadForm(forms.Form):
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    email = forms.CharField(max_length=254)
+    phone = forms.CharField(max_length=40, required=False)
+    company = forms.CharField(max_length=200, required=False)
+    title = forms.CharField(max_length=150, required=False)
+    industry = forms.CharField(max_length=100, required=False)
+    employee_count = forms.CharField(required=False, help_text="Whole number")
+    annual_revenue = forms.CharField(required=False, help_text="In the company currency")
+    website = forms.CharField(max_length=200, required=False)
+    country = forms.CharField(max_length=60, required=False, help_text="ISO code, e.g. US, DE")
+    state = forms.CharField(max_length=50, required=False)
+    postal_code = forms.CharField(max_length=20, required=False)
+    source = forms.CharField(max_length=50, required=False)
+    assigned_to = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
+                                         help_text="Empty: routing decides")
+    confirm_duplicate = forms.BooleanField(required=False, label="Save even though it may be a duplicate")
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if owners is not None:
+            self.fields["assigned_to"].queryset = owners
+        for name, field in self.fields.items():
+            if name == "confirm_duplicate":
+                field.widget.attrs["class"] = "form-check-input"
+            elif name == "assigned_to":
+                field.widget.attrs["class"] = "form-select"
+            else:
+                field.widget.attrs.update(INPUT)
+
+    @classmethod
+    def initial_from(cls, lead: Lead) -> dict:
+        data = {name: getattr(lead, name) for name in cls.base_fields if hasattr(lead, name)}
+        data["assigned_to"] = lead.assigned_to_id
+        return data
+
+    def lead_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("confirm_duplicate", None)
+        return data
+
+
+class ConvertForm(forms.Form):
+    opportunity_name = forms.CharField(max_length=200, required=False, widget=forms.TextInput(attrs=INPUT),
+                                       help_text="Empty: '<company>: new business'")
+    amount = forms.DecimalField(max_digits=16, decimal_places=2, required=False, min_value=0,
+                                widget=forms.NumberInput(attrs=INPUT))
+    expected_close_date = forms.DateField(required=False, widget=forms.DateInput(attrs={**INPUT, "type": "date"}))
+
+
+class AssignForm(forms.Form):
+    assigned_to = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
+                                         widget=forms.Select(attrs={"class": "form-select"}))
+    route = forms.BooleanField(required=False, label="Route automatically (territory and policy)")
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if owners is not None:
+            self.fields["assigned_to"].queryset = owners
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("route") and not data.get("assigned_to"):
+            self.add_error("assigned_to", "Choose a user, or route automatically.")
+        return data
+
+
+class MergeForm(forms.Form):
+    other_id = forms.IntegerField(label="Lead to merge into this one (id)", widget=forms.NumberInput(attrs=INPUT))

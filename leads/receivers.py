@@ -1,0 +1,18 @@
+"""What leads do on other apps' events."""
+
+from django.utils.dateparse import parse_datetime
+
+from leads import services
+from salesapp.events import on_event
+
+
+@on_event("activity.logged")
+def lead_activity_logged_receiver(event: dict) -> None:
+    """An activity on a lead counts as engagement: last activity time, count and score move."""
+    payload = event["payload"]
+    lead_id = payload.get("lead_id")
+    if not lead_id:
+        return
+    occurred = payload.get("occurred_at")
+    occurred_at = parse_datetime(occurred) if isinstance(occurred, str) else occurred
+    services.lead_activity_logged(lead_id=int(lead_id), occurred_at=occurred_at)
