@@ -189,6 +189,12 @@ def _validate(actor, data: dict, *, existing: dict | None = None) -> dict:
     return out
 
 
+def validate_activity(*, actor, data: dict) -> dict:
+    """Check a new activity without writing it (imports validate every row first)."""
+    _require_writer(actor)
+    return _validate(actor, data)
+
+
 def _payload(doc: dict) -> dict:
     return {
         "activity_id": doc["id"],

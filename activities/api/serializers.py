@@ -1,5 +1,6 @@
 """API shapes of activities and timeline entries (validation lives in activities.services)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from activities.models import ActivityType
@@ -13,11 +14,20 @@ class ActivityMetadataSerializer(serializers.Serializer):
     meeting_notes = serializers.CharField(required=False, allow_blank=True)
 
 
+@extend_schema_field({"type": "string", "pattern": "^(email|call|meeting|demo|task)$",
+                     "description": "email, call, meeting, demo or task"})
+class ActivityTypeField(serializers.ChoiceField):
+    """The activity type (a pattern in the schema: several apps have a field named `type`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=ActivityType.choices, **kwargs)
+
+
 class ActivitySerializer(serializers.Serializer):
     """An activity: email, call, meeting, demo or task."""
 
     id = serializers.IntegerField(read_only=True)
-    type = serializers.ChoiceField(choices=ActivityType.choices)
+    type = ActivityTypeField()
     subject = serializers.CharField(required=False, allow_blank=True, default="")
     description = serializers.CharField(required=False, allow_blank=True, default="")
     lead_id = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -45,7 +55,7 @@ class ActivitySerializer(serializers.Serializer):
 class ActivityUpdateSerializer(ActivitySerializer):
     """Changing an activity: send only what changes; metadata keys merge."""
 
-    type = serializers.ChoiceField(choices=ActivityType.choices, required=False)
+    type = ActivityTypeField(required=False)
     created_at = serializers.DateTimeField(read_only=True)
 
     def __init__(self, *args, **kwargs):

@@ -23,6 +23,12 @@ from activities.store import forget_stores, get_store
 from salesapp.access import RecordRule, _rules, register_model
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Demo users are made with real passwords; a fast hasher keeps these tests quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

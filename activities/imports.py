@@ -1,0 +1,135 @@
+"""CSV imports of `kind=activities` through the kernel's import framework.
+
+Original timestamps (`created_at`, for history carried over from another
+CRM) are an admin-only column. Times without a zone are read as UTC. Rows
+are validated with the same rules as the API before any is written; on
+MongoDB a dry run writes nothing at all (the rollback of the SQL transaction
+would not undo documents).
+"""
+
+from datetime import UTC
+
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_date, parse_datetime
+
+from activities import services
+
+try:
+    from salesapp import imports as framework
+except ImportError:  # the framework is optional for this app
+    framework = None
+
+COLUMNS = [
+    ("type", True, "email, call, meeting, demo or task", False),
+    ("subject", False, "", False),
+    ("description", False, "", False),
+    ("lead_id", False, "", False),
+    ("opportunity_id", False, "", False),
+    ("account_id", False, "", False),
+    ("contact_id", False, "", False),
+    ("owner_email", False, "whose activity it is; defaults to you", False),
+    ("outcome", False, "", False),
+    ("duration_minutes", False, "", False),
+    ("scheduled_at", False, "ISO 8601; UTC when no zone is given", False),
+    ("completed_at", False, "ISO 8601", False),
+    ("due_at", False, "ISO 8601", False),
+    ("participants", False, "names or emails separated by ;", False),
+    ("email_opened", False, "true/false", False),
+    ("email_clicked", False, "true/false", False),
+    ("call_recording_url", False, "", False),
+    ("meeting_notes", False, "", False),
+    ("created_at", False, "original time of the record (admins only)", True),
+]
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f", ""}
+
+
+def _time(value: str, column: str):
+    if not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        day = parse_date(value)
+        if day is None:
+            raise framework.RowError(column, "not a date and time (use ISO 8601, e.g. 2025-11-03T14:30:00Z)")
+        from datetime import datetime
+
+        parsed = datetime(day.year, day.month, day.day)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _int(value: str, column: str):
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise framework.RowError(column, "not a whole number")
+
+
+def _flag(value: str, column: str):
+    lowered = (value or "").strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return None if not lowered else False
+    raise framework.RowError(column, "use true or false")
+
+
+def activity_import_validate(row: dict, ctx) -> dict:
+    owner = ctx.owner(row["owner_email"], "owner_email") if row.get("owner_email") else None
+    metadata = {}
+    for key in ("email_opened", "email_clicked"):
+        flag = _flag(row.get(key, ""), key)
+        if flag is not None:
+            metadata[key] = flag
+    for key in ("call_recording_url", "meeting_notes"):
+        if row.get(key):
+            metadata[key] = row[key]
+    data = {
+        "type": row["type"].strip().lower(),
+        "subject": row.get("subject", ""),
+        "description": row.get("description", ""),
+        **{f: _int(row.get(f, ""), f) for f in ("lead_id", "opportunity_id", "account_id", "contact_id", "duration_minutes")},
+        "user_id": owner.pk if owner else None,
+        "outcome": row.get("outcome", ""),
+        **{f: _time(row.get(f, ""), f) for f in ("scheduled_at", "completed_at", "due_at", "created_at")},
+        "participants": [p.strip() for p in (row.get("participants") or "").split(";") if p.strip()],
+        "metadata": metadata,
+    }
+    if data["created_at"] is not None and not ctx.is_admin:
+        raise framework.RowError("created_at", "only admins may import original timestamps")
+    try:
+        services.validate_activity(actor=ctx.actor, data=data)
+    except ValidationError as exc:
+        errors = [framework.RowError("owner_email" if f == "user_id" else f, m)
+                  for f, ms in exc.message_dict.items() for m in ms]
+        raise framework.RowErrors(errors)
+    return data
+
+
+def activity_import_write(rows: list, ctx) -> tuple[int, int]:
+    from activities.store import get_store
+
+    if ctx.dry_run and get_store().name != "sql":
+        return len(rows), 0
+    for data in rows:
+        services.activity_log(actor=ctx.actor, **data)
+    return len(rows), 0
+
+
+def register() -> None:
+    if framework is None:
+        return
+    framework.register_import_kind(framework.ImportKind(
+        name="activities",
+        label="Activities",
+        columns=[framework.ImportColumn(name, required=req, help=help_text, admin_only=admin_only)
+                 for name, req, help_text, admin_only in COLUMNS],
+        validate_row=activity_import_validate,
+        write_rows=activity_import_write,
+        permission="lead:import",
+    ))
+
+
+register()
