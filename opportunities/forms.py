@@ -1,0 +1,107 @@
+"""Forms for the UI; they validate input, the views call services."""
+
+from django import forms
+
+from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
+from salesapp.hierarchy import user_subtree_ids
+from salesapp.models import User
+from salesapp.roles import Role
+
+
+def assignable_users(user):
+    qs = User.objects.filter(is_active=True).exclude(role=Role.READ_ONLY).order_by("first_name", "last_name")
+    return qs if user.role == Role.ADMIN else qs.filter(pk__in=user_subtree_ids(user.pk))
+
+
+class BootstrapMixin:
+    def _style(self):
+        for field in self.fields.values():
+            widget = field.widget
+            css = "form-select" if isinstance(widget, forms.Select | forms.SelectMultiple) else "form-control"
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            widget.attrs.setdefault("class", css)
+
+
+class AccountForm(BootstrapMixin, forms.ModelForm):
+    allow_duplicate = forms.BooleanField(required=False, label="Create even if a similar account exists")
+
+    class Meta:
+        model = Account
+        fields = ["name", "website_domain", "industry", "employee_count", "annual_revenue", "billing_country",
+                  "billing_state", "billing_postal_code", "owner", "parent"]
+
+    def __init__(self, *args, user=None, visible_accounts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = assignable_users(user)
+        self.fields["parent"].queryset = visible_accounts if visible_accounts is not None else Account.objects.none()
+        if self.instance.pk:
+            del self.fields["allow_duplicate"]
+        self._style()
+
+
+class ContactForm(BootstrapMixin, forms.ModelForm):
+    allow_duplicate = forms.BooleanField(required=False, label="Create even if a similar contact exists")
+
+    class Meta:
+        model = Contact
+        fields = ["first_name", "last_name", "email", "phone", "title", "buying_role"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["allow_duplicate"]
+        self._style()
+
+
+class OpportunityForm(BootstrapMixin, forms.ModelForm):
+    stage = forms.ModelChoiceField(queryset=Stage.objects.filter(is_closed=False).order_by("order"),
+                                   to_field_name="key", empty_label=None)
+    probability = forms.IntegerField(min_value=0, max_value=100, required=False,
+                                     help_text="Leave empty to follow the stage's default")
+
+    class Meta:
+        model = Opportunity
+        fields = ["name", "account", "owner", "stage", "amount", "expected_close_date", "probability",
+                  "forecast_category", "next_step", "source", "contacts"]
+        widgets = {"expected_close_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, user=None, visible_accounts=None, visible_contacts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = assignable_users(user)
+        self.fields["account"].queryset = visible_accounts if visible_accounts is not None else Account.objects.none()
+        self.fields["contacts"].queryset = visible_contacts if visible_contacts is not None else Contact.objects.none()
+        self.fields["contacts"].required = False
+        self.fields["forecast_category"].required = False
+        self.fields["forecast_category"].choices = [("", "Follow stage and probability"),
+                                                    *Opportunity.ForecastCategory.choices]
+        if self.instance.pk:
+            if self.instance.stage.is_closed:
+                del self.fields["stage"]
+            if not self.instance.probability_is_manual:
+                self.initial["probability"] = None
+            if not self.instance.forecast_category_is_manual:
+                self.initial["forecast_category"] = ""
+        self._style()
+
+
+class CloseForm(BootstrapMixin, forms.Form):
+    outcome = forms.ChoiceField(choices=[("won", "Won"), ("lost", "Lost")])
+    reason = forms.ModelChoiceField(queryset=LossReason.objects.filter(is_active=True), required=False,
+                                    label="Loss reason", help_text="Needed when the deal is lost")
+    amount = forms.DecimalField(required=False, min_value=0, help_text="Needed when won, if the deal has none")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Close note")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class SubmissionForm(BootstrapMixin, forms.Form):
+    commit = forms.DecimalField(min_value=0)
+    best_case = forms.DecimalField(min_value=0)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()
