@@ -11,7 +11,7 @@ PAGES = ["opportunities:account-list", "opportunities:list", "opportunities:boar
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", PAGES)
-def test_navigation_pages_render_for_every_role(client, admin_user, manager, rep, viewer, name):
+def test_navigation_pages_render_for_every_role(client, admin_user, manager, rep, viewer, name):  # noqa: PLR0917
     OpportunityFactory(owner=rep, name="Visible deal")
     for user in (admin_user, manager, rep, viewer):
         client.force_login(user)
