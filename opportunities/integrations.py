@@ -46,19 +46,19 @@ def _register_timeline() -> None:
     timeline = _module("activities.timeline")
     if timeline is None:
         return
-    from opportunities.history import opportunity_history_entries
+    from opportunities.history import stage_history_provider
 
-    timeline.register_history_provider("opportunity", opportunity_history_entries)
+    timeline.register_history_provider("opportunity", stage_history_provider(timeline.TimelineEntry))
 
 
 def _register_realignment() -> None:
     realignment = _module("territories.realignment")
     if realignment is None:
         return
-    from opportunities.history import account_realignment_provider, opportunity_realignment_provider
+    from opportunities.history import AccountRealignment, OpportunityRealignment
 
-    realignment.register_provider("accounts", account_realignment_provider())
-    realignment.register_provider("opportunities", opportunity_realignment_provider())
+    realignment.register_provider("accounts", AccountRealignment())
+    realignment.register_provider("opportunities", OpportunityRealignment())
 
 
 def _register_imports() -> None:
