@@ -66,7 +66,7 @@ def clean_lead_fields(data: dict, *, partial: bool = False) -> dict:
         if name in out:
             out[name] = "" if out[name] is None else str(out[name]).strip()
             limit = Lead._meta.get_field(name).max_length
-            if limit and len(out[name]) > limit:
+            if limit and len(out[name]) > limit and name != "country":
                 errors[name] = [f"At most {limit} characters."]
     if not partial or "email" in out:
         email = out.get("email", "")

@@ -118,13 +118,17 @@ def _postgres_q(spec: Searchable, text: str) -> Q:
     return q
 
 
-def elasticsearch_ids(spec: Searchable, text: str) -> list:
-    """Ids of the documents matching `text` (at most ES_MAX_HITS)."""
+def elasticsearch_query(spec: Searchable, text: str):
+    """The Elasticsearch search for `text`: every registered field, typo-tolerant, all words required."""
     document = load_document(spec)
-    search = document.search().query(
+    return document.search().query(
         "multi_match", query=text, fields=list(_all_fields(spec)), fuzziness="AUTO", operator="and"
     ).source(False)[:ES_MAX_HITS]
-    return [hit.meta.id for hit in search.execute()]
+
+
+def elasticsearch_ids(spec: Searchable, text: str) -> list:
+    """Ids of the documents matching `text` (at most ES_MAX_HITS); a server that is down raises."""
+    return [hit.meta.id for hit in elasticsearch_query(spec, text).execute()]
 
 
 def load_document(spec: Searchable):

@@ -45,6 +45,8 @@ class LeadSerializer(serializers.ModelSerializer):
     converted_account_id = serializers.IntegerField(read_only=True, allow_null=True)
     converted_contact_id = serializers.IntegerField(read_only=True, allow_null=True)
     merged_into_id = serializers.IntegerField(read_only=True, allow_null=True)
+    # Business validation (email format, negatives, ISO country) happens in the service, all fields at once.
+    email = serializers.CharField(max_length=254)
     country = serializers.CharField(max_length=60, required=False, allow_blank=True)
     employee_count = serializers.IntegerField(required=False, allow_null=True)
     annual_revenue = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True)
@@ -61,7 +63,6 @@ class LeadSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "score", "score_model", "score_factors", "assigned_at", "assignment_reason",
                             "queue", "converted_at", "last_activity_at", "activity_count", "created_at",
                             "updated_at"]
-        extra_kwargs = {"email": {"validators": []}}
 
 
 class DuplicateSerializer(serializers.Serializer):

@@ -1,0 +1,47 @@
+"""Search through the backend switch: database everywhere, PostgreSQL extras, Elasticsearch without a server."""
+
+import pytest
+from django.db import connection
+
+from leads.models import Lead
+from salesapp import search
+from tests.leads.factories import LeadFactory
+
+
+@pytest.mark.django_db
+def test_database_search_matches_name_email_company_and_phone_within_the_restricted_set(rep, other_rep):
+    mine = LeadFactory(assigned_to=rep, first_name="Ingrid", last_name="Bergman", company="Nordic Timber",
+                       email="ingrid@nordic.example", phone="+46 555 0101")
+    LeadFactory(assigned_to=other_rep, first_name="Ingrid", last_name="Other")
+    visible = Lead.objects.filter(assigned_to=rep)
+    for text in ("ingrid", "Bergman", "nordic", "ingrid@nordic.example", "555 0101"):
+        assert list(search.search_filter(visible, text)) == [mine], text
+    assert list(search.search_filter(visible, "")) == [mine]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text and trigram search are PostgreSQL's")
+def test_postgres_search_is_full_text_and_typo_tolerant():
+    lead = LeadFactory(first_name="Margaret", last_name="Hamilton", company="Apollo Guidance Systems")
+    assert search.backend_name() == "postgresql"
+    assert list(search.search_filter(Lead.objects.all(), "margaret apollo")) == [lead]  # words anywhere
+    assert list(search.search_filter(Lead.objects.all(), "Hamiltn")) == [lead]  # trigram similarity
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'leads_lead'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert {"lead_search_fts_gin", "lead_company_trgm", "lead_last_name_trgm"} <= names
+
+
+def test_elasticsearch_backend_builds_the_query_and_never_falls_back_silently(settings):
+    # No Elasticsearch server runs here: this checks the switch, the document and the query, not a live index.
+    settings.ELASTICSEARCH_URL = "http://127.0.0.1:9"
+    assert search.backend_name() == "elasticsearch"
+    spec = search.searchable(Lead)
+    from leads.documents import LeadDocument
+
+    assert LeadDocument.Django.model is Lead
+    body = search.elasticsearch_query(spec, "ingrid").to_dict()
+    assert body["query"]["multi_match"]["query"] == "ingrid"
+    assert set(body["query"]["multi_match"]["fields"]) >= {"email", "company", "last_name"}
+    with pytest.raises(Exception):  # noqa: B017  (connection refused, or no connection configured)
+        search.elasticsearch_ids(spec, "ingrid")
