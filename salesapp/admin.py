@@ -1,10 +1,11 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 
 from salesapp import events
 from salesapp.models import AppliedEvent, OutboxEvent, RecordShare, User
+from salesapp.roles import Role
 from salesapp.services import user_sync_role_group, user_validate_manager
 
 
@@ -24,7 +25,7 @@ class UserAdminChangeForm(_ManagerChainMixin, UserChangeForm):
     pass
 
 
-class UserAdminCreationForm(_ManagerChainMixin, UserCreationForm):
+class UserAdminCreationForm(_ManagerChainMixin, AdminUserCreationForm):
     pass
 
 
@@ -47,6 +48,9 @@ class UserAdmin(BaseUserAdmin):
 
     def save_model(self, request, obj, form, change):
         user_validate_manager(obj, obj.manager)
+        if not change or "role" in form.changed_data:
+            # As in services.user_update: the admin role is what opens the console.
+            obj.is_staff = obj.is_superuser = obj.role == Role.ADMIN
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):

@@ -153,3 +153,37 @@ def test_sso_button_appears_when_oidc_is_configured_and_leads_to_the_provider(oi
     assert response.status_code == 302
     assert response["Location"].startswith("https://idp.test.example/authorize?")
     assert "client_id=sales-client" in response["Location"]
+
+
+def test_403_and_500_pages_render_inside_the_layout(rf, rep):
+    from salesapp import views
+
+    request = rf.get("/somewhere/")
+    request.user = rep
+    forbidden = views.error_403(request)
+    assert forbidden.status_code == 403
+    assert "403" in forbidden.content.decode()
+    broken = views.error_500(request)
+    assert broken.status_code == 500
+    assert "500" in broken.content.decode()
+
+
+def test_an_unexpected_error_shows_the_500_page(client, rep, settings):
+    # Given a page that fails (the admin's change view for a user id that breaks the query)
+    client.raise_request_exception = False
+    client.force_login(rep)
+    from django.urls import path
+
+    import salesapp.urls
+
+    def boom(request):
+        raise RuntimeError("kaboom")
+
+    settings.ROOT_URLCONF = type("BoomUrls", (), {
+        "urlpatterns": [path("boom/", boom), *salesapp.urls.urlpatterns],
+        "handler500": "salesapp.views.error_500",
+    })
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    assert "kaboom" not in response.content.decode()
+    assert "500" in response.content.decode()
