@@ -188,3 +188,17 @@ def test_subtree_of_a_four_level_hierarchy_is_one_query(django_assert_num_querie
     # And it holds all 15 people and nobody else
     assert set(ids) == expected
     assert len(expected) == 15
+
+
+def test_user_list_costs_the_same_queries_for_few_or_many_users(api, admin_user, manager, django_assert_max_num_queries):
+    client = api.as_user(admin_user)
+    UserFactory.create_batch(3, manager=manager)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/api/v1/users/").status_code == 200
+    UserFactory.create_batch(20, manager=manager)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/api/v1/users/")
+    assert len(response.json()["results"]) == 25
