@@ -35,7 +35,8 @@ def phrase(name: str, value) -> str:
     """Say what a feature's value means, e.g. days_since_activity=21 -> "no activity for 21 days"."""
     if name == "days_since_activity":
         return "no activity logged yet" if _missing(value) else (
-            "activity today" if value < 1 else f"no activity for {_n(value, 'day')}")
+            "activity today" if value < 1 else f"last activity {_n(value, 'day')} ago" if value <= 7
+            else f"no activity for {_n(value, 'day')}")
     if _missing(value):
         return {
             "amount": "no amount set", "amount_ratio": "no amount set", "days_to_close": "no expected close date",

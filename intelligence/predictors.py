@@ -102,17 +102,20 @@ class NaiveBayesPredictor:
 
 PREDICTORS = {"lightgbm": LightGBMPredictor, "naive_bayes": NaiveBayesPredictor}
 
-_loaded: dict[int, object] = {}
+_loaded: dict[tuple, object] = {}
 _lock = threading.Lock()
 
 
 def load(model) -> LightGBMPredictor | NaiveBayesPredictor:
     """The predictor for a ScoringModel row, parsed once per process."""
+    key = (model.pk, model.kind, model.version, model.algorithm, model.trained_at)
     with _lock:
-        pred = _loaded.get(model.pk)
+        pred = _loaded.get(key)
         if pred is None:
             pred = PREDICTORS[model.algorithm].loads(model.kind, model.blob, model.params or {})
-            _loaded[model.pk] = pred
+            if len(_loaded) > 20:
+                _loaded.clear()
+            _loaded[key] = pred
         return pred
 
 

@@ -20,12 +20,19 @@ def learned_lead_score(lead):
     if not results or results[0]["model"] in ("rules", "outcome"):
         return None
     r = results[0]
-    try:
-        from leads.scoring import ScoreResult
+    from leads.scoring import ScoreResult
 
-        return ScoreResult(score=r["score"], model=f"{r['model']} v{r['model_version']}", factors=r["factors"])
-    except (ImportError, TypeError):
-        return r
+    return ScoreResult(score=r["score"], model=model_label(r["model"], r["model_version"]),
+                       factors=leads_factors(r["factors"]))
+
+
+def model_label(model: str, version) -> str:
+    return f"{model} v{version}" if version else model
+
+
+def leads_factors(factors: list[dict]) -> list[dict]:
+    """Our factors in the leads app's shape: {factor, points, detail}."""
+    return [{"factor": f["feature"], "points": f["weight"], "detail": f["label"]} for f in factors]
 
 
 def register() -> None:

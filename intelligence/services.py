@@ -223,7 +223,14 @@ def scores_refresh(*, kind: str, ids=None, actor=None) -> int:
             update_fields=["score", "model", "model_version", "factors", "scored_at"],
         )
         values = {r["id"]: r["score"] for r in results if r["model"] != "outcome"}
-        (sources.write_deal_scores if kind == Kind.DEAL else sources.write_lead_scores)(values, actor=actor)
+        if kind == Kind.DEAL:
+            sources.write_deal_scores(values, actor=actor)
+        elif results[0]["model"] != "rules":  # the leads app keeps its own rule scores current
+            from intelligence.scoring_hooks import leads_factors, model_label
+
+            sources.write_lead_scores(values, actor=actor, details={
+                r["id"]: (model_label(r["model"], r["model_version"]), leads_factors(r["factors"]))
+                for r in results if r["model"] != "outcome"})
     cache.set_many({score_cache_key(kind, r["id"]): _public(r) for r in results}, SCORE_TTL)
     return len(results)
 

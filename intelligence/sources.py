@@ -241,19 +241,23 @@ def lead_rule_score(lead_row: dict) -> tuple[int, list[dict]]:
     return int(result.score), factors
 
 
-def write_lead_scores(scores: dict[int, int], *, actor=None) -> int:
+def write_lead_scores(scores: dict[int, int], *, actor=None, details: dict | None = None) -> int:
+    """Store lead scores (and, where the leads app keeps them, the model and factors) in one bulk write."""
     if not scores:
         return 0
-    try:
-        from leads import services
+    model = _lead_model()
+    has_details = details is not None and {"score_model", "score_factors"} <= {f.name for f in model._meta.fields}
+    if not has_details:
+        return _bulk_write(model, "score", scores, actor=actor)
+    from salesapp.audit import audit_bulk
 
-        fn = getattr(services, "lead_scores_set", None)
-        if fn is not None:
-            fn(actor=actor, scores=scores)
-            return len(scores)
-    except ImportError:
-        pass
-    return _bulk_write(_lead_model(), "score", scores, actor=actor)
+    old = dict(model.objects.filter(pk__in=list(scores)).values_list("pk", "score"))
+    objs = [model(pk=pk, score=v, score_model=details[pk][0], score_factors=details[pk][1])
+            for pk, v in scores.items() if pk in old]
+    model.objects.bulk_update(objs, ["score", "score_model", "score_factors"], batch_size=2000)
+    audit_bulk(model, {pk: {"score": [str(old[pk]), str(v)]} for pk, v in scores.items() if pk in old and old[pk] != v},
+               actor=actor)
+    return len(objs)
 
 
 # --- activities ---------------------------------------------------------------

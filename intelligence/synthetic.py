@@ -33,10 +33,10 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def _activities(rng, start, end, e, *, owner_id, contact_ids=(), opportunity_id=None, lead_id=None, account_id=None):
+def _activities(rng, start, end, e, *, owner_id, rate=None, contact_ids=(), opportunity_id=None, lead_id=None, account_id=None):
     """Activities between start and end at a rate and mix set by engagement."""
     docs = []
-    rate = 0.04 + 0.3 * e  # per day
+    rate = rate or 0.04 + 0.3 * e  # per day
     t = start + timedelta(days=rng.expovariate(rate))
     while t < end:
         r = rng.random()
@@ -95,7 +95,7 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
             decided = created + decide_after
             if decided > now:
                 status = "contacted" if rng.random() < 0.5 else "new"
-            elif rng.random() < _sigmoid(5 * (e - 0.5)):
+            elif rng.random() < _sigmoid(7 * (e - 0.5)):
                 status = "converted"
             else:
                 status = "unqualified"
@@ -116,7 +116,7 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
         deal_specs = []  # (e, created, owner, lead)
         for lead, (e, _created, decided, status, owner) in zip(lead_objs, lead_specs, strict=True):
             if status == "converted":
-                deal_specs.append((min(1.0, max(0.0, 0.6 * e + 0.4 * rng.random())), decided, owner, lead))
+                deal_specs.append((min(1.0, max(0.0, 0.8 * e + 0.2 * rng.random())), decided, owner, lead))
         while len(deal_specs) < deals:
             deal_specs.append((rng.random(), now - timedelta(days=rng.uniform(10, 540)), rng.choice(owners), None))
 
@@ -198,7 +198,7 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
         for lead, (e, created, decided, status, owner) in zip(lead_objs, lead_specs, strict=True):
             end = min(decided, now)
             docs += _activities(rng, created, created + (end - created) * (0.3 + 0.7 * e), e, owner_id=owner.pk,
-                                lead_id=lead.pk)
+                                lead_id=lead.pk, rate=0.08 + 0.6 * e)
             if status == "unqualified":
                 entries.append(LogEntry(content_type=lead_ct, object_pk=str(lead.pk), object_id=lead.pk,
                                         object_repr=str(lead), action=LogEntry.Action.UPDATE, actor=owner,

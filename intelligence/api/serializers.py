@@ -1,13 +1,12 @@
 from rest_framework import serializers
 
-from intelligence.analytics import GROUPS
 from intelligence.models import Kind, Recommendation, ScoringModel
 
 
 class FactorSerializer(serializers.Serializer):
     feature = serializers.CharField()
     label = serializers.CharField(help_text="The reason in plain words")
-    direction = serializers.ChoiceField(choices=["up", "down"])
+    direction = serializers.CharField(help_text="up or down")
     weight = serializers.FloatField(help_text="Contribution to the log odds (model units)")
 
 
@@ -19,6 +18,7 @@ class ScoreSerializer(serializers.Serializer):
 
 
 class RecommendationSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="open, accepted or dismissed")
     opportunity_id = serializers.IntegerField(read_only=True, allow_null=True)
     lead_id = serializers.IntegerField(read_only=True, allow_null=True)
 
@@ -30,6 +30,9 @@ class RecommendationSerializer(serializers.ModelSerializer):
 
 
 class ScoringModelSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(read_only=True, help_text="deal or lead")
+    algorithm = serializers.CharField(read_only=True, help_text="lightgbm or naive_bayes")
+
     class Meta:
         model = ScoringModel
         fields = ["id", "kind", "version", "algorithm", "is_active", "metrics", "trained_at", "promoted_at"]
@@ -37,12 +40,17 @@ class ScoringModelSerializer(serializers.ModelSerializer):
 
 
 class TrainSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Kind.choices)
+    kind = serializers.CharField(help_text="deal or lead")
+
+    def validate_kind(self, value):
+        if value not in Kind.values:
+            raise serializers.ValidationError("Choose deal or lead.")
+        return value
 
 
 class TrainResultSerializer(serializers.Serializer):
     kind = serializers.CharField()
-    status = serializers.ChoiceField(choices=["done", "queued"])
+    status = serializers.CharField(help_text="done (trained in process) or queued (a worker will train)")
     promoted = serializers.BooleanField(allow_null=True)
     decision = serializers.CharField(allow_blank=True)
     models = serializers.ListField(child=serializers.DictField(), required=False)
@@ -51,5 +59,5 @@ class TrainResultSerializer(serializers.Serializer):
 
 class AnalyticsSerializer(serializers.Serializer):
     report = serializers.CharField()
-    group_by = serializers.ChoiceField(choices=GROUPS)
+    group_by = serializers.CharField(help_text="rep, team, territory or period")
     rows = serializers.ListField(child=serializers.DictField())
