@@ -18,6 +18,7 @@ planning models and previews of unsaved rule edits.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -175,6 +176,7 @@ class Compiled:
     rev: tuple
     criteria: int
     words: list
+    texts: dict = field(default_factory=dict)  # rule values in words, computed once
     depth: int = 0
     bit: int = 0
     ancestors: int = 0  # mask of ancestors' bits
@@ -205,8 +207,15 @@ def compile_row(row: Mapping) -> Compiled:
     countries = frozenset(norm_code(c) for c in row.get("countries") or () if norm_code(c))
     states = frozenset(norm_code(s) for s in row.get("states") or () if norm_code(s))
     criteria = sum(bool(x) for x in (countries, states, zips, industry)) + (emp != (None, None)) + (rev != (None, None))
+    texts = {
+        "countries": ", ".join(sorted(countries)),
+        "states": ", ".join(sorted(states)),
+        "zip_codes": ", ".join(b and f"{a}-{b}" or (a + "*" if k == "prefix" else a) for k, a, b in zips),
+        "employee_count": _bounds_words(emp[0], emp[1], "employees") if emp != (None, None) else "",
+        "annual_revenue": _bounds_words(rev[0], rev[1], "annual revenue") if rev != (None, None) else "",
+    }
     return Compiled(
-        id=row["id"], name=row.get("name", ""), parent_id=row.get("parent_id"), priority=row.get("priority") or 0,
+        texts=texts, id=row["id"], name=row.get("name", ""), parent_id=row.get("parent_id"), priority=row.get("priority") or 0,
         created_at=row.get("created_at"), countries=countries, states=states, zips=zips, industry=industry,
         emp=emp, rev=rev, criteria=criteria, words=rules_in_words(row),
     )
@@ -230,6 +239,27 @@ class _Dim:
 
     def mask(self, value: str) -> int:
         return self.open | self.by_value.get(value, 0) if value else self.open
+
+
+def _effective(t: Compiled, kept: dict) -> tuple[list[str], list[str], list[str]]:
+    """Country, state and industry values a record needs to pass `t` and all its ancestors.
+
+    An empty list is open; a contradiction (parent US, child DE) gives a value
+    no record has, so the territory is never a candidate.
+    """
+    out = []
+    for attr in ("countries", "states", "industry"):
+        allowed = None
+        for node in [*(kept[a] for a in t.chain), t]:
+            raw = getattr(node, attr)
+            values = {raw} if isinstance(raw, str) and raw else set(raw or ())
+            if values:
+                allowed = values if allowed is None else allowed & values
+        if allowed is None:
+            out.append([])
+        else:
+            out.append(sorted(allowed) or ["\x00never"])
+    return out[0], out[1], out[2]
 
 
 class TerritoryIndex:
@@ -265,18 +295,24 @@ class TerritoryIndex:
                 kept[t.parent_id].children.append(t)
         self.entries = ordered
         self.by_id = kept
-        self.by_bit_index = ordered  # entries[i].bit == 1 << i
         self.objects = dict(objects or {})
         self.country, self.state, self.industry = _Dim(), _Dim(), _Dim()
         self.zip_open = 0
         self.zip_exact: dict[str, int] = {}
         self.zip_prefix: dict[int, dict[str, int]] = {}
-        self.zip_ranges: list[tuple[str, str, int]] = []
+        # Numeric ranges by code length: sorted segment starts and the mask of ranges covering each segment.
+        self.zip_segments: dict[int, tuple[list[int], list[int]]] = {}
+        self.zip_text_ranges: list[tuple[str, str, int]] = []
         self.bounded = 0
+        numeric: dict[int, list[tuple[int, int, int]]] = {}
         for t in ordered:
-            self.country.add(t.countries, t.bit)
-            self.state.add(t.states, t.bit)
-            self.industry.add([t.industry] if t.industry else [], t.bit)
+            # Discrete rules are indexed with the ancestors' rules folded in, so a child
+            # is never a candidate where its parents cannot match (a big prune for
+            # children with open rules); the exact ancestor check still follows.
+            countries, states, industries = _effective(t, kept)
+            self.country.add(countries, t.bit)
+            self.state.add(states, t.bit)
+            self.industry.add(industries, t.bit)
             if not t.zips:
                 self.zip_open |= t.bit
             for kind, a, b in t.zips:
@@ -285,10 +321,22 @@ class TerritoryIndex:
                 elif kind == "prefix":
                     level = self.zip_prefix.setdefault(len(a), {})
                     level[a] = level.get(a, 0) | t.bit
+                elif a.isdigit() and b.isdigit():
+                    numeric.setdefault(len(a), []).append((int(a), int(b), t.bit))
                 else:
-                    self.zip_ranges.append((a, b, t.bit))
+                    self.zip_text_ranges.append((a, b, t.bit))
             if t.emp != (None, None) or t.rev != (None, None):
                 self.bounded |= t.bit
+        for length, ranges in numeric.items():
+            starts = sorted({lo for lo, _, _ in ranges} | {hi + 1 for _, hi, _ in ranges})
+            masks = []
+            for point in starts:
+                m = 0
+                for lo, hi, bit in ranges:
+                    if lo <= point <= hi:
+                        m |= bit
+                masks.append(m)
+            self.zip_segments[length] = (starts, masks)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -304,20 +352,27 @@ class TerritoryIndex:
         for length, level in self.zip_prefix.items():
             if len(postal) >= length:
                 mask |= level.get(postal[:length], 0)
-        for a, b, bit in self.zip_ranges:
+        for length, (starts, masks) in self.zip_segments.items():
+            head = postal[:length]
+            if len(head) == length and head.isdigit():
+                k = bisect_right(starts, int(head)) - 1
+                if k >= 0:
+                    mask |= masks[k]
+        for a, b, bit in self.zip_text_ranges:
             if not mask & bit and zip_matches("range", a, b, postal):
                 mask |= bit
         return mask
 
     def own_mask(self, rec: dict) -> int:
-        """Territories whose own rules (ignoring ancestors) match the normalised record."""
+        """Territories whose own rules, and their ancestors' country, state and industry rules, match."""
         mask = self.country.mask(rec["country"]) & self.state.mask(rec["state"])
         if not mask:
             return 0
         mask &= self.industry.mask(rec["industry"])
         if not mask:
             return 0
-        mask &= self._zip_mask(rec["postal_code"])
+        if mask & ~self.zip_open:
+            mask &= self._zip_mask(rec["postal_code"])
         check = mask & self.bounded
         emp, rev = rec["employee_count"], rec["annual_revenue"]
         while check:
@@ -357,14 +412,11 @@ class TerritoryIndex:
             rest = eff ^ winner.bit
             if rest:
                 runner_up = self.entries[(rest & -rest).bit_length() - 1]
-        # Candidates: every territory whose own rules match, and the children of
-        # those (the "why not deeper" answers), in tie-break order.
+        # Candidates: every territory whose rules match, and the winner's children
+        # (the "why not deeper" answers), in tie-break order.
         cand = own
-        m = own
-        while m:
-            low = m & -m
-            m ^= low
-            for child in self.entries[low.bit_length() - 1].children:
+        if winner is not None:
+            for child in winner.children:
                 cand |= child.bit
         explanation = []
         m = cand
@@ -424,14 +476,14 @@ def rule_checks(t: Compiled, rec: dict) -> list[dict]:
         out.append({"rule": rule, "matched": ok, "detail": detail, "short": short if ok else ""})
 
     if t.countries:
-        v, allowed = rec["country"], ", ".join(sorted(t.countries))
+        v, allowed = rec["country"], t.texts["countries"]
         if not v:
             add("countries", False, f"country unknown (needs {allowed})")
         else:
             ok = v in t.countries
             add("countries", ok, f"country {v} {'is' if ok else 'is not'} in {allowed}", f"country {v}")
     if t.states:
-        v, allowed = rec["state"], ", ".join(sorted(t.states))
+        v, allowed = rec["state"], t.texts["states"]
         if not v:
             add("states", False, f"state unknown (needs {allowed})")
         else:
@@ -439,7 +491,7 @@ def rule_checks(t: Compiled, rec: dict) -> list[dict]:
             add("states", ok, f"state {v} {'is' if ok else 'is not'} in {allowed}", f"state {v}")
     if t.zips:
         v = rec["postal_code"]
-        listed = ", ".join(b and f"{a}-{b}" or (a + "*" if k == "prefix" else a) for k, a, b in t.zips)
+        listed = t.texts["zip_codes"]
         if not v:
             add("zip_codes", False, f"postal code unknown (needs {listed})")
         else:
@@ -458,7 +510,7 @@ def rule_checks(t: Compiled, rec: dict) -> list[dict]:
     ):
         if lo is None and hi is None:
             continue
-        want = _bounds_words(lo, hi, noun)
+        want = t.texts[rule]
         if value is None:
             add(rule, False, f"{noun} unknown (needs {want})")
             continue
