@@ -23,6 +23,9 @@ class QuotasConfig(AppConfig):
         # The beat schedule is read when beat starts, after every app is ready.
         for name, entry in RECOMPUTE_SCHEDULE.items():
             settings.CELERY_BEAT_SCHEDULE.setdefault(name, entry)
+        # "status" names several choice sets across the API; give ours a stable schema name
+        overrides = settings.SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})
+        overrides.setdefault("QuotaStatusEnum", "quotas.models.Quota.Status")
         demo.register()
         imports.register()
         register_panel(panels.my_attainment_panel)

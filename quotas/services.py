@@ -70,21 +70,28 @@ def _forget_on_commit(quota: Quota) -> None:
     transaction.on_commit(lambda: attainment.cache_invalidate(pair))
 
 
+def check_new_quota(actor, *, user, territory, period: str, quota_type: str) -> None:
+    """What must hold before a holder gets a new quota: rights, one holder, the type, no duplicate."""
+    _check_actor(actor)
+    window = parse_period(period)
+    _check_holder(actor, user=user, territory=territory, quota_type=quota_type)
+    holder = {"user": user} if user is not None else {"territory": territory}
+    if Quota.objects.filter(period=window.key, quota_type=quota_type, **holder).exists():
+        raise ValidationError({"period": [f"{user or territory} already has a {quota_type} quota for {window.key}."]})
+
+
 @transaction.atomic
 def quota_create(*, actor, period: str, quota_amount, quota_type: str = Quota.Type.REVENUE, user: User | None = None,
                  territory=None, parent: Quota | None = None, status: str = Quota.Status.DRAFT) -> Quota:
     """Set a new quota for a user or a territory; its attainment is measured at once."""
-    _check_actor(actor)
     window = parse_period(period)
     amount = _amount(quota_amount)
-    _check_holder(actor, user=user, territory=territory, quota_type=quota_type)
+    check_new_quota(actor, user=user, territory=territory, period=window.key, quota_type=quota_type)
     if status not in Quota.Status.values:
         raise ValidationError({"status": [f"{status!r} is not draft or published."]})
     if parent is not None and (parent.period != window.key or parent.quota_type != quota_type):
         raise ValidationError({"parent": ["The parent quota must be for the same period and type."]})
     holder = {"user": user} if user is not None else {"territory": territory}
-    if Quota.objects.filter(period=window.key, quota_type=quota_type, **holder).exists():
-        raise ValidationError({"period": [f"{user or territory} already has a {quota_type} quota for {window.key}."]})
     quota = Quota.objects.create(
         **holder, period=window.key, period_kind=window.kind, start_date=window.start, end_date=window.end,
         quota_type=quota_type, quota_amount=amount, parent=parent, status=status,
