@@ -2,6 +2,7 @@
 
 from leads.selectors import history_entries
 
+KINDS = {"status": "status_changed", "scored": "score_changed"}
 TITLES = {
     "created": "Lead created", "status": "Status changed", "assigned": "Assigned", "scored": "Score changed",
     "converted": "Converted", "merged": "Merged",
@@ -22,7 +23,7 @@ def lead_history_entries(ids, before, limit):
         else:
             title = TITLES.get(h.kind, h.kind)
         entries.append(TimelineEntry(
-            time=h.created_at, kind=f"lead_{h.kind}", title=title, detail=h.detail, actor_id=h.actor_id,
+            time=h.created_at, kind=KINDS.get(h.kind, h.kind), title=title, detail=h.detail, actor_id=h.actor_id,
             refs={"lead_id": h.lead_id}, key=f"leadhistory:{h.pk}",
         ))
     return entries

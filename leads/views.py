@@ -118,11 +118,25 @@ def lead_export(request):
 
 
 def _panel_url(name: str, **query) -> str:
+    """A panel URL from another app, by path arguments or query string; "" while that app has none."""
+    try:
+        return reverse(name, kwargs={"kind": query["kind"], "pk": query["id"]})
+    except NoReverseMatch:
+        pass
     try:
         url = reverse(name)
     except NoReverseMatch:
         return ""
     return url + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+
+
+def _url(name: str, pk) -> str:
+    if not pk:
+        return ""
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return ""
 
 
 @login_required
@@ -141,6 +155,8 @@ def lead_detail(request, pk):
         "intelligence_url": _panel_url("intelligence:panel", kind="lead", id=lead.pk),
         "assign_form": AssignForm(owners=selectors.lead_assignable_users(user=request.user)),
         "merge_form": MergeForm(),
+        "opportunity_url": _url("opportunities:detail", lead.converted_opportunity_id),
+        "account_url": _url("opportunities:account-detail", lead.converted_account_id),
     })
 
 

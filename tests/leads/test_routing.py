@@ -118,3 +118,20 @@ def test_reassign_by_hand_and_route_again_through_the_api(manager, jane, raj, ap
     body = client.post(f"/api/v1/leads/{lead.pk}/assign/", {"route": True}).json()
     assert body["assigned_to"] == jane.pk and "West" in body["assignment_reason"]
     assert Lead.objects.get(pk=lead.pk).history.filter(kind="assigned").count() == 3
+
+
+@pytest.mark.django_db
+def test_realignment_provider_offers_open_leads_and_moves_them(manager, jane):
+    from leads.realignment import LeadRealignment
+
+    west = make_territory("West", members=[jane], states=["CA"])
+    east = make_territory("East", states=["NY"])
+    open_lead = _new(manager, 1)
+    LeadFactory(status="unqualified", state="CA", territory=west)
+    provider = LeadRealignment()
+    batches = list(provider.iter_candidates(batch_size=10))
+    assert [[(pk, attrs["state"], tid) for pk, attrs, tid in b] for b in batches] == [[(open_lead.pk, "CA", west.pk)]]
+    assert provider.apply_moves([(open_lead.pk, east.pk)], manager) == 1
+    open_lead.refresh_from_db()
+    assert open_lead.territory == east and open_lead.assigned_to == jane
+    assert open_lead.history.filter(detail="territory realignment").exists()
