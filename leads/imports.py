@@ -108,5 +108,5 @@ def write_rows(rows: list[dict], ctx) -> tuple[int, int]:
 def register() -> None:
     register_import_kind(ImportKind(
         name="leads", label="Leads", columns=COLUMNS, validate_row=validate_row, write_rows=write_rows,
-        permission="lead:import",
+        permission="lead:import", list_url="leads:list",
     ))

@@ -74,7 +74,8 @@ def import_detail(request, pk):
 @login_required
 def import_progress(request, pk):
     """The progress card alone; it keeps polling itself until the job finishes."""
-    return render(request, "salesapp/import_progress.html", {"job": _job_for(request, pk)})
+    job = _job_for(request, pk)
+    return render(request, "salesapp/import_progress.html", {"job": job, "kind": imports.import_kind(job.kind)})
 
 
 @login_required

@@ -89,6 +89,7 @@ class ImportKind:
     validate_row: Callable[[dict, ImportContext], Any]
     write_rows: Callable[[list, ImportContext], tuple[int, int]]
     permission: str = "lead:import"
+    list_url: str = ""  # URL name of the list page the import page links back to, e.g. "leads:list"
 
     @property
     def column_names(self) -> list[str]:
