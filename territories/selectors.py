@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from salesapp.access import restrict
@@ -238,7 +238,10 @@ def record_counts(territory_ids: list[int]) -> dict[int, dict[str, int]]:
         if model._meta.app_label == "territories":
             continue
         for f in model._meta.get_fields():
-            if getattr(f, "many_to_one", False) and f.concrete and f.related_model is Territory and f.name == "territory":
+            # Records assigned to a territory (SET_NULL: they outlive it), not the
+            # territory's own planning data such as quotas (CASCADE).
+            if (getattr(f, "many_to_one", False) and f.concrete and f.related_model is Territory
+                    and f.name == "territory" and f.remote_field.on_delete is models.SET_NULL):
                 label = str(model._meta.verbose_name_plural)
                 rows = (
                     model._default_manager.filter(**{f"{f.name}__in": territory_ids})

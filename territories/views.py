@@ -58,7 +58,8 @@ def _detail_context(request, territory, member_form=None, grant_form=None) -> di
         "ancestors": selectors.territory_ancestors(territory),
         "children": territory.children.order_by("name"),
         "rules": rules_in_words({f: getattr(territory, f) for f in RULE_FIELDS}),
-        "members": selectors.territory_members(territory),
+        "members": (members := selectors.territory_members(territory)),
+        "member_ids": {m.user_id for m in members},
         "grants": selectors.territory_grants(territory),
         "counts": selectors.record_counts([territory.pk]).get(territory.pk, {}),
         "can_assign": _can_assign(request) and territory.model.state != TerritoryModel.State.ARCHIVED,
@@ -207,16 +208,27 @@ def model_clone(request, pk: int):
 
 
 def _job_context(job: RealignmentJob) -> dict:
-    ids = {f["from_territory_id"] for f in job.flows} | {f["to_territory_id"] for f in job.flows}
-    names = dict(Territory.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", "name"))
-    flows = [{**f, "from": names.get(f["from_territory_id"]), "to": names.get(f["to_territory_id"])}
-             for f in job.flows]
     sample = list(job.moves.order_by("id")[:20])
-    sample_ids = {m.from_territory_id for m in sample} | {m.to_territory_id for m in sample}
-    names.update(Territory.objects.filter(pk__in=[i for i in sample_ids if i and i not in names])
-                 .values_list("pk", "name"))
+    ids = ({f["from_territory_id"] for f in job.flows} | {f["to_territory_id"] for f in job.flows}
+           | {m.from_territory_id for m in sample} | {m.to_territory_id for m in sample})
+    territories = {t.pk: t for t in Territory.objects.filter(pk__in=[i for i in ids if i]).select_related("model")}
+
+    def label(tid):
+        t = territories.get(tid)
+        if t is None:
+            return "no territory" if tid is None else f"territory #{tid} (deleted)"
+        return t.name if t.model_id == job.model_id else f"{t.name} ({t.model.name})"
+
+    def same(f, t):
+        a, b = territories.get(f), territories.get(t)
+        return a is not None and b is not None and a.name == b.name
+
+    flows = [{**f, "from": label(f["from_territory_id"]), "to": label(f["to_territory_id"]),
+              "same_name": same(f["from_territory_id"], f["to_territory_id"])} for f in job.flows]
+    # Real changes first; on activation, records following their territory into the new plan after.
+    flows.sort(key=lambda f: (f["same_name"], -f["count"]))
     for m in sample:
-        m.from_name, m.to_name = names.get(m.from_territory_id), names.get(m.to_territory_id)
+        m.from_name, m.to_name = label(m.from_territory_id), label(m.to_territory_id)
     changes = []
     for change in job.rule_changes or []:
         t = Territory.objects.filter(pk=change.get("territory_id")).first()
@@ -224,7 +236,11 @@ def _job_context(job: RealignmentJob) -> dict:
         changes.append({"territory": t, "rules": rules_in_words(row)})
     running = job.status in (RealignmentJob.Status.PREVIEWING, RealignmentJob.Status.QUEUED,
                              RealignmentJob.Status.RUNNING)
-    return {"job": job, "flows": flows, "sample": sample, "changes": changes, "running": running}
+    return {
+        "job": job, "flows": flows, "sample": sample, "changes": changes, "running": running,
+        "real_moves": sum(f["count"] for f in flows if not f["same_name"]),
+        "following": sum(f["count"] for f in flows if f["same_name"]),
+    }
 
 
 @login_required
