@@ -213,31 +213,28 @@ def pipeline_scope(user, owner=None, team=None, territory=None) -> QuerySet[Oppo
 
 def pipeline_summary_uncached(user, owner=None, team=None, territory=None) -> dict:
     """Count, total amount and average probability per open stage: one grouped query."""
+    money = DecimalField(max_digits=20, decimal_places=2)
     rows = (
         pipeline_scope(user, owner, team, territory)
         .order_by()
         .values("stage_id")
-        .annotate(count=Count("id"), total=Coalesce(Sum("amount"), ZERO, output_field=DecimalField()),
-                  probability_sum=Sum("probability"))
+        .annotate(count=Count("id"), total=Coalesce(Sum("amount"), ZERO, output_field=money),
+                  probability_sum=Sum("probability"),
+                  weighted=Coalesce(Sum(ExpressionWrapper(F("amount") * F("probability"), output_field=money)),
+                                    ZERO, output_field=money))
     )
     by_stage = {r["stage_id"]: r for r in rows}
     stages = []
     total_count, total_amount, weighted = 0, ZERO, ZERO
     for stage in open_stages():
-        row = by_stage.get(stage.key, {"count": 0, "total": ZERO, "probability_sum": 0})
+        row = by_stage.get(stage.key, {"count": 0, "total": ZERO, "probability_sum": 0, "weighted": ZERO})
         count = row["count"]
         avg = round(row["probability_sum"] / count, 1) if count else None
         stages.append({"stage": stage.key, "label": stage.label, "count": count, "total_amount": row["total"],
                        "average_probability": avg})
         total_count += count
         total_amount += row["total"]
-    weighted = (
-        pipeline_scope(user, owner, team, territory)
-        .aggregate(w=Coalesce(Sum(ExpressionWrapper(F("amount") * F("probability") / 100,
-                                                    output_field=DecimalField(max_digits=20, decimal_places=2))),
-                              ZERO, output_field=DecimalField()))["w"]
-        if total_count else ZERO
-    )
+        weighted += Decimal(row["weighted"]) / 100
     return {
         "stages": stages,
         "count": total_count,
