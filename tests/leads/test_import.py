@@ -114,3 +114,25 @@ def test_import_api_end_to_end(manager, api, django_capture_on_commit_callbacks)
     assert [e["row"] for e in job["errors"]] == [3, 5]
     assert all(set(e) == {"row", "column", "message"} for e in job["errors"])
     assert Lead.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_import_page_from_the_lead_list_then_rerun_keeping_the_good_rows(manager, client,
+                                                                           django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(manager)
+    assert "/imports/new/?kind=leads" in client.get("/leads/").content.decode()
+    upload = SimpleUploadedFile("leads.csv", HEADER.encode() + FIVE_ROWS, content_type="text/csv")
+    job_url = client.post("/imports/new/", {"kind": "leads", "file": upload}).url
+    mapping = {f"map_{i}": name for i, name in enumerate(HEADER.strip().split(","))}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(job_url, {**mapping, "on_error": "abort"})
+    page = client.get(job_url).content.decode()
+    assert "2 bad rows; nothing was written" in page and "Import the good rows only" in page
+    assert Lead.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(job_url + "run/", {"on_error": "skip"})
+    page = client.get(response.url).content.decode()
+    assert "3 created and 0 updated were written; 2 bad rows skipped" in page
+    assert Lead.objects.count() == 3
