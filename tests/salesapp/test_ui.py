@@ -187,3 +187,28 @@ def test_an_unexpected_error_shows_the_500_page(client, rep, settings):
     assert response.status_code == 500
     assert "kaboom" not in response.content.decode()
     assert "500" in response.content.decode()
+
+
+def test_an_unknown_api_url_answers_404_in_the_json_error_shape(client):
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
+
+
+def test_an_unexpected_api_error_answers_500_in_the_json_error_shape(client, settings):
+    from django.urls import path
+
+    import salesapp.urls
+
+    def boom(request):
+        raise RuntimeError("kaboom")
+
+    client.raise_request_exception = False
+    settings.ROOT_URLCONF = type("BoomUrls", (), {
+        "urlpatterns": [path("api/v1/boom/", boom), *salesapp.urls.urlpatterns],
+        "handler500": "salesapp.views.error_500",
+    })
+    response = client.get("/api/v1/boom/")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "server_error"
+    assert "kaboom" not in response.content.decode()
