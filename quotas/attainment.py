@@ -183,13 +183,16 @@ def quotas_recompute(*, quota_ids=None, actor=None) -> dict:
                 updates.append((amount, pct, now if newly else None, now, row["pk"]))
                 touched.add((row["user_id"], row["period"]))
             if newly:
-                attained.append((row["pk"], pct))
+                attained.append((row, pct))
     if updates:
         _write(updates)
-    for quota_id, pct in attained:
-        publish("quota.attained", {"quota_id": quota_id, "attainment_percentage": str(pct)}, actor=actor)
+    for row, pct in attained:
+        publish("quota.attained", {
+            "quota_id": row["pk"], "attainment_percentage": str(pct), "user_id": row["user_id"],
+            "territory_id": row["territory_id"], "period": row["period"], "quota_type": row["quota_type"],
+        }, actor=actor)
     transaction.on_commit(lambda: cache_invalidate(touched))
-    return {"quotas": len(rows), "changed": len(updates), "attained": [q for q, _ in attained]}
+    return {"quotas": len(rows), "changed": len(updates), "attained": [row["pk"] for row, _ in attained]}
 
 
 def _target(row) -> tuple:
