@@ -4,6 +4,7 @@ Saves go through the services, so validation, events and guardian grants stay
 the same as in the app and the API.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from guardian.admin import GuardedModelAdmin
@@ -56,8 +57,29 @@ class MemberInline(admin.TabularInline):
     extra = 1
 
 
+class TerritoryAdminForm(forms.ModelForm):
+    """Shows the services' rule checks as form errors instead of failing the save."""
+
+    class Meta:
+        model = Territory
+        fields = ["model", *services.EDITABLE_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        fields = {f: data[f] for f in data if f in services.EDITABLE_FIELDS or f == "model"}
+        try:
+            clean = services.territory_validate(fields, instance=self.instance if self.instance.pk else None)
+        except ValidationError as e:
+            for field, errors in e.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+            return data
+        data.update({k: v for k, v in clean.items() if k in data})
+        return data
+
+
 @admin.register(Territory)
 class TerritoryAdmin(GuardedModelAdmin):
+    form = TerritoryAdminForm
     list_display = ["name", "model", "parent", "type", "owner", "priority", "is_active", "rules"]
     list_filter = ["model", "type", "is_active"]
     search_fields = ["name", "industry"]
@@ -95,8 +117,11 @@ class TerritoryAdmin(GuardedModelAdmin):
         if formset.model is not TerritoryMember:
             return super().save_formset(request, form, formset, change)
         territory = form.instance
-        for obj in formset.deleted_objects:
-            services.territory_member_remove(actor=request.user, member=obj)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for deleted in formset.deleted_forms:
+            if deleted.instance.pk:
+                services.territory_member_remove(actor=request.user, member=deleted.instance)
+                formset.deleted_objects.append(deleted.instance)
         for inline_form in formset.forms:
             if not inline_form.has_changed() or inline_form in formset.deleted_forms:
                 continue
@@ -107,9 +132,11 @@ class TerritoryAdmin(GuardedModelAdmin):
             if member.pk:
                 services.territory_member_update(actor=request.user, member=member,
                                                  daily_capacity=data.get("daily_capacity"))
+                formset.changed_objects.append((member, inline_form.changed_data))
             else:
-                services.territory_member_add(actor=request.user, territory=territory, user=data["user"],
-                                              daily_capacity=data.get("daily_capacity"))
+                formset.new_objects.append(services.territory_member_add(
+                    actor=request.user, territory=territory, user=data["user"],
+                    daily_capacity=data.get("daily_capacity")))
 
     def delete_model(self, request, obj):
         services.territory_delete(actor=request.user, territory=obj)
