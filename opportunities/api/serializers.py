@@ -6,6 +6,7 @@ from opportunities.models import (
     Account,
     Contact,
     ForecastAdjustment,
+    ForecastSnapshot,
     ForecastSubmission,
     LossReason,
     Opportunity,
@@ -201,6 +202,24 @@ class ForecastAccuracySerializer(serializers.Serializer):
     is_team = serializers.BooleanField()
 
 
+class ForecastTerritorySerializer(serializers.Serializer):
+    territory_id = serializers.IntegerField()
+    closed_won = serializers.DecimalField(max_digits=20, decimal_places=2)
+    commit = serializers.DecimalField(max_digits=20, decimal_places=2)
+    best_case = serializers.DecimalField(max_digits=20, decimal_places=2)
+    pipeline = serializers.DecimalField(max_digits=20, decimal_places=2)
+    weighted = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
+class ForecastSnapshotSerializer(serializers.ModelSerializer):
+    user_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ForecastSnapshot
+        fields = ["user_id", "scope", "period", "week_start", "closed_won", "commit", "best_case", "pipeline",
+                  "weighted", "adjusted_commit", "adjusted_best_case", "taken_at"]
+
+
 class ForecastSerializer(serializers.Serializer):
     period = serializers.CharField()
     start = serializers.DateField()
@@ -212,3 +231,4 @@ class ForecastSerializer(serializers.Serializer):
     submission = ForecastCallSerializer(allow_null=True)
     submissions = ForecastSubmissionSerializer(many=True)
     accuracy = ForecastAccuracySerializer(many=True)
+    territory = ForecastTerritorySerializer(allow_null=True)

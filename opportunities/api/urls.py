@@ -14,6 +14,7 @@ router.register("loss-reasons", views.LossReasonViewSet, basename="loss-reason")
 urlpatterns = [
     path("pipeline/summary/", views.PipelineSummaryView.as_view(), name="pipeline-summary"),
     path("forecasts/", views.ForecastView.as_view(), name="forecast"),
+    path("forecasts/snapshots/", views.ForecastSnapshotView.as_view(), name="forecast-snapshot"),
     path("forecasts/adjustments/", views.ForecastAdjustmentView.as_view(), name="forecast-adjustment"),
     *router.urls,
 ]

@@ -23,6 +23,7 @@ from opportunities.api.serializers import (
     ContactSerializer,
     ForecastAdjustmentSerializer,
     ForecastSerializer,
+    ForecastSnapshotSerializer,
     ForecastSubmissionSerializer,
     LossReasonSerializer,
     OpportunityCreateSerializer,
@@ -321,11 +322,16 @@ class ForecastView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("period", OpenApiTypes.STR, description="Q1_2026 or 2026-01"),
-                    OpenApiParameter("user", OpenApiTypes.INT)],
+                    OpenApiParameter("user", OpenApiTypes.INT),
+                    OpenApiParameter("territory", OpenApiTypes.INT,
+                                     description="Also roll up this territory's subtree (deals you may see)")],
         responses=ForecastSerializer,
     )
     def get(self, request):
         period = _period_param(request)
+        territory = request.query_params.get("territory")
+        if territory and not territory.isdigit():
+            raise validation_error("territory", "Enter a territory id.")
         user_id = request.query_params.get("user")
         if user_id and not user_id.isdigit():
             raise validation_error("user", "Enter a user id.")
@@ -335,6 +341,8 @@ class ForecastView(APIView):
         submissions = selectors.forecast_submission_list(request.user, period=period).filter(user_id__in=ids)[:200]
         rollup["submissions"] = submissions
         rollup["accuracy"] = selectors.forecast_accuracy(request.user, period, user_id=head)
+        rollup["territory"] = (selectors.forecast_territory_rollup(request.user, period, int(territory))
+                               if territory else None)
         return Response(ForecastSerializer(rollup).data)
 
     @extend_schema(request=ForecastSubmissionSerializer, responses={201: ForecastSubmissionSerializer})
@@ -343,6 +351,24 @@ class ForecastView(APIView):
         body.is_valid(raise_exception=True)
         sub = services.forecast_submit(actor=request.user, **body.validated_data)
         return Response(ForecastSubmissionSerializer(sub).data, status=status.HTTP_201_CREATED)
+
+
+class ForecastSnapshotView(APIView):
+    """Weekly snapshots of a person's roll-up for a period (the trend chart's data), oldest first."""
+
+    permission_classes = [role_permission(read="opportunity:read")]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("period", OpenApiTypes.STR), OpenApiParameter("user", OpenApiTypes.INT),
+                    OpenApiParameter("scope", OpenApiTypes.STR, enum=["personal", "team"])],
+        responses=ForecastSnapshotSerializer(many=True),
+    )
+    def get(self, request):
+        user_id = request.query_params.get("user")
+        qs = selectors.forecast_snapshot_list(request.user, period=_period_param(request),
+                                              user_id=int(user_id) if user_id and user_id.isdigit() else None,
+                                              scope=request.query_params.get("scope"))
+        return Response(ForecastSnapshotSerializer(qs[:200], many=True).data)
 
 
 class ForecastAdjustmentView(APIView):

@@ -128,3 +128,19 @@ def test_weekly_snapshot_is_idempotent(org):
     assert team.week_start == date(2026, 2, 16)
     assert team.closed_won == D("5000")
     assert ForecastSnapshot.objects.filter(user=org["a"], scope="personal").count() == 1
+
+
+def test_territory_subtree_rollup_and_snapshots_api(api, org, admin_user):
+    from tests.territories.factories import TerritoryFactory
+
+    parent = TerritoryFactory(name="EMEA")
+    child = TerritoryFactory(name="DACH", parent=parent, model=parent.model)
+    deal = OpportunityFactory(owner=org["a"], amount=777, stage="negotiation", expected_close_date=date(2026, 2, 2))
+    services.opportunity_update(actor=org["a"], opportunity=deal, territory=child)
+    got = api.as_user(admin_user).get(f"/api/v1/forecasts/?period=Q1_2026&territory={parent.pk}").json()
+    assert got["territory"]["commit"] == "777.00"
+    services.forecast_snapshot_take(today=date(2026, 2, 18), period_names=["Q1_2026"])
+    snaps = api.as_user(org["mgr"]).get(f"/api/v1/forecasts/snapshots/?period=Q1_2026&user={org['a'].pk}").json()
+    assert [s["week_start"] for s in snaps] == ["2026-02-16"]
+    assert api.as_user(org["c"]).get(
+        f"/api/v1/forecasts/snapshots/?period=Q1_2026&user={org['a'].pk}").status_code == 404
