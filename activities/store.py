@@ -217,10 +217,16 @@ class MongoActivityStore(ActivityStore):
         if op == "all":
             return {}
         if op in ("and", "or"):
-            parts = [self._filter(c) for c in cond[1]]
+            parts = [p for p in (self._filter(c) for c in cond[1]) if p or op == "or"]
             if not parts:
                 return {} if op == "and" else {"_id": {"$in": []}}
-            # Always explicit $and/$or: mixing a top-level field with $or is mishandled by nx-27017.
+            if len(parts) == 1:
+                return parts[0]
+            if op == "and":
+                keys = [k for p in parts for k in p]
+                if len(keys) == len(set(keys)) and not any(k.startswith("$") for k in keys):
+                    return {k: v for p in parts for k, v in p.items()}  # plain fields: one implicit AND
+            # Otherwise explicit $and/$or: a top-level field beside $or is mishandled by nx-27017.
             return {f"${op}": parts}
         field, value = cond[1], cond[2]
         if op == "eq":

@@ -8,19 +8,14 @@ is skipped with the reason.
 """
 
 import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from activities import links
 from activities.store import forget_stores, get_store
 from salesapp.access import RecordRule, _rules, register_model
+from tests.activities import nxserver
 
 
 @pytest.fixture(autouse=True)
@@ -29,57 +24,19 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _nx_command() -> list[str]:
-    script = Path(sys.executable).parent / "nx-27017"
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from nx_27017.nx_27017 import main; main()"]
-
-
 @pytest.fixture(scope="session")
 def nx_server():
-    """An nx-27017 server on a free port for the whole session: yields its URI (or None)."""
-    try:
-        import nx_27017  # noqa: F401
-        import pymongo
-    except ImportError as exc:
-        yield None, f"nx-27017 is not installed: {exc}"
+    """An nx-27017 server on a free port for the whole session: yields (uri, reason-if-none).
+
+    TEST_MONGODB_URI points the MongoDB half at a real MongoDB instead.
+    """
+    if os.environ.get("TEST_MONGODB_URI"):
+        yield os.environ["TEST_MONGODB_URI"], ""
         return
-    workdir = tempfile.mkdtemp(prefix="nx27017-")
-    port = _free_port()
-    # Our own pid and log files: the defaults in /tmp are shared by every nx-27017 on the box.
-    cmd = [*_nx_command(), "--db", "memory", "--host", "127.0.0.1", "-p", str(port),
-           "--pid-file", os.path.join(workdir, "nx.pid"), "--log-file", os.path.join(workdir, "nx.log")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir)
-    uri = f"mongodb://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 15
-    ready = False
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=300)
-            client.admin.command("ping")
-            client.close()
-            ready = True
-            break
-        except Exception:
-            time.sleep(0.1)
-    if not ready:
-        proc.kill()
-        yield None, "nx-27017 did not start"
-        return
-    yield uri, ""
+    proc, uri, reason = nxserver.start()
+    yield uri, reason
     forget_stores()
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    nxserver.stop(proc)
 
 
 @pytest.fixture(params=["sql", pytest.param("mongodb", marks=pytest.mark.mongo)])
