@@ -49,7 +49,6 @@ DEAL_FEATURES = (
     Feature("demos"),
     Feature("activities_last_14d"),
     Feature("days_since_activity"),
-    Feature("contacts_engaged"),
     Feature("contacts_on_deal"),
     Feature("employee_count", nb=True),
     Feature("annual_revenue", nb=True),
@@ -147,8 +146,17 @@ def owner_win_rate(closes, owner, t: float) -> float:
     return (won + 1.0) / (n + 2.0)
 
 
-def _activity_counts(acts, t: float, since: float | None = None):
-    """Counts by type, direction and recency over the activities at or before t."""
+def _activity_counts(acts, t: float, since: float | None = None, last_known: float | None = None):
+    """Counts by type, direction and recency over the activities at or before t.
+
+    `acts` is either the activities themselves (oldest first) or, for bulk
+    scoring at now, a summary of grouped counts; then the last activity time
+    is the record's own `last_activity_at` (never later than t).
+    """
+    if isinstance(acts, dict):
+        counts = dict.fromkeys(ACTIVITY_TYPES, 0) | acts.get("counts", {})
+        last = min(last_known, t) if last_known is not None else None
+        return counts, sum(counts.values()), 0, 0, acts.get("recent", 0), 0, last, 0
     counts = dict.fromkeys(ACTIVITY_TYPES, 0)
     inbound = outbound = recent = first = 0
     last = None
@@ -189,7 +197,8 @@ def deal_vector(d: dict, t: float, h: History, median_amount: float) -> dict:
             if o is not None and n is not None and n > o:
                 pushes += 1
     next_step = value_as_of(d.get("next_step") or "", changes, "next_step", t)
-    counts, total, _in, _out, recent, _first, last, engaged = _activity_counts(h.activities.get(oid, ()), t)
+    counts, total, _in, _out, recent, _first, last, _engaged = _activity_counts(
+        h.activities.get(oid, ()), t, last_known=ts(d.get("last_activity_at")))
     return {
         "amount": amount,
         "amount_ratio": amount / median_amount if median_amount and not math.isnan(amount) else math.nan,
@@ -206,7 +215,6 @@ def deal_vector(d: dict, t: float, h: History, median_amount: float) -> dict:
         "demos": counts["demo"],
         "activities_last_14d": recent,
         "days_since_activity": (t - last) / DAY if last is not None else math.nan,
-        "contacts_engaged": engaged,
         "contacts_on_deal": d.get("contacts_count") or 0,
         "employee_count": _num(d.get("account__employee_count")),
         "annual_revenue": _num(d.get("account__annual_revenue")),

@@ -107,10 +107,10 @@ def deal_situations(v: dict, row: dict, stats: dict, score: int | None, meetings
     if not math.isnan(v["days_to_close"]) and v["days_to_close"] < 0:
         out.append({"code": "close_date_past", "action": "Update the expected close date",
                     "reason": f"The expected close date passed {_days(-v['days_to_close'])} days ago."})
-    if max(v["contacts_engaged"], v["contacts_on_deal"]) <= 1:
+    if v["contacts_on_deal"] <= 1:
         out.append({"code": "single_contact", "action": "Engage another contact at the account",
                     "reason": "Only one contact engaged; deals with several people involved win more often."
-                    if max(v["contacts_engaged"], v["contacts_on_deal"]) == 1 else "No contact engaged yet."})
+                    if v["contacts_on_deal"] == 1 else "No contact engaged yet."})
     if not v["has_next_step"]:
         out.append({"code": "no_next_step", "action": "Set a next step",
                     "reason": "No next step is set on the deal."})

@@ -20,8 +20,17 @@ from salesapp.access import restrict
 
 log = logging.getLogger(__name__)
 
+CHUNK = 5000
+
 OPEN_STAGES = ("discovery", "qualification", "proposal", "negotiation")
 WON, LOST = "closed_won", "closed_lost"
+
+
+def chunks(ids, size: int = CHUNK):
+    """Id lists in slices a database accepts as query parameters."""
+    ids = list(ids)
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
 
 
 def ts(value) -> float | None:
@@ -84,26 +93,25 @@ DEAL_FIELDS = (
 def deal_rows(*, ids=None, stages=None) -> list[dict]:
     """Plain rows of the deals to score or learn from, with their account's firmographics."""
     qs = _opportunity_model().objects.all()
-    if ids is not None:
-        qs = qs.filter(pk__in=list(ids))
     if stages is not None:
         qs = qs.filter(stage_id__in=list(stages))
-    rows = list(qs.annotate(contacts_count=Count("contacts")).values(*DEAL_FIELDS, "contacts_count").order_by("id"))
-    return rows
+    qs = qs.annotate(contacts_count=Count("contacts")).values(*DEAL_FIELDS, "contacts_count").order_by("id")
+    if ids is None:
+        return list(qs)
+    return [row for part in chunks(ids) for row in qs.filter(pk__in=part)]
 
 
 def stage_history(opportunity_ids=None) -> dict[int, list[tuple[float, str, str]]]:
     """Stage changes per deal, oldest first: (changed_at, from_stage, to_stage)."""
     from opportunities.models import StageHistory
 
-    qs = StageHistory.objects.all()
-    if opportunity_ids is not None:
-        qs = qs.filter(opportunity_id__in=list(opportunity_ids))
+    qs = StageHistory.objects.order_by("changed_at", "id").values_list("opportunity_id", "changed_at", "from_stage",
+                                                                        "to_stage")
+    parts = [qs] if opportunity_ids is None else [qs.filter(opportunity_id__in=p) for p in chunks(opportunity_ids)]
     out: dict[int, list] = defaultdict(list)
-    for opp_id, changed_at, frm, to in qs.order_by("changed_at", "id").values_list(
-        "opportunity_id", "changed_at", "from_stage", "to_stage"
-    ).iterator(chunk_size=5000):
-        out[opp_id].append((changed_at.timestamp(), frm, to))
+    for part in parts:
+        for opp_id, changed_at, frm, to in part.iterator(chunk_size=5000):
+            out[opp_id].append((changed_at.timestamp(), frm, to))
     return out
 
 
@@ -122,22 +130,20 @@ def field_history(model_label: str, ids, fields: tuple[str, ...]) -> dict[int, l
     model = apps.get_model(model_label)
     ct = ContentType.objects.get_for_model(model)
     qs = LogEntry.objects.filter(content_type=ct, action=LogEntry.Action.UPDATE)
-    if ids is not None:
-        qs = qs.filter(object_id__in=list(ids))
     cond = Q()
     for f in fields:
         cond |= Q(changes__has_key=f)
-    qs = qs.filter(cond)
+    qs = qs.filter(cond).order_by("timestamp", "id").values_list("object_id", "timestamp", "changes")
+    parts = [qs] if ids is None else [qs.filter(object_id__in=p) for p in chunks(ids)]
     out: dict[int, list] = defaultdict(list)
-    for object_id, when, changes in qs.order_by("timestamp", "id").values_list("object_id", "timestamp", "changes").iterator(
-        chunk_size=5000
-    ):
-        if not isinstance(changes, dict):
-            continue
-        for f in fields:
-            if f in changes:
-                old, new = (list(changes[f]) + [None, None])[:2]
-                out[object_id].append((when.timestamp(), f, old, new))
+    for part in parts:
+        for object_id, when, changes in part.iterator(chunk_size=5000):
+            if not isinstance(changes, dict):
+                continue
+            for f in fields:
+                if f in changes:
+                    old, new = (list(changes[f]) + [None, None])[:2]
+                    out[object_id].append((when.timestamp(), f, old, new))
     return out
 
 
@@ -169,7 +175,9 @@ def write_deal_scores(scores: dict[int, int], *, actor=None) -> int:
 def _bulk_write(model, field: str, scores: dict[int, int], *, actor=None) -> int:
     from salesapp.audit import audit_bulk
 
-    old = dict(model.objects.filter(pk__in=list(scores)).values_list("pk", field))
+    old = {}
+    for part in chunks(scores):
+        old.update(model.objects.filter(pk__in=part).values_list("pk", field))
     changed = {pk: v for pk, v in scores.items() if pk in old and old[pk] != v}
     objs = [model(pk=pk, **{field: v}) for pk, v in changed.items()]
     model.objects.bulk_update(objs, [field], batch_size=2000)
@@ -210,15 +218,19 @@ LEAD_FIELDS = (
 
 def lead_rows(*, ids=None, statuses=None) -> list[dict]:
     qs = _lead_model().objects.all()
-    if ids is not None:
-        qs = qs.filter(pk__in=list(ids))
     if statuses is not None:
         qs = qs.filter(status__in=list(statuses))
-    return list(qs.values(*LEAD_FIELDS).order_by("id"))
+    qs = qs.values(*LEAD_FIELDS).order_by("id")
+    if ids is None:
+        return list(qs)
+    return [row for part in chunks(ids) for row in qs.filter(pk__in=part)]
 
 
 def lead_scores(ids) -> dict[int, int]:
-    return dict(_lead_model().objects.filter(pk__in=[i for i in ids if i]).values_list("pk", "score"))
+    out = {}
+    for part in chunks([i for i in ids if i]):
+        out.update(_lead_model().objects.filter(pk__in=part).values_list("pk", "score"))
+    return out
 
 
 def lead_rule_score(lead_row: dict) -> tuple[int, list[dict]]:
@@ -251,7 +263,9 @@ def write_lead_scores(scores: dict[int, int], *, actor=None, details: dict | Non
         return _bulk_write(model, "score", scores, actor=actor)
     from salesapp.audit import audit_bulk
 
-    old = dict(model.objects.filter(pk__in=list(scores)).values_list("pk", "score"))
+    old = {}
+    for part in chunks(scores):
+        old.update(model.objects.filter(pk__in=part).values_list("pk", "score"))
     objs = [model(pk=pk, score=v, score_model=details[pk][0], score_factors=details[pk][1])
             for pk, v in scores.items() if pk in old]
     model.objects.bulk_update(objs, ["score", "score_model", "score_factors"], batch_size=2000)
@@ -271,7 +285,7 @@ def activities(kind: str, ids, until=None) -> dict[int, list[tuple[float, str, s
     ids = list(ids)
     if not ids:
         return {}
-    rows = activities_for(kind, ids, until=until)
+    rows = [a for part in chunks(ids) for a in activities_for(kind, part, until=until, limit=10_000_000)]
     key = "opportunity_id" if kind in ("opportunity", "deal") else "lead_id"
     out: dict[int, list] = defaultdict(list)
     for a in rows:
@@ -285,6 +299,33 @@ def activities(kind: str, ids, until=None) -> dict[int, list[tuple[float, str, s
     for lst in out.values():
         lst.sort(key=lambda r: r[0])
     return out
+
+
+def activity_summary(kind: str, ids, now: datetime, types: tuple[str, ...]) -> dict[int, dict]:
+    """Per record, activity counts by type and in the last 14 days, as known at `now` (grouped counts, for bulk).
+
+    Only what had happened and been logged by `now` counts, as in `activities()`;
+    ids=None counts for every record of the kind.
+    """
+    try:
+        from activities.store import get_store
+    except ImportError:
+        return {}
+    from datetime import timedelta
+
+    field = "opportunity_id" if kind in ("opportunity", "deal") else "lead_id"
+    store = get_store()
+    scopes = [[("null", field, False)]] if ids is None else [[("in", field, part)] for part in chunks(ids)]
+    out: dict[int, dict] = defaultdict(lambda: {"counts": {}, "recent": 0})
+    for scope in scopes:
+        known = [*scope, ("lte", "occurred_at", now), ("lte", "created_at", now)]
+        for typ in types:
+            for rid, n in store.count_by(("and", [*known, ("eq", "type", typ)]), field).items():
+                out[rid]["counts"][typ] = n
+        recent = [*known, ("gte", "occurred_at", now - timedelta(days=14))]
+        for rid, n in store.count_by(("and", recent), field).items():
+            out[rid]["recent"] = n
+    return dict(out)
 
 
 def task_create(*, actor, subject: str, opportunity_id=None, lead_id=None, due_at=None):

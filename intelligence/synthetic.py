@@ -163,7 +163,7 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
             plans.append((e, created, path, final, stage, pushes, dates, account, owner, won))
         opps = Opportunity.objects.bulk_create(opps, batch_size=1000)
 
-        history, entries, docs, lead_links = [], [], [], []
+        history, entries, docs, lead_links, touched = [], [], [], [], []
         for opp, (e, created, path, final, stage, pushes, dates, account, owner, won) in zip(opps, plans, strict=True):
             counts["deals"] += 1
             counts["open" if final is None else ("won" if won else "lost")] += 1
@@ -189,11 +189,16 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
             contacts = contacts_by_account.get(account.pk, [])[: 1 + int(3 * e + rng.random())]
             if contacts:
                 opp.contacts.add(*contacts)
-            docs += _activities(rng, created, min(quiet_from, now), e, owner_id=owner.pk, contact_ids=contacts,
-                                opportunity_id=opp.pk, account_id=account.pk)
+            made = _activities(rng, created, min(quiet_from, now), e, owner_id=owner.pk, contact_ids=contacts,
+                               opportunity_id=opp.pk, account_id=account.pk)
+            if made:
+                opp.last_activity_at = made[-1]["occurred_at"]
+                touched.append(opp)
+            docs += made
             if opp.lead_id:
                 lead_links.append((opp.lead_id, opp.pk))
         StageHistory.objects.bulk_create(history, batch_size=2000)
+        Opportunity.objects.bulk_update(touched, ["last_activity_at"], batch_size=1000)
 
         for lead, (e, created, decided, status, owner) in zip(lead_objs, lead_specs, strict=True):
             end = min(decided, now)

@@ -61,3 +61,22 @@ def test_stage_is_rebuilt_from_history():
     assert stage_as_of("closed_lost", hist, 100.0, 150.0) == ("discovery", 100.0)
     assert stage_as_of("closed_lost", hist, 100.0, 250.0) == ("proposal", 200.0)
     assert stage_as_of("closed_lost", hist, 100.0, 50.0)[0] == "discovery"
+
+
+def test_bulk_scoring_builds_the_same_features_as_one_by_one(admin_user, rep, django_capture_on_commit_callbacks):
+    from intelligence.datasets import scoring_set
+
+    # Given a few open deals with different activity histories (logged through the activities service)
+    deals = [OpportunityFactory(owner=rep, created_at=days_ago(90)) for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        for i, deal in enumerate(deals):
+            for k in range(i * 2):
+                log_activity(admin_user, when=days_ago(3 + 10 * k), type=("call", "email", "meeting")[k % 3],
+                             opportunity=deal)
+    now = ts(days_ago(0))
+    # When all open deals are scored at once (grouped counts) and each one alone (its activities)
+    bulk = scoring_set("deal", now=now)
+    for deal in deals:
+        one = scoring_set("deal", [deal.pk], now=now)
+        # Then both see the same deal
+        assert bulk.vectors[bulk.ids.index(deal.pk)] == pytest.approx(one.vectors[0], nan_ok=True)
