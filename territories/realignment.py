@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 from typing import Protocol
 
 from django.core.exceptions import ValidationError
@@ -40,6 +41,7 @@ from territories.models import RealignmentJob, RealignmentMove, Territory, Terri
 log = logging.getLogger(__name__)
 
 SAMPLE_SIZE = 20
+STALLED_AFTER = timedelta(minutes=10)
 
 
 class RealignmentProvider(Protocol):
@@ -203,7 +205,10 @@ def realignment_apply(*, actor, job: RealignmentJob) -> RealignmentJob:
     from territories.tasks import realignment_apply_task
 
     job = RealignmentJob.objects.select_for_update().get(pk=job.pk)
-    if job.status not in (RealignmentJob.Status.PREVIEWED, RealignmentJob.Status.FAILED):
+    # A worker that died mid-job leaves it "running"; after a quiet spell it may be resumed.
+    stalled = (job.status in (RealignmentJob.Status.QUEUED, RealignmentJob.Status.RUNNING)
+               and job.updated_at < timezone.now() - STALLED_AFTER)
+    if job.status not in (RealignmentJob.Status.PREVIEWED, RealignmentJob.Status.FAILED) and not stalled:
         raise ValidationError({"status": [f"A job that is {job.get_status_display().lower()} cannot be applied."]})
     if job.status == RealignmentJob.Status.FAILED and job.started_at is None:
         raise ValidationError({"status": ["The preview itself failed; start a new preview."]})
@@ -240,7 +245,7 @@ def realignment_run(job_id: int) -> RealignmentJob:
         return job
     actor = job.applied_by
     RealignmentJob.objects.filter(pk=job.pk).update(
-        status=RealignmentJob.Status.RUNNING, started_at=job.started_at or timezone.now()
+        status=RealignmentJob.Status.RUNNING, started_at=job.started_at or timezone.now(), updated_at=timezone.now()
     )
     registry = providers()
     try:

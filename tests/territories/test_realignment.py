@@ -152,3 +152,21 @@ def test_preview_refuses_changes_naming_unknown_territories_or_fields(plan, admi
         realignment.realignment_preview_start(actor=admin_user, model=plan["na"].model,
                                               rule_changes=[{"territory_id": plan["west"].pk, "zip_codes": ["9*4"]}])
     assert "zip_codes" in err.value.message_dict
+
+
+def test_a_job_whose_worker_died_can_be_resumed_after_a_quiet_spell(plan, admin_user, test_providers,
+                                                                     django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    make_account("SF Tech", country="US", state="CA", industry="technology", territory=plan["na"])
+    job = _run(lambda: realignment.realignment_preview_start(actor=admin_user, model=plan["na"].model),
+               django_capture_on_commit_callbacks)
+    RealignmentJob.objects.filter(pk=job.pk).update(status=RealignmentJob.Status.RUNNING, updated_at=timezone.now())
+    with pytest.raises(ValidationError):  # still running: no second runner
+        realignment.realignment_apply(actor=admin_user, job=job)
+    RealignmentJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=30))
+    job = _run(lambda: realignment.realignment_apply(actor=admin_user, job=job), django_capture_on_commit_callbacks)
+    assert job.status == RealignmentJob.Status.DONE and job.processed == 1
