@@ -463,8 +463,8 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
         fields["expected_close_date"] = _as_date(fields["expected_close_date"])
     if opp.stage.is_closed and "amount" in fields and opp.stage_id == WON and not fields["amount"]:
         raise ValidationError({"amount": ["A won deal needs an amount."]})
-    account = fields.get("account", opp.account)
-    if "contacts" in fields and any(c.account_id != account.pk for c in fields["contacts"]):
+    account_id = fields["account"].pk if fields.get("account") is not None else opp.account_id
+    if "contacts" in fields and any(c.account_id != account_id for c in fields["contacts"]):
         raise ValidationError({"contacts": ["Contacts must belong to the opportunity's account."]})
 
     now = timezone.now()

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from opportunities import selectors, services
 from opportunities.filtersets import AccountFilterSet, OpportunityFilterSet
 from opportunities.forms import AccountForm, CloseForm, ContactForm, OpportunityForm, SubmissionForm, assignable_users
+from opportunities.models import Opportunity
 from opportunities.periods import parse_period, period_choices, quarter_of
 from salesapp.access import CHANGE, can_write
 from salesapp.roles import Role, perm
@@ -32,6 +33,12 @@ PAGE_SIZE = 50
 def _need(request, codename):
     if not request.user.has_perm(perm(codename)):
         raise PermissionDenied
+
+
+def _style_filters(filterset) -> None:
+    for field in filterset.form.fields.values():
+        css = "form-select" if hasattr(field, "choices") else "form-control"
+        field.widget.attrs.setdefault("class", css)
 
 
 def _form_errors(form, exc: ValidationError) -> None:
@@ -66,9 +73,13 @@ def account_list_view(request):
     _need(request, "opportunity:read")
     qs = selectors.account_list(request.user).order_by("name", "id")
     filterset = AccountFilterSet(request.GET or None, queryset=qs)
+    _style_filters(filterset)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "opportunities/account_list.html", {"filter": filterset, "page": page,
-                                                                "can_write": can_write(request.user)})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "opportunities/account_list.html", {
+        "filter": filterset, "page": page, "can_write": can_write(request.user),
+        "query_prefix": f"{query.urlencode()}&" if query else ""})
 
 
 @login_required
@@ -149,12 +160,17 @@ def contact_form_view(request, account_pk=None, pk=None):
 @login_required
 def opportunity_list_view(request):
     _need(request, "opportunity:read")
-    qs = selectors.opportunity_list(request.user).order_by("expected_close_date", "id")
+    qs = selectors.opportunity_list(request.user).order_by("stage__is_closed", "expected_close_date", "id")
     filterset = OpportunityFilterSet(request.GET or None, queryset=qs)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "opportunities/opportunity_list.html", {
         "filter": filterset, "page": page, "can_write": can_write(request.user),
-        "stages": selectors.open_stages(), "query": request.GET.urlencode()})
+        "stages": selectors.open_stages(), "all_stages": selectors.stage_list(),
+        "categories": Opportunity.ForecastCategory.choices, "periods": period_choices(),
+        "users": assignable_users(request.user) if request.user.role != Role.READ_ONLY else [],
+        "params": request.GET, "query_prefix": f"{query.urlencode()}&" if query else ""})
 
 
 @login_required

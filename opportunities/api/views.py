@@ -207,8 +207,6 @@ class OpportunityViewSet(viewsets.ModelViewSet):
             _visible_account(user, data["account"])
         if "owner" in data:
             _check_owner(user, data["owner"])
-        if "stage" in data:
-            data["stage"] = data["stage"].key
         serializer.instance = services.opportunity_update(actor=user, opportunity=serializer.instance, **data)
 
     def perform_destroy(self, instance):
