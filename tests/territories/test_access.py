@@ -208,3 +208,18 @@ def test_api_matrix(world, people, api, kind, who):
         assert deleted.status_code in (403, 404, 405)
     if deleted.status_code >= 400:
         assert type(record).objects.filter(pk=record.pk).exists()
+
+
+def test_issue_example_through_the_api(world, api, people, django_capture_on_commit_callbacks):
+    """An admin creates a CA technology lead: the US West Tech rep and their manager see it; the EMEA rep gets 404."""
+    if not _route("/api/v1/leads/"):
+        pytest.skip("the leads API is not built yet")
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api.as_user(people["admin"]).post("/api/v1/leads/", {
+            "email": "buyer@newco.example", "first_name": "Bea", "last_name": "Buyer", "company": "NewCo",
+            "country": "US", "state": "CA", "industry": "Technology"}, format="json")
+    assert created.status_code == 201, created.content
+    lead = Lead.objects.get(pk=created.json()["id"])
+    assert lead.territory_id == world["west"].pk
+    for user, status in ((people["rep_a"], 200), (people["manager"], 200), (people["rep_b"], 404)):
+        assert api.as_user(user).get(f"/api/v1/leads/{lead.pk}/").status_code == status, user.email
