@@ -157,3 +157,27 @@ def test_account_for_invisible_account_is_refused(api, rep, other_rep):
     resp = api.as_user(rep).post("/api/v1/opportunities/", {"account_id": theirs.pk, "name": "X"}, format="json")
     assert resp.status_code == 400
     assert "account_id" in resp.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_read_only_reads_but_never_writes(api, viewer, rep):
+    client = api.as_user(viewer)
+    for path in ("/api/v1/pipeline/summary/", "/api/v1/forecasts/?period=Q1_2026", "/api/v1/forecasts/adjustments/",
+                 "/api/v1/opportunity-stages/", "/api/v1/loss-reasons/", "/api/v1/opportunities/",
+                 "/api/v1/accounts/", "/api/v1/contacts/"):
+        assert client.get(path).status_code == 200, path
+    for path, body in (("/api/v1/forecasts/", {"period": "Q1_2026", "commit": 1, "best_case": 1}),
+                       ("/api/v1/opportunities/bulk-stage/", {"ids": [1], "stage": "proposal"}),
+                       ("/api/v1/accounts/", {"name": "X"}),
+                       ("/api/v1/forecasts/adjustments/", {})):
+        assert client.post(path, body, format="json").status_code == 403, path
+    assert api.as_user(rep).patch("/api/v1/opportunity-stages/discovery/", {"default_probability": 5},
+                                  format="json").status_code == 403
+
+
+@pytest.mark.django_db
+def test_admin_changes_stage_default(api, admin_user):
+    resp = api.as_user(admin_user).patch("/api/v1/opportunity-stages/proposal/", {"default_probability": 55},
+                                         format="json")
+    assert resp.status_code == 200, resp.json()
+    assert resp.json()["default_probability"] == 55
