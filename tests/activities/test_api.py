@@ -14,14 +14,17 @@ URL = "/api/v1/activities/"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def test_logging_a_call_on_a_deal_puts_it_first_on_the_deal_and_account_timelines(backend, linked, api, rep):
+def test_logging_a_call_on_a_deal_puts_it_first_on_the_deal_and_account_timelines(
+    backend, linked, api, rep, django_capture_on_commit_callbacks
+):
     # Given a deal with an older email on its account
     deal = OpportunityFactory(owner=rep, account=AccountFactory(owner=rep))
     services.activity_log(actor=rep, type="email", account_id=deal.account_id, completed_at=T0, subject="Hello")
     client = api.as_user(rep)
-    # When the rep logs a call on the deal through the API
-    response = client.post(URL, {"type": "call", "subject": "Negotiation call", "opportunity_id": deal.pk,
-                                 "duration_minutes": 30, "outcome": "connected"}, format="json")
+    # When the rep logs a call on the deal through the API (after-commit receivers run, as in production)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, {"type": "call", "subject": "Negotiation call", "opportunity_id": deal.pk,
+                                     "duration_minutes": 30, "outcome": "connected"}, format="json")
     assert response.status_code == 201, response.json()
     call = response.json()
     assert call["account_id"] == deal.account_id and call["status"] == "done"
@@ -33,6 +36,37 @@ def test_logging_a_call_on_a_deal_puts_it_first_on_the_deal_and_account_timeline
     # and activity.logged carries what the deal's last_activity_at needs
     event = OutboxEvent.objects.get(name="activity.logged", payload__activity_id=call["id"])
     assert event.payload["opportunity_id"] == deal.pk and event.payload["occurred_at"]
+    # and the opportunities app, reacting to it, moved the deal's and account's last_activity_at
+    if "activity.logged" in _receivers_of("opportunities"):
+        deal.refresh_from_db()
+        deal.account.refresh_from_db()
+        assert deal.last_activity_at.isoformat() == call["occurred_at"].replace("Z", "+00:00")
+        assert deal.account.last_activity_at == deal.last_activity_at
+
+
+def _receivers_of(app: str) -> set[str]:
+    from salesapp.events import _receivers
+
+    return {name for name, fns in _receivers.items() if any(fn.__module__.startswith(app) for fn in fns)}
+
+
+def test_manager_lists_the_activities_on_their_reps_deals(backend, linked, api, rep, manager, other_rep):  # noqa: PLR0917
+    mine = services.activity_log(actor=rep, type="call", opportunity_id=OpportunityFactory(owner=rep).pk)
+    services.activity_log(actor=other_rep, type="call", opportunity_id=OpportunityFactory(owner=other_rep).pk)
+    services.activity_log(actor=other_rep, type="task", subject="private")
+    listed = api.as_user(manager).get(URL).json()["results"]
+    assert [a["id"] for a in listed] == [mine["id"]]
+
+
+def test_list_and_timeline_queries_do_not_grow_with_the_page(sql_store, linked, api, rep, django_assert_max_num_queries):
+    deal = OpportunityFactory(owner=rep)
+    for i in range(30):
+        services.activity_log(actor=rep, type="call", opportunity_id=deal.pk, completed_at=T0 + timedelta(minutes=i))
+    client = api.as_user(rep)
+    with django_assert_max_num_queries(12):
+        assert len(client.get(f"{URL}?page_size=30").json()["results"]) == 30
+    with django_assert_max_num_queries(12):
+        assert len(client.get(f"/api/v1/timeline/?opportunity={deal.pk}&page_size=30&type=call").json()["results"]) == 30
 
 
 def test_rep_who_cannot_see_a_deal_gets_404_for_its_activities_and_timeline(backend, linked, api, rep, other_rep):
