@@ -16,8 +16,10 @@ class LeadsConfig(AppConfig):
 
         import leads.receivers  # noqa: F401  (connects the event receivers)
         from leads import demo, imports
+        from leads.home import my_leads_panel
         from leads.models import Lead, LeadRoutingConfig, WebToLeadForm
         from salesapp.access import RecordRule, register_model
+        from salesapp.home import register_panel
         from salesapp.search import register_searchable
 
         register_model(Lead, RecordRule(owner_field="assigned_to", territory_field="territory"))
@@ -33,6 +35,7 @@ class LeadsConfig(AppConfig):
             import leads.documents  # noqa: F401  (registers the index; autosync keeps it current)
         imports.register()
         demo.register()
+        register_panel(my_leads_panel)
         self._register_with_other_apps(Lead)
 
     def _register_with_other_apps(self, lead_model) -> None:

@@ -9,7 +9,8 @@ from salesapp.search import search_filter
 
 class LeadFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices, widget=forms.SelectMultiple)
+    # distinct=False: a status IN (...) never duplicates rows, and DISTINCT would defeat the (status, -id) index.
+    status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices, widget=forms.SelectMultiple, distinct=False)
     source = django_filters.CharFilter(lookup_expr="iexact")
     assigned_to = django_filters.NumberFilter(field_name="assigned_to_id", label="Owner")
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull", label="Unassigned")

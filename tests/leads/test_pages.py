@@ -84,3 +84,13 @@ def test_edit_form_saves_and_rescores(rep, client):
     assert response.status_code == 302
     lead.refresh_from_db()
     assert lead.score == 20
+
+
+@pytest.mark.django_db
+def test_home_shows_my_open_leads(rep, client):
+    LeadFactory(assigned_to=rep, first_name="Hot", last_name="Prospect", score=88, status="new")
+    LeadFactory(assigned_to=rep, first_name="Done", last_name="Deal", status="converted")
+    client.force_login(rep)
+    page = client.get("/").content.decode()
+    assert "My open leads" in page and "Hot Prospect" in page and "Done Deal" not in page
+    assert "<strong>1</strong> new lead waiting" in page
