@@ -180,3 +180,19 @@ def test_the_active_model_cannot_be_deleted(api, admin_user):
     active = TerritoryModel.objects.get(state="active")
     response = api.as_user(admin_user).delete(f"/api/v1/territory-models/{active.pk}/")
     assert response.status_code == 400 and "state" in response.json()["error"]["fields"]
+
+
+def test_territory_list_costs_the_same_queries_for_3_or_30_rows(api, admin_user, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(n):
+        for i in range(n - Territory.objects.count()):
+            services.territory_create(actor=admin_user, name=f"T{i}", owner=manager, countries=["US"])
+        client = api.as_user(manager)
+        with CaptureQueriesContext(connection) as ctx:
+            assert len(client.get("/api/v1/territories/").json()["results"]) == n
+        return len(ctx)
+
+    count(3)  # warms the per-user permission and content-type caches
+    assert count(3) == count(30)
