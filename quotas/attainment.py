@@ -58,7 +58,7 @@ class ReportingTree:
     def __init__(self):
         self.children: dict[int, list[int]] = defaultdict(list)
         self.manager: dict[int, int | None] = {}
-        for pk, manager_id in User.objects.values_list("pk", "manager_id"):
+        for pk, manager_id in User.objects.order_by().values_list("pk", "manager_id"):
             self.manager[pk] = manager_id
             if manager_id:
                 self.children[manager_id].append(pk)
@@ -81,7 +81,7 @@ def ancestors(user_id: int) -> list[int]:
     found: list[int] = []
     current = user_id
     for _ in range(50):
-        manager_id = User.objects.filter(pk=current).values_list("manager_id", flat=True).first()
+        manager_id = User.objects.filter(pk=current).order_by().values_list("manager_id", flat=True).first()
         if not manager_id or manager_id in found or manager_id == user_id:
             break
         found.append(manager_id)

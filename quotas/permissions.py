@@ -29,6 +29,8 @@ def visible_user_ids(viewer) -> list[int] | None:
 def user_visible(viewer, user_id) -> bool:
     if viewer is None or not viewer.is_authenticated:
         return False
+    if int(user_id) == viewer.pk:
+        return True
     ids = visible_user_ids(viewer)
     return ids is None or int(user_id) in ids
 

@@ -136,3 +136,20 @@ def test_csv_import_reports_every_bad_row_and_writes_nothing(client, admin_user,
     with committed():
         client.post("/admin/quotas/quota/import/", {"file": SimpleUploadedFile("q.csv", good)})
     assert Quota.objects.get(user=rep).quota_amount == 1000
+
+
+@pytest.mark.parametrize(("role", "plan_status", "may_post"), [
+    ("admin", 200, True), ("sales_manager", 200, True), ("sales_rep", 403, False), ("read_only", 403, False)])
+def test_who_reaches_which_page_and_route(client, api, role, plan_status, may_post):
+    from tests.salesapp.factories import UserFactory
+
+    user = UserFactory(role=role, email=f"{role}@matrix.example")
+    client.force_login(user)
+    assert client.get("/quotas/").status_code == 200
+    assert client.get("/quotas/plan/").status_code == plan_status
+    assert client.get("/quotas/plan/table/").status_code == plan_status
+    assert api.as_user(user).get("/api/v1/quotas/").status_code == 200
+    assert api.as_user(user).get("/api/v1/quotas/rollup/", {"period": "Q1_2026"}).status_code == 200
+    created = api.as_user(user).post("/api/v1/quotas/", {"user_id": user.pk, "period": "Q1_2026",
+                                                         "quota_amount": "1"})
+    assert (created.status_code == 201) is may_post
