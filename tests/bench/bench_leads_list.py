@@ -52,10 +52,10 @@ def _literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def measure(user, n: int) -> dict:
+def measure(user, n: int, url: str = URL) -> dict:
     client = Client(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}", HTTP_HOST="127.0.0.1")
     for _ in range(10):  # warm caches, connections, permission lookups
-        response = client.get(URL)
+        response = client.get(url)
         assert response.status_code == 200, response.content[:300]
     sqls: list[str] = []
 
@@ -65,11 +65,11 @@ def measure(user, n: int) -> dict:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):
-        body = client.get(URL).json()
+        body = client.get(url).json()
     timings = []
     for _ in range(n):
         start = time.perf_counter()
-        response = client.get(URL)
+        response = client.get(url)
         timings.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200
     page_sql = next((q for q in sqls if "leads_lead" in q and "LIMIT" in q), "")
@@ -95,6 +95,8 @@ def measure(user, n: int) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--search", nargs="*", default=["smith", "Globex", "qqzzxx", "hana.777777@"],
+                        help="also time /api/v1/leads/?q=WORD (common and rare words)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("warning: not PostgreSQL; figures mean little", file=sys.stderr)
@@ -113,6 +115,14 @@ def main():
         sql = f"{r['sql_ms']:.2f}" if r["sql_ms"] is not None else "n/a"
         print(f"| {r['user']} | {r['rows']} | {r['queries']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} "
               f"| {r['mean']:.1f} | {sql} |")
+    if args.search:
+        print("\nsearch: GET /api/v1/leads/?q=WORD (first page)")
+        print("| user | word | rows | queries | p50 ms | p95 ms |")
+        print("|---|---|---|---|---|---|")
+        for user in users:
+            for word in args.search:
+                r = measure(user, max(10, args.requests // 10), f"/api/v1/leads/?q={word}")
+                print(f"| {r['user']} | {word} | {r['rows']} | {r['queries']} | {r['p50']:.1f} | {r['p95']:.1f} |")
 
 
 if __name__ == "__main__":
