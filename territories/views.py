@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from salesapp.models import User
-from salesapp.roles import perm
+from salesapp.roles import Role, perm
 from territories import realignment, selectors, services
 from territories.engine import RULE_FIELDS, rules_in_words
 from territories.forms import CloneForm, GrantForm, MatchForm, MemberForm, TerritoryForm
@@ -38,7 +38,7 @@ def tree_view(request):
             raise Http404
     model = model or next((m for m in models if m.state == TerritoryModel.State.ACTIVE), None)
     rows = selectors.territory_tree(user=request.user, model=model) if model else []
-    jobs = RealignmentJob.objects.filter(model=model).order_by("-id")[:5] if model else []
+    jobs = RealignmentJob.objects.filter(model=model).order_by("-id")[:5] if model and _can_assign(request) else []
     return render(request, "territories/tree.html", {
         "models": models, "model": model, "rows": rows, "jobs": jobs, "can_assign": _can_assign(request),
         "clone_form": CloneForm(initial={"name": f"{model.name} (re-plan)" if model else ""}),
@@ -207,7 +207,7 @@ def model_clone(request, pk: int):
     return redirect(f"{reverse('territories:tree')}?model={model.pk}")
 
 
-def _job_context(job: RealignmentJob) -> dict:
+def _job_context(job: RealignmentJob, user) -> dict:
     sample = list(job.moves.order_by("id")[:20])
     ids = ({f["from_territory_id"] for f in job.flows} | {f["to_territory_id"] for f in job.flows}
            | {m.from_territory_id for m in sample} | {m.to_territory_id for m in sample})
@@ -229,6 +229,8 @@ def _job_context(job: RealignmentJob) -> dict:
     flows.sort(key=lambda f: (f["same_name"], -f["count"]))
     for m in sample:
         m.from_name, m.to_name = label(m.from_territory_id), label(m.to_territory_id)
+        if user.role != Role.ADMIN:
+            m.label = ""  # a job spans every record; names are for admins
     changes = []
     for change in job.rule_changes or []:
         t = Territory.objects.filter(pk=change.get("territory_id")).first()
@@ -246,9 +248,9 @@ def _job_context(job: RealignmentJob) -> dict:
 @login_required
 def job_detail(request, pk: int):
     """A realignment preview: what would move, from where to where; the apply button and progress."""
-    _need(request, "territory:read")
+    _need(request, "territory:assign")
     job = get_object_or_404(RealignmentJob.objects.select_related("model", "created_by", "applied_by"), pk=pk)
-    ctx = _job_context(job)
+    ctx = _job_context(job, request.user)
     ctx["can_assign"] = _can_assign(request)
     return render(request, "territories/job.html", ctx)
 
@@ -256,9 +258,9 @@ def job_detail(request, pk: int):
 @login_required
 def job_progress(request, pk: int):
     """The progress bar (htmx polls it while the job runs)."""
-    _need(request, "territory:read")
+    _need(request, "territory:assign")
     job = get_object_or_404(RealignmentJob, pk=pk)
-    ctx = _job_context(job)
+    ctx = _job_context(job, request.user)
     ctx["can_assign"] = _can_assign(request)
     return render(request, "territories/_progress.html", ctx)
 

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from salesapp.models import User
+from salesapp.roles import Role
 from territories.engine import RULE_FIELDS, rules_in_words
 from territories.models import RealignmentJob, RealignmentMove, Territory, TerritoryMember, TerritoryModel
 
@@ -159,9 +160,17 @@ class CloneRequestSerializer(serializers.Serializer):
 
 
 class RealignmentMoveSerializer(serializers.ModelSerializer):
+    """A planned move. Record labels (names, emails) are shown to admins only: a job spans every record."""
+
+    label = serializers.SerializerMethodField()
+
     class Meta:
         model = RealignmentMove
         fields = ["id", "record_type", "record_id", "label", "from_territory_id", "to_territory_id", "applied"]
+
+    def get_label(self, obj) -> str:
+        request = self.context.get("request")
+        return obj.label if request is not None and request.user.role == Role.ADMIN else ""
 
 
 class RealignmentJobSerializer(serializers.ModelSerializer):
@@ -181,4 +190,4 @@ class RealignmentJobSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(RealignmentMoveSerializer(many=True))
     def get_sample(self, obj):
-        return RealignmentMoveSerializer(obj.moves.order_by("id")[:20], many=True).data
+        return RealignmentMoveSerializer(obj.moves.order_by("id")[:20], many=True, context=self.context).data

@@ -162,7 +162,7 @@ class TerritoryModelViewSet(viewsets.ModelViewSet):
             batch_size=body.validated_data.get("batch_size", 500),
         )
         job.refresh_from_db()
-        return Response(s.RealignmentJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.RealignmentJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=s.ActivateRequestSerializer, responses={202: s.RealignmentJobSerializer})
     @action(detail=True, methods=["post"])
@@ -180,7 +180,7 @@ class TerritoryModelViewSet(viewsets.ModelViewSet):
         else:
             job = realignment.realignment_preview_start(actor=request.user, model=model, auto_apply=True)
         job.refresh_from_db()
-        return Response(s.RealignmentJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.RealignmentJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=s.CloneRequestSerializer, responses={201: s.TerritoryModelSerializer})
     @action(detail=True, methods=["post"])
@@ -200,7 +200,8 @@ class RealignmentJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     queryset = RealignmentJob.objects.none()
     serializer_class = s.RealignmentJobSerializer
     filterset_class = RealignmentJobFilterSet
-    permission_classes = [TerritoryPermission]
+    # A job spans records of every territory: planners only.
+    permission_classes = [role_permission(read="territory:assign", write="territory:assign")]
     ordering_fields = ["id", "created_at"]
     ordering = ["-id"]
 
@@ -213,7 +214,7 @@ class RealignmentJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         """Apply a previewed job, or resume a failed one from its checkpoint."""
         job = realignment.realignment_apply(actor=request.user, job=self.get_object())
         job.refresh_from_db()
-        return Response(s.RealignmentJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.RealignmentJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: s.RealignmentJobSerializer})
     @action(detail=True, methods=["post"])
@@ -225,7 +226,7 @@ class RealignmentJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         job = realignment.realignment_cancel(actor=request.user, job=self.get_object())
-        return Response(s.RealignmentJobSerializer(job).data)
+        return Response(s.RealignmentJobSerializer(job, context={"request": request}).data)
 
     @extend_schema(responses=s.RealignmentMoveSerializer(many=True),
                    parameters=[OpenApiParameter("record_type", str, required=False)])
@@ -238,4 +239,6 @@ class RealignmentJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             qs = qs.filter(record_type=request.query_params["record_type"])
         self.ordering = ["id"]
         page = self.paginate_queryset(qs.order_by("id"))
-        return self.get_paginated_response(s.RealignmentMoveSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            s.RealignmentMoveSerializer(page, many=True, context={"request": request}).data
+        )

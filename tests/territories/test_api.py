@@ -196,3 +196,20 @@ def test_territory_list_costs_the_same_queries_for_3_or_30_rows(api, admin_user,
 
     count(3)  # warms the per-user permission and content-type caches
     assert count(3) == count(30)
+
+
+@pytest.mark.usefixtures("na_and_west", "test_providers")
+def test_realignment_jobs_are_for_planners_and_only_admins_see_record_names(
+        api, admin_user, manager, rep, django_capture_on_commit_callbacks):
+    from tests.territories.conftest import make_account
+
+    make_account("Secret Prospect Inc", country="US", state="CA", industry="technology")
+    active = TerritoryModel.objects.get(state="active")
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = api.as_user(manager).post(f"/api/v1/territory-models/{active.pk}/preview/", {},
+                                           format="json").json()["id"]
+    as_manager = api.as_user(manager).get(f"/api/v1/realignment-jobs/{job_id}/").json()
+    assert as_manager["total"] == 1 and as_manager["sample"][0]["label"] == ""
+    as_admin = api.as_user(admin_user).get(f"/api/v1/realignment-jobs/{job_id}/moves/").json()
+    assert as_admin["results"][0]["label"] == "Secret Prospect Inc"
+    assert api.as_user(rep).get(f"/api/v1/realignment-jobs/{job_id}/").status_code == 403
