@@ -101,3 +101,13 @@ def test_calendar_feed_has_meetings_and_the_url_rotates(sql_store, browser, clie
     browser.as_user(rep).post(reverse("activities:calendar-rotate"))
     client.logout()
     assert client.get(reverse("activities:calendar-feed", args=[old_token])).status_code == 404
+
+
+def test_admin_console_lists_and_opens_activities(sql_store, browser, admin_user, rep):
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    doc = services.activity_log(actor=rep, type="call", subject="Admin can see me")
+    client = browser.as_user(admin_user)
+    listing = client.get("/admin/activities/activity/")
+    assert listing.status_code == 200 and "Admin can see me" in listing.content.decode()
+    assert client.get(f"/admin/activities/activity/{doc['id']}/change/").status_code == 200
