@@ -22,6 +22,12 @@ def _tasks_in_process(request):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hashing is not under test; the default PBKDF2 costs ~0.3 s per user created or signed in."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (Redis in services mode)."""
     cache.clear()

@@ -20,8 +20,3 @@ def bearer():
 
     return client_for
 
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Hashing is not under test here; the default PBKDF2 costs ~0.3 s per sign-in."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
