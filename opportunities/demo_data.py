@@ -54,6 +54,18 @@ def _spread_history(opp: Opportunity, start) -> None:
     Opportunity.objects.filter(pk=opp.pk).update(created_at=start, stage_changed_at=previous)
 
 
+def _share_with_viewer(admin, viewer) -> None:
+    """The read-only demo user holds North America (read only), so their pages have deals to show."""
+    try:
+        from territories import selectors as territory_selectors
+        from territories import services as territory_services
+    except ImportError:
+        return
+    north_america = territory_selectors.territory_list(user=admin).filter(name="North America").first()
+    if north_america is not None:
+        territory_services.territory_grant_add(actor=admin, territory=north_america, user=viewer)
+
+
 def load_demo(users: dict) -> None:
     rng = random.Random(42)
     admin, manager, reps = users["admin"], users["manager"], users["reps"]
@@ -131,6 +143,8 @@ def load_demo(users: dict) -> None:
                                      submitted_at=when)
     services.forecast_adjust(actor=manager, user=reps[0], period=this_q.name, category="commit",
                              amount=Decimal("40000"), reason="Two deals depend on the same budget approval")
+
+    _share_with_viewer(admin, users["viewer"])
 
     # A few weeks of snapshots for the trend chart: this week's figures, ramped for earlier weeks.
     services.forecast_snapshot_take(today=today, period_names=[this_q.name])

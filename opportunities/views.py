@@ -378,7 +378,14 @@ def forecast_view(request):
                 return redirect(f"{reverse('opportunities:forecast')}?period={period.name}")
             except ValidationError as exc:
                 _form_errors(submission_form, exc)
+    territory_id = request.GET.get("territory")
+    territory_rollup = None
+    territories = _territories(request.user)
+    if territory_id and territory_id.isdigit() and any(t.pk == int(territory_id) for t in territories):
+        territory_rollup = selectors.forecast_territory_rollup(request.user, period.name, int(territory_id))
+        territory_rollup["name"] = next(str(t) for t in territories if t.pk == int(territory_id))
     return render(request, "opportunities/forecast.html", {
+        "territories": territories, "territory_rollup": territory_rollup,
         "rollup": rollup, "period": period, "periods": period_choices(), "chart_json": json.dumps(chart),
         "has_snapshots": bool(snapshots), "accuracy": selectors.forecast_accuracy(request.user, period.name,
                                                                                   user_id=head_id),
