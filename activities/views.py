@@ -41,6 +41,8 @@ def record_url(kind: str, record_id) -> str:
             return reverse(name, args=[record_id])
         except NoReverseMatch:
             continue
+    if kind not in timeline.TIMELINE_KINDS:
+        return ""  # e.g. contacts: no page of their own yet
     return reverse("activities:timeline-page", args=[kind, record_id])
 
 
