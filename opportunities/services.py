@@ -438,6 +438,13 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
         raise ValidationError({f: ["This field cannot be changed here."] for f in sorted(unknown)})
     opp = Opportunity.objects.select_for_update().select_related("stage").get(pk=opportunity.pk)
     before = {"stage": opp.stage_id, "owner_id": opp.owner_id, "amount": opp.amount}
+    # A PUT sends back what it read: an unchanged value is not a choice made by hand.
+    if "probability" in fields and fields["probability"] is not None and not opp.probability_is_manual \
+            and int(fields["probability"]) == opp.probability:
+        del fields["probability"]
+    if fields.get("forecast_category") and fields["forecast_category"] == opp.forecast_category and (
+            opp.forecast_category_is_manual or actor.pk != opp.owner_id):
+        del fields["forecast_category"]
     errors = {}
     if "name" in fields and not (fields["name"] or "").strip():
         errors["name"] = ["An opportunity needs a name."]

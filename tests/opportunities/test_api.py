@@ -181,3 +181,15 @@ def test_admin_changes_stage_default(api, admin_user):
                                          format="json")
     assert resp.status_code == 200, resp.json()
     assert resp.json()["default_probability"] == 55
+
+
+@pytest.mark.django_db
+def test_put_round_trip_by_manager_does_not_pin_probability_or_category(api, manager, rep):
+    opp = OpportunityFactory(owner=rep)
+    client = api.as_user(manager)
+    body = client.get(f"/api/v1/opportunities/{opp.pk}/").json()
+    resp = client.put(f"/api/v1/opportunities/{opp.pk}/", {**body, "stage": "proposal"}, format="json")
+    assert resp.status_code == 200, resp.json()
+    got = resp.json()
+    assert (got["probability"], got["probability_is_manual"]) == (50, False)
+    assert (got["forecast_category"], got["forecast_category_is_manual"]) == ("best_case", False)
