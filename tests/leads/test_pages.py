@@ -94,3 +94,32 @@ def test_home_shows_my_open_leads(rep, client):
     page = client.get("/").content.decode()
     assert "My open leads" in page and "Hot Prospect" in page and "Done Deal" not in page
     assert "<strong>1</strong> new lead waiting" in page
+
+
+@pytest.mark.django_db
+def test_admin_console_creates_a_web_to_lead_form(admin_user, client):
+    from leads.models import WebToLeadForm
+
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    response = client.post("/admin/leads/webtoleadform/add/", {
+        "name": "Demo request", "key": "demo-request", "source": "web: demo request", "is_active": "on",
+        "allowed_origins": "https://www.example.com", "honeypot_field": "nickname", "rate_limit_per_hour": "5"})
+    assert response.status_code == 302, response.content[:500]
+    form = WebToLeadForm.objects.get(key="demo-request")
+    assert form.origins == ["https://www.example.com"]
+    assert "/api/v1/web-to-lead/demo-request/" in client.get("/admin/leads/webtoleadform/").content.decode()
+
+
+@pytest.mark.django_db
+def test_lead_history_appears_on_the_activities_timeline(manager, jane):
+    from activities.timeline import timeline
+
+    make_territory("West", members=[jane], states=["CA"])
+    lead = services.lead_create(actor=manager, email="t@a.example", state="CA")
+    services.lead_transition(actor=jane, lead=lead, to_status="contacted")
+    page = timeline(user=jane, kind="lead", record_id=lead.pk)
+    titles = [e.title for e in page.entries]
+    assert "Status: new → contacted" in titles
+    assert "Assigned to Jane West" in titles and "Lead created" in titles
