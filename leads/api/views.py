@@ -1,5 +1,6 @@
 """Lead API: list (plain rows), CRUD through services, workflow actions, export, web-to-lead."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -187,9 +188,17 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
 
 def client_ip(request) -> str:
-    # Behind the proxy the first X-Forwarded-For hop is the client; direct requests use REMOTE_ADDR.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
+    """The submitter's IP for the rate limit.
+
+    X-Forwarded-For is believed only when settings.WEB_TO_LEAD_TRUSTED_PROXIES says how many
+    proxies of ours sit in front (otherwise anyone could dodge the limit by sending the header);
+    then the address our outermost proxy saw is taken.
+    """
+    hops = int(getattr(settings, "WEB_TO_LEAD_TRUSTED_PROXIES", 0) or 0)
+    forwarded = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR", "")
 
 
 class WebToLeadView(APIView):

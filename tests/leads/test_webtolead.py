@@ -66,3 +66,13 @@ def test_bad_fields_are_named_and_unknown_or_inactive_forms_answer_404(client, f
 def test_form_with_no_origins_listed_accepts_any(client):
     WebToLeadForm.objects.create(name="Open", key="open", source="web")
     assert client.post("/api/v1/web-to-lead/open/", GOOD).status_code == 201
+
+
+@pytest.mark.django_db
+def test_forged_forwarded_for_does_not_dodge_the_rate_limit(client, form):
+    codes = [
+        client.post(URL, {**GOOD, "email": f"f{n}@prospect.example"}, HTTP_ORIGIN="https://www.example.com",
+                    REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").status_code
+        for n in range(4)
+    ]
+    assert codes == [201, 201, 201, 429]
