@@ -73,21 +73,47 @@ def deal_training_set() -> Dataset:
     return Dataset(out_ids, vectors, np.array(y), np.array(outcome), np.array(snaps), med)
 
 
+CLOSED_GEN_KEY = "intelligence:closed-generation"
+
+
+def closed_context() -> tuple[dict, float]:
+    """Owners' close records (for win rate as of now) and the median amount, cached until a deal closes or reopens."""
+    from django.core.cache import cache
+
+    gen = cache.get(CLOSED_GEN_KEY) or 0
+    key = f"intelligence:closed-context:{gen}"
+    value = cache.get(key)
+    if value is None:
+        closed = sources.deal_rows(stages=[WON, LOST])
+        value = (_owner_closes(closed), median_amount(closed))
+        cache.set(key, value, 600)
+    return value
+
+
+def closed_context_invalidate() -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.incr(CLOSED_GEN_KEY)
+    except ValueError:
+        cache.set(CLOSED_GEN_KEY, 1, None)
+
+
 def deal_scoring_set(ids=None, *, now: float | None = None, median: float | None = None) -> Dataset:
     """Open deals as they are now (ids=None: all open deals)."""
     now = now or time.time()
     rows = sources.deal_rows(ids=ids, stages=OPEN_STAGES)
     rid = [r["id"] for r in rows]
     hist_ids = rid if ids is not None else None
-    closed = sources.deal_rows(stages=[WON, LOST])
+    closes, closed_median = closed_context()
     hist = History(
         stages=sources.stage_history(hist_ids),
         fields=sources.field_history("opportunities.Opportunity", hist_ids, DEAL_HISTORY_FIELDS),
         activities=_activities_now("opportunity", ids, rid, now),
-        owner_closes=_owner_closes(closed),
+        owner_closes=closes,
         lead_scores=sources.lead_scores({r["lead_id"] for r in rows}),
     )
-    med = median if median is not None else median_amount(closed)
+    med = median if median is not None else closed_median
     vectors = [deal_vector(r, now, hist, med) for r in rows]
     return Dataset(rid, vectors, median_amount=med, extra={"rows": rows, "history": hist, "now": now})
 

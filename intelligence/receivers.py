@@ -8,6 +8,7 @@ the records whose inputs changed.
 from django.db import transaction
 
 from intelligence import analytics
+from intelligence.datasets import closed_context_invalidate
 from intelligence.services import score_invalidate
 from salesapp.events import consumer, on_event
 
@@ -32,6 +33,8 @@ def invalidate_cached(event: dict) -> None:
     for kind, rid in _targets(event):
         score_invalidate(kind, rid)
     analytics.invalidate()
+    if event["name"] in ("opportunity.won", "opportunity.lost", "opportunity.reopened"):
+        closed_context_invalidate()
 
 
 @consumer("intelligence.rescore", *DEAL_EVENTS, *LEAD_EVENTS, *ACTIVITY_EVENTS)

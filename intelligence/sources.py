@@ -172,8 +172,25 @@ def write_deal_scores(scores: dict[int, int], *, actor=None) -> int:
     return _bulk_write(_opportunity_model(), "deal_score", scores, actor=actor)
 
 
-def _bulk_write(model, field: str, scores: dict[int, int], *, actor=None) -> int:
+def _audit_scores(model, changes: dict, actor) -> None:
+    """Audit score changes as made by `actor` (None: the system), never by a request's leftover actor.
+
+    django-auditlog's `set_actor` leaves its context behind after a request, so
+    `audit_bulk`'s fallback to the current actor can name someone unrelated
+    (in tests, a user that no longer exists).
+    """
+    from auditlog.context import auditlog_value
+
     from salesapp.audit import audit_bulk
+
+    token = auditlog_value.set({"actor": actor})
+    try:
+        audit_bulk(model, changes, actor=actor)
+    finally:
+        auditlog_value.reset(token)
+
+
+def _bulk_write(model, field: str, scores: dict[int, int], *, actor=None) -> int:
 
     old = {}
     for part in chunks(scores):
@@ -181,7 +198,7 @@ def _bulk_write(model, field: str, scores: dict[int, int], *, actor=None) -> int
     changed = {pk: v for pk, v in scores.items() if pk in old and old[pk] != v}
     objs = [model(pk=pk, **{field: v}) for pk, v in changed.items()]
     model.objects.bulk_update(objs, [field], batch_size=2000)
-    audit_bulk(model, {pk: {field: [str(old[pk]), str(v)]} for pk, v in changed.items()}, actor=actor)
+    _audit_scores(model, {pk: {field: [str(old[pk]), str(v)]} for pk, v in changed.items()}, actor)
     return len(changed)
 
 
@@ -261,16 +278,14 @@ def write_lead_scores(scores: dict[int, int], *, actor=None, details: dict | Non
     has_details = details is not None and {"score_model", "score_factors"} <= {f.name for f in model._meta.fields}
     if not has_details:
         return _bulk_write(model, "score", scores, actor=actor)
-    from salesapp.audit import audit_bulk
-
     old = {}
     for part in chunks(scores):
         old.update(model.objects.filter(pk__in=part).values_list("pk", "score"))
     objs = [model(pk=pk, score=v, score_model=details[pk][0], score_factors=details[pk][1])
             for pk, v in scores.items() if pk in old]
     model.objects.bulk_update(objs, ["score", "score_model", "score_factors"], batch_size=2000)
-    audit_bulk(model, {pk: {"score": [str(old[pk]), str(v)]} for pk, v in scores.items() if pk in old and old[pk] != v},
-               actor=actor)
+    _audit_scores(model, {pk: {"score": [str(old[pk]), str(v)]} for pk, v in scores.items() if pk in old and old[pk] != v},
+                  actor)
     return len(objs)
 
 

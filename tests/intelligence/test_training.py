@@ -96,3 +96,14 @@ def test_too_few_outcomes_is_reported_and_scores_come_from_the_rules(admin_user,
     score = services.score_read("deal", deal.pk)
     assert score["model"] == "rules" and score["model_version"] is None
     assert any(f["feature"] == "stage" for f in score["factors"])
+
+
+def test_training_runs_nightly_through_celery_beat():
+    from django.conf import settings
+
+    from salesapp.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["intelligence-train-nightly"]
+    assert entry["task"] == "intelligence.tasks.models_train_nightly_task"
+    assert entry["task"] in app.tasks
+    assert "intelligence-train-nightly" in app.conf.beat_schedule
