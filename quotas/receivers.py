@@ -11,6 +11,15 @@ from quotas.periods import periods_containing
 from salesapp.events import consumer, on_event
 
 DEAL_EVENTS = ("opportunity.won", "opportunity.lost", "opportunity.reopened")
+# A deleted deal is announced as a stage change flagged `deleted` (there is no deletion event).
+DELETION = "opportunity.stage_changed"
+
+
+def _moves_deals(event: dict) -> bool:
+    if event["name"] != DELETION:
+        return True
+    payload = event["payload"]
+    return bool(payload.get("deleted")) and payload.get("from_stage") == "closed_won"
 
 
 def _forget(quotas, user_ids, day) -> None:
@@ -20,8 +29,10 @@ def _forget(quotas, user_ids, day) -> None:
     attainment.cache_invalidate(pairs)
 
 
-@on_event(*DEAL_EVENTS)
+@on_event(*DEAL_EVENTS, DELETION)
 def deal_closed_forget_cache(event: dict) -> None:
+    if not _moves_deals(event):
+        return
     payload = event["payload"]
     owner_id = payload.get("owner_id")
     users = [owner_id, *attainment.ancestors(owner_id)] if owner_id else []
@@ -38,8 +49,10 @@ def activity_completed_forget_cache(event: dict) -> None:
     _forget(attainment.quotas_for_activity(payload), users, attainment._day(payload.get("completed_at") or payload.get("occurred_at")))
 
 
-@consumer("quotas.deal_attainment", *DEAL_EVENTS)
+@consumer("quotas.deal_attainment", *DEAL_EVENTS, DELETION)
 def deal_attainment_consumer(event: dict) -> None:
+    if not _moves_deals(event):
+        return
     quotas = attainment.quotas_for_deal(event["payload"])
     if quotas:
         attainment.quotas_recompute(quota_ids=[q.pk for q in quotas])

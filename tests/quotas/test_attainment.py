@@ -188,3 +188,14 @@ def test_activity_quotas_count_completed_activities(manager, admin_user):
     assert fresh(rep_quota).attainment_amount == 2
     assert fresh(team_quota).attainment_amount == 2
     assert quotas_recompute()["changed"] == 0
+
+
+def test_deleting_a_won_deal_takes_it_out(manager, admin_user):
+    from opportunities import services as opportunity_services
+
+    rep, *_ = team(manager)
+    rep_quota = quota(admin_user, user=rep, amount=10000)
+    opp = deal_won(rep, 4000, Q1)
+    with committed():
+        opportunity_services.opportunity_delete(actor=manager, opportunity=opp)
+    assert fresh(rep_quota).attainment_amount == 0
