@@ -215,7 +215,7 @@ def _write(updates: list[tuple]) -> None:
 # --- which quotas an event touches ---------------------------------------------------------
 
 
-def _day(value) -> date | None:
+def payload_day(value) -> date | None:
     if not value:
         return None
     try:
@@ -233,7 +233,7 @@ def quotas_for_deal(payload: dict) -> list[Quota]:
     """
     owner_id = payload.get("owner_id")
     territory_id = payload.get("territory_id")
-    day = _day(payload.get("actual_close_date"))
+    day = payload_day(payload.get("actual_close_date"))
     qs = Quota.objects.filter(quota_type__in=DEAL_TYPES)
     if day:
         qs = qs.filter(start_date__lte=day, end_date__gte=day)
@@ -254,7 +254,7 @@ def quotas_for_activity(payload: dict) -> list[Quota]:
     user_id = payload.get("user_id")
     if not user_id:
         return []
-    day = _day(payload.get("completed_at") or payload.get("occurred_at"))
+    day = payload_day(payload.get("completed_at") or payload.get("occurred_at"))
     qs = Quota.objects.filter(quota_type=Quota.Type.ACTIVITIES, user_id__in=[user_id, *ancestors(user_id)])
     if day:
         qs = qs.filter(start_date__lte=day, end_date__gte=day)

@@ -36,7 +36,7 @@ def deal_closed_forget_cache(event: dict) -> None:
     payload = event["payload"]
     owner_id = payload.get("owner_id")
     users = [owner_id, *attainment.ancestors(owner_id)] if owner_id else []
-    _forget(attainment.quotas_for_deal(payload), users, attainment._day(payload.get("actual_close_date")))
+    _forget(attainment.quotas_for_deal(payload), users, attainment.payload_day(payload.get("actual_close_date")))
 
 
 @on_event("activity.completed", "activity.logged")
@@ -46,7 +46,7 @@ def activity_completed_forget_cache(event: dict) -> None:
         return  # a call or email logged as already done counts; a planned one not yet
     user_id = payload.get("user_id")
     users = [user_id, *attainment.ancestors(user_id)] if user_id else []
-    _forget(attainment.quotas_for_activity(payload), users, attainment._day(payload.get("completed_at") or payload.get("occurred_at")))
+    _forget(attainment.quotas_for_activity(payload), users, attainment.payload_day(payload.get("completed_at") or payload.get("occurred_at")))
 
 
 @consumer("quotas.deal_attainment", *DEAL_EVENTS, DELETION)

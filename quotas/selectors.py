@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -17,7 +18,7 @@ from django.utils import timezone
 from quotas import attainment, sources
 from quotas.models import Quota
 from quotas.periods import Period, parse_period
-from quotas.permissions import is_admin, may_set, territory_visible, user_visible, visible_user_ids
+from quotas.permissions import may_set, user_visible, visible_user_ids
 from quotas.services import allocation_state
 from salesapp.access import VIEW, restrict
 from salesapp.models import User
@@ -105,8 +106,6 @@ def quota_rollup(*, viewer, period: str, user_id: int | None = None, territory_i
     """
     window = parse_period(period)
     if quota_type not in Quota.Type.values:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"quota_type": [f"{quota_type!r} is not one of {', '.join(Quota.Type.values)}."]})
     if user_id:
         if not user_visible(viewer, user_id):
@@ -117,18 +116,12 @@ def quota_rollup(*, viewer, period: str, user_id: int | None = None, territory_i
         kind = "user"
         children = list(User.objects.filter(manager_id=node.pk, is_active=True).order_by("first_name", "last_name"))
     elif territory_id:
-        from territories.models import Territory
+        from territories.selectors import territory_get
 
-        if not territory_visible(viewer, territory_id):
-            raise Http404("No such territory.")
-        node = Territory.objects.filter(pk=territory_id).first()
-        if node is None:
-            raise Http404("No such territory.")
+        node = territory_get(user=viewer, pk=territory_id)  # 404 when not visible
         kind = "territory"
         children = sources.territory_children(node.pk)
     else:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"user": ["Give a user or a territory."]})
     field_name = "user_id" if kind == "user" else "territory_id"
     quotas = {
@@ -209,16 +202,14 @@ def plan_user_tree(*, viewer, period: str, quota_type: str = Quota.Type.REVENUE)
 
 def plan_territory_tree(*, viewer, period: str, quota_type: str = Quota.Type.REVENUE) -> list[dict]:
     """The territories of the active plan the viewer can see, as a tree, each with its quota and gap."""
-    from territories.models import Territory
+    from territories.selectors import territory_list
 
     window = parse_period(period)
-    territories = Territory.objects.filter(is_active=True)
+    territories = territory_list(user=viewer).filter(is_active=True)
     active = territories.filter(model__state="active")
     if active.exists():
         territories = active
     territories = list(territories.order_by("name"))
-    if not is_admin(viewer):
-        territories = [t for t in territories if territory_visible(viewer, t.pk)]
     by_id = {t.pk: t for t in territories}
     children = defaultdict(list)
     roots = []

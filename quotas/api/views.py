@@ -64,9 +64,9 @@ class QuotaViewSet(viewsets.ModelViewSet):
             if user is None:
                 raise validation_error("user_id", "No such user.")
         if data.get("territory_id"):
-            from territories.models import Territory
+            from territories.selectors import territory_list
 
-            territory = Territory.objects.filter(pk=data["territory_id"]).first()
+            territory = territory_list(user=self.request.user).filter(pk=data["territory_id"]).first()
             if territory is None:
                 raise validation_error("territory_id", "No such territory.")
         if data.get("parent_id"):
