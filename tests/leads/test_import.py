@@ -136,3 +136,13 @@ def test_import_page_from_the_lead_list_then_rerun_keeping_the_good_rows(manager
     page = client.get(response.url).content.decode()
     assert "3 created and 0 updated were written; 2 bad rows skipped" in page
     assert Lead.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_likely_duplicates_under_another_email_are_reported(manager):
+    LeadFactory(email="jo@acme.example", first_name="Jo", last_name="Smith", company="Acme Inc", assigned_to=manager)
+    job = _run(manager, b"jo.smith@gmail.example,Jo,Smith,ACME GmbH,,,,,\n")
+    assert job.status == "failed"
+    assert job.errors[0]["row"] == 2 and job.errors[0]["column"] == "company"
+    assert "likely duplicate of lead" in job.errors[0]["message"]
+    assert "same person at the same company" in job.errors[0]["message"]
