@@ -144,5 +144,4 @@ def test_likely_duplicates_under_another_email_are_reported(manager):
     job = _run(manager, b"jo.smith@gmail.example,Jo,Smith,ACME GmbH,,,,,\n")
     assert job.status == "failed"
     assert job.errors[0]["row"] == 2 and job.errors[0]["column"] == "company"
-    assert "likely duplicate of lead" in job.errors[0]["message"]
-    assert "same person at the same company" in job.errors[0]["message"]
+    assert "likely duplicate (same person at the same company) of lead" in job.errors[0]["message"]
