@@ -68,6 +68,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         """Plain rows of the listed columns (constant queries per page, no per-row serializer)."""
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(selectors.lead_rows(queryset))
+        for row in page:  # decimals as strings, like the detail serializer
+            if row["annual_revenue"] is not None:
+                row["annual_revenue"] = f"{row['annual_revenue']:.2f}"
         return self.get_paginated_response(page)
 
     @extend_schema(request=LeadSerializer, responses={201: LeadCreateResponseSerializer})

@@ -92,3 +92,13 @@ def test_list_query_count_does_not_grow_with_page_size(user_fixture, request, ap
 
     count(1)  # warm the per-process caches (content types, the user's permissions)
     assert count(5) == count(50) <= 3
+
+
+@pytest.mark.django_db
+def test_list_rows_read_like_the_detail(rep, api):
+    lead = LeadFactory(assigned_to=rep, annual_revenue="1250000.50", territory=None)
+    client = api.as_user(rep)
+    row = client.get("/api/v1/leads/").json()["results"][0]
+    detail = client.get(f"/api/v1/leads/{lead.pk}/").json()
+    for key in ("id", "email", "annual_revenue", "assigned_to", "territory_id", "status", "score", "created_at"):
+        assert row[key] == detail[key], key
