@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 
 from salesapp import events
-from salesapp.models import AppliedEvent, OutboxEvent, RecordShare, User
+from salesapp.models import AppliedEvent, ImportJob, OutboxEvent, RecordShare, User
 from salesapp.roles import Role
 from salesapp.services import user_sync_role_group, user_validate_manager
 
@@ -70,6 +70,18 @@ class OutboxEventAdmin(admin.ModelAdmin):
     def requeue_dead(self, request, queryset):
         count = events.outbox_requeue_dead()
         self.message_user(request, f"{count} events requeued", messages.SUCCESS)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "status", "filename", "total", "created", "updated", "created_by", "created_at"]
+    list_filter = ["kind", "status", "dry_run", "on_error"]
+    search_fields = ["filename", "created_by__email"]
+    exclude = ["content"]
+    readonly_fields = [f.name for f in ImportJob._meta.fields if f.name != "content"]
+
+    def has_add_permission(self, request):
+        return False  # imports start from the import page or the API
 
 
 admin.site.register(AppliedEvent, list_display=["consumer", "event_id", "applied_at"])

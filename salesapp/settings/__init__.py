@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "salesapp.middleware.AuditContextMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
 ]
 
@@ -82,6 +83,9 @@ if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # JIT compilation adds hundreds of ms to the planning of short OLTP queries.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     if env("DATABASE_REPLICA_URL", default=""):
         DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
         DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]

@@ -113,3 +113,13 @@ def test_audit_bulk_writes_one_entry_per_record(admin_user, rep, other_rep):
 
 def test_audit_bulk_with_nothing_changed_writes_nothing():
     assert audit_bulk(User, {}) == 0
+
+
+def test_bulk_work_after_a_request_is_not_blamed_on_that_requests_user(bearer, admin_user, rep, other_rep):
+    # Given an admin's API request has finished on this thread
+    bearer(admin_user).patch(f"/api/v1/users/{rep.pk}/", {"first_name": "Renamed"}, format="json")
+    # When background work writes audit entries without an actor
+    audit_bulk(User, {other_rep.pk: {"first_name": ["a", "b"]}})
+    # Then nobody is named as its actor
+    entry = LogEntry.objects.filter(object_pk=str(other_rep.pk)).latest("timestamp")
+    assert entry.actor is None

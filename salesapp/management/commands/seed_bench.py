@@ -304,7 +304,7 @@ class Command(BaseCommand):
                     category = "commit" if prob >= 75 else "best_case" if prob >= 50 else "pipeline"
                     if close < today and self.rng.random() < 0.7:
                         close = today + timedelta(days=self.rng.randint(1, 120))
-                self.opportunities.append((oid, owner, stage))
+                self.opportunities.append((oid, owner, stage, account_id))
                 path = ["discovery"]
                 for s, _ in OPEN_STAGES[1:]:
                     if stage == s or (stage.startswith("closed") and self.rng.random() < 0.5):
@@ -377,10 +377,11 @@ class Command(BaseCommand):
 
         def rows():
             for _ in range(n):
-                oid, owner, _stage = self.rng.choice(self.opportunities)
+                oid, owner, _stage, account_id = self.rng.choice(self.opportunities)
                 at = self.now - timedelta(minutes=self.rng.randint(1, 730 * 24 * 60))
                 row = {"type": self.rng.choice(types), "subject": "Bench activity", "user_id": owner,
-                       "opportunity_id": oid, "created_at": at, "updated_at": at, "completed_at": at}
+                       "created_by_id": owner, "opportunity_id": oid, "account_id": account_id,
+                       "occurred_at": at, "created_at": at, "updated_at": at, "completed_at": at}
                 yield {k: v for k, v in row.items() if k.removesuffix("_id") in field_names or k in field_names}
 
         self._batched(Copier(Activity), rows(), n, "activities")
@@ -399,7 +400,8 @@ class Command(BaseCommand):
             start = date(year, 3 * q - 2, 1)
             end = (date(year, 3 * q + 1, 1) if q < 4 else date(year + 1, 1, 1)) - timedelta(days=1)
             for uid in self.reps + self.managers:
-                row = {"user_id": uid, "period": f"Q{q}_{year}", "quota_amount": Decimal(500_000),
+                row = {"user_id": uid, "period": f"Q{q}_{year}", "period_kind": "quarter",
+                       "quota_amount": Decimal(500_000), "status": "published",
                        "quota_type": "revenue", "start_date": start, "end_date": end,
                        "created_at": self.now, "updated_at": self.now}
                 rows.append({k: v for k, v in row.items() if k.removesuffix("_id") in names or k in names})
