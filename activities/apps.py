@@ -9,7 +9,7 @@ class ActivitiesConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from activities import demo, imports  # noqa: F401  (register the demo loader and the import kind)
+        from activities import demo, imports, receivers  # noqa: F401  (demo loader, import kind, event receivers)
         from activities.models import Activity
         from activities.views import home_panel
         from salesapp.access import RecordRule, register_model

@@ -339,3 +339,21 @@ def calendar_token_rotate(*, actor) -> str:
 
 def calendar_token_ensure(*, actor) -> str:
     return actor.calendar_token or calendar_token_rotate(actor=actor)
+
+
+def activities_relink(*, kind: str, from_id: int, to_id: int) -> int:
+    """Move every activity linked to one record onto another (after a merge).
+
+    Merging two leads keeps every activity: the merged lead's activities join
+    the surviving lead's timeline.
+    """
+    field = f"{kind}_id"
+    if field not in ("lead_id", "opportunity_id", "account_id", "contact_id"):
+        raise ValueError(f"cannot relink activities of {kind!r}")
+    store = get_store()
+    moved = 0
+    while batch := store.find(("eq", field, from_id), limit=500):
+        for doc in batch:
+            store.update(doc["id"], {field: to_id, "updated_at": now_ms()})
+        moved += len(batch)
+    return moved

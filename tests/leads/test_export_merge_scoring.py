@@ -116,3 +116,20 @@ def test_logged_activity_updates_last_activity_and_score(manager):
     lead = Lead.objects.get(pk=lead.pk)
     assert lead.last_activity_at == when and lead.activity_count == 1
     assert lead.score == before + 4 + 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_merge_moves_the_other_leads_activities_onto_the_target_timeline(rep, api):
+    from activities.services import activity_log
+
+    target = LeadFactory(email="t@merge.example", assigned_to=rep)
+    other = LeadFactory(email="o@merge.example", assigned_to=rep)
+    activity_log(actor=rep, type="call", subject="Call on the duplicate", lead_id=other.pk, duration_minutes=5)
+    activity_log(actor=rep, type="email", subject="Email on the target", lead_id=target.pk)
+
+    response = api.as_user(rep).post(f"/api/v1/leads/{target.pk}/merge/", {"other_id": other.pk})
+    assert response.status_code == 200, response.content
+
+    timeline = api.as_user(rep).get(f"/api/v1/timeline/?lead={target.pk}").json()["results"]
+    subjects = {entry.get("subject") or entry.get("title") for entry in timeline}
+    assert {"Call on the duplicate", "Email on the target"} <= subjects
