@@ -1,56 +1,28 @@
-"""Forecast periods: quarters named like ``Q1_2026`` and months named like ``2026-01``."""
+"""Forecast periods: the kernel's periods (salesapp.periods), plus pickers and weeks.
+
+Quarters follow the fiscal year (`FISCAL_YEAR_START_MONTH`), so a forecast for
+Q1_2026 and a quota for Q1_2026 cover the same dates.
+"""
 
 from __future__ import annotations
 
-import calendar
-import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.core.exceptions import ValidationError
+from salesapp.periods import MONTH, QUARTER, Period, parse_period, period_for_date
 
-_QUARTER = re.compile(r"^Q([1-4])_(\d{4})$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-@dataclass(frozen=True)
-class Period:
-    """A named forecast period and its first and last day (inclusive)."""
-
-    name: str
-    start: date
-    end: date
-
-    def is_closed(self, today: date | None = None) -> bool:
-        return (today or date.today()) > self.end
-
-
-def parse_period(name: str) -> Period:
-    """`Q1_2026` -> Jan 1..Mar 31 2026; `2026-02` -> Feb 1..28 2026. Anything else is refused."""
-    name = (name or "").strip()
-    if m := _QUARTER.match(name.upper()):
-        quarter, year = int(m.group(1)), int(m.group(2))
-        first_month = 3 * (quarter - 1) + 1
-        last_month = first_month + 2
-        return Period(
-            f"Q{quarter}_{year}", date(year, first_month, 1), date(year, last_month, calendar.monthrange(year, last_month)[1])
-        )
-    if m := _MONTH.match(name):
-        year, month = int(m.group(1)), int(m.group(2))
-        return Period(name, date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
-    raise ValidationError({"period": ["Use a quarter like Q1_2026 or a month like 2026-01."]})
+__all__ = ["Period", "parse_period", "quarter_of", "month_of", "previous_quarter", "week_start", "period_choices"]
 
 
 def quarter_of(day: date) -> Period:
-    return parse_period(f"Q{(day.month - 1) // 3 + 1}_{day.year}")
+    return period_for_date(day, QUARTER)
 
 
 def month_of(day: date) -> Period:
-    return parse_period(f"{day.year}-{day.month:02d}")
+    return period_for_date(day, MONTH)
 
 
 def previous_quarter(day: date) -> Period:
-    return quarter_of(quarter_of(day).start - timedelta(days=1))
+    return quarter_of(day).previous()
 
 
 def week_start(day: date) -> date:
@@ -59,9 +31,13 @@ def week_start(day: date) -> date:
 
 
 def period_choices(today: date | None = None) -> list[str]:
-    """Quarters from last year to next, and the months of the current quarter, for pickers."""
-    today = today or date.today()
-    names = [f"Q{q}_{y}" for y in (today.year - 1, today.year, today.year + 1) for q in (1, 2, 3, 4)]
-    quarter = quarter_of(today)
-    names += [f"{quarter.start.year}-{m:02d}" for m in range(quarter.start.month, quarter.start.month + 3)]
-    return names
+    """Quarters from a year back to a year ahead, and the months of the current quarter, for pickers."""
+    current = quarter_of(today or date.today())
+    quarters = [current]
+    for _ in range(4):
+        quarters.insert(0, quarters[0].previous())
+        quarters.append(quarters[-1].next())
+    months = [month_of(current.start)]
+    while months[-1].end < current.end:
+        months.append(months[-1].next())
+    return [q.key for q in quarters] + [m.key for m in months]

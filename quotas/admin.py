@@ -10,8 +10,8 @@ from django.urls import path, reverse
 from quotas import attainment, services
 from quotas.forms import BulkQuotaForm, QuotaImportForm
 from quotas.models import Quota
-from quotas.periods import parse_period
 from quotas.permissions import may_set
+from salesapp.periods import parse_period
 
 
 class QuotaAdminForm(forms.ModelForm):

@@ -7,8 +7,8 @@ from django.db import transaction
 from quotas import services
 from quotas.attainment import measure_one
 from quotas.models import Quota
-from quotas.periods import current_quarter
 from salesapp.demo import register_loader
+from salesapp.periods import current_quarter
 
 
 def _target(manager, quota_type: str, period, *, factor: str, step: int, floor: int) -> Decimal:

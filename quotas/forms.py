@@ -3,8 +3,8 @@
 from django import forms
 
 from quotas.models import Quota
-from quotas.periods import parse_period
 from quotas.services import METHODS
+from salesapp.periods import parse_period
 
 
 def _period(value: str) -> str:

@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from quotas import services
 from quotas.models import Quota
-from quotas.periods import parse_period
 from quotas.permissions import territory_visible, user_visible
+from salesapp.periods import parse_period
 
 
 def quota_import_validate(row: dict, ctx) -> dict:

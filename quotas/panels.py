@@ -1,7 +1,7 @@
 """The home-page panel: my attainment this quarter."""
 
 from quotas import selectors
-from quotas.periods import current_quarter
+from salesapp.periods import current_quarter
 from salesapp.roles import perm
 
 

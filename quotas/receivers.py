@@ -7,8 +7,8 @@ redelivered event finds nothing to change.
 """
 
 from quotas import attainment
-from quotas.periods import periods_containing
 from salesapp.events import consumer, on_event
+from salesapp.periods import periods_containing
 
 DEAL_EVENTS = ("opportunity.won", "opportunity.lost", "opportunity.reopened")
 # A deleted deal is announced as a stage change flagged `deleted` (there is no deletion event).

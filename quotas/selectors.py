@@ -17,11 +17,11 @@ from django.utils import timezone
 
 from quotas import attainment, sources
 from quotas.models import Quota
-from quotas.periods import Period, parse_period
 from quotas.permissions import may_set, user_visible, visible_user_ids
 from quotas.services import allocation_state
 from salesapp.access import VIEW, restrict
 from salesapp.models import User
+from salesapp.periods import Period, parse_period
 
 
 def quota_list(*, viewer, action: str = VIEW) -> QuerySet[Quota]:

@@ -13,10 +13,10 @@ from django.db import transaction
 
 from quotas import attainment, sources
 from quotas.models import Quota
-from quotas.periods import parse_period
 from quotas.permissions import may_set, territory_visible, user_visible
 from salesapp.events import publish
 from salesapp.models import User
+from salesapp.periods import parse_period
 
 EVEN, HISTORY, MANUAL = "even", "history", "manual"
 METHODS = (EVEN, HISTORY, MANUAL)

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_http_methods
 from quotas import selectors, services
 from quotas.forms import AllocationForm, QuotaCellForm
 from quotas.models import Quota
-from quotas.periods import current_quarter, parse_period, period_choices
 from quotas.permissions import is_admin, territory_visible, user_visible
 from salesapp.access import CHANGE
 from salesapp.models import User
+from salesapp.periods import current_quarter, parse_period, period_choices
 from salesapp.roles import Role, perm
 
 DIMENSIONS = ("people", "territories")

@@ -71,8 +71,8 @@ def _time(fn, runs):
 def load():
     from opportunities.models import Account, Opportunity
     from quotas.models import Quota
-    from quotas.periods import parse_period
     from salesapp.models import User
+    from salesapp.periods import parse_period
 
     rng = random.Random(7)
     vp = User.objects.create(email="vp@bench.example", role="sales_manager", first_name="Vera", last_name="VP")

@@ -17,7 +17,7 @@ def test_a_manager_allocates_and_edits_quotas_on_the_plan(live_server, transacti
     from playwright.sync_api import expect
 
     from quotas import services
-    from quotas.periods import current_quarter
+    from salesapp.periods import current_quarter
 
     # Given a manager with three reps and a team quota for this quarter
     manager = UserFactory(email="maria@test.example", first_name="Maria", role="sales_manager",

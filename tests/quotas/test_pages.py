@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from quotas.models import Quota
-from quotas.periods import current_quarter
+from salesapp.periods import current_quarter
 from tests.quotas.factories import committed, deal_won, quota, team
 
 pytestmark = pytest.mark.django_db

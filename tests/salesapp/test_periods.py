@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from quotas.periods import FISCAL_YEAR, MONTH, QUARTER, parse_period, period_for_date
+from salesapp.periods import FISCAL_YEAR, MONTH, QUARTER, parse_period, period_for_date
 
 
 def test_calendar_quarter_month_and_fiscal_year():

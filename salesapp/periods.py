@@ -1,4 +1,4 @@
-"""Quota periods: fiscal quarters `Q1_2026`, months `2026-03`, fiscal years `FY2026`.
+"""Periods shared by forecasts and quotas: fiscal quarters `Q1_2026`, months `2026-03`, fiscal years `FY2026`.
 
 The fiscal year starts in `settings.FISCAL_YEAR_START_MONTH` (1 = January, the
 default). A fiscal year is named after the calendar year it ends in, so with a
@@ -44,7 +44,7 @@ def _fiscal_year_start(fy: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Period:
-    """One named stretch of time a quota is measured over."""
+    """One named stretch of time a quota or a forecast is measured over (inclusive dates)."""
 
     key: str
     kind: str
@@ -53,6 +53,14 @@ class Period:
 
     def __str__(self) -> str:
         return self.key
+
+    @property
+    def name(self) -> str:
+        return self.key
+
+    def is_closed(self, today: date | None = None) -> bool:
+        """Whether the period has ended."""
+        return (today or date.today()) > self.end
 
     @property
     def label(self) -> str:
