@@ -3,10 +3,10 @@
 Each deal and lead gets a hidden engagement e in [0, 1]. Engaged deals get
 more activities (more meetings), stay in touch until they close, move through
 stages faster, push their close date less often and usually win; disengaged
-ones go quiet, slip and usually lose. Field values (industry, size, amount)
-carry almost no signal and the source a little, so a model that reads the
-behaviour before the snapshot (LightGBM) should beat one that reads field
-values (naive Bayes). Records are written in bulk with their past timestamps
+ones go quiet, slip and usually lose. Industry carries no signal and the
+source a little; deal size and company size matter only together (a deal that
+fits the company's size wins more often), an interaction that a model reading
+one field at a time (naive Bayes) cannot see and trees (LightGBM) can. Records are written in bulk with their past timestamps
 (services stamp "now", which a history cannot use); activities go in through
 the activities app's store.
 """
@@ -123,7 +123,13 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
         opps, plans = [], []
         for k, (e, created, owner, lead) in enumerate(deal_specs):
             source = lead.source if lead else rng.choice(SOURCES)
-            p_win = _sigmoid(6 * (e - 0.5) + (0.4 if source == "referral" else 0) - (0.3 if source == "outbound" else 0))
+            account = accounts[k % len(accounts)]
+            amount = Decimal(int(rng.lognormvariate(10, 0.8)) // 100 * 100 + 1000)
+            # Deal size must fit the company: big deals win at big companies, small ones at small
+            # companies. Each field alone says nothing (an interaction naive Bayes cannot see).
+            fits = (amount >= 23_000) == ((account.employee_count or 0) >= 150)
+            p_win = _sigmoid(5 * (e - 0.5) + (2.5 if fits else -2.5)
+                             + (0.4 if source == "referral" else 0) - (0.3 if source == "outbound" else 0))
             won = rng.random() < p_win
             last_index = 3 if won else min(3, int(rng.random() * 4 * (0.4 + 0.6 * e)))
             t = created
@@ -149,8 +155,6 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
             dates = [expected]
             for _ in pushes:
                 dates.append(dates[-1] + timedelta(days=rng.randint(14, 45)))
-            account = accounts[k % len(accounts)]
-            amount = Decimal(int(rng.lognormvariate(10, 0.8)) // 100 * 100 + 1000)
             opps.append(Opportunity(
                 name=f"History deal {seed}-{k}", account=account, lead_id=lead.pk if lead else None,
                 stage_id=stage, probability={"closed_won": 100, "closed_lost": 0}.get(stage, 30), amount=amount,

@@ -1,6 +1,8 @@
+import importlib
 import logging
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +41,14 @@ class OpportunitiesConfig(AppConfig):
         auditlog.register(ForecastSubmission)
 
         integrations.register_all()
+        post_migrate.connect(stages_ensure, sender=self)
+
+
+def stages_ensure(**kwargs) -> None:
+    """Seed the default stages and loss reasons when there are no stages at all.
+
+    The data migration seeds them once; this also brings them back after a
+    database flush (as transactional tests do), which keeps migrations' data out.
+    """
+    if not apps.get_model("opportunities", "Stage").objects.exists():
+        importlib.import_module("opportunities.migrations.0003_seed_stages").seed(apps, None)
