@@ -36,7 +36,16 @@ def application(environ, start_response):
     result = []
     with conn.cursor() as cur:
         for sql in entry["statements"]:
-            cur.execute(sql)
+            if entry["write"]:
+                # replayed writes may clash with rows the probe committed: skip those
+                cur.execute("SAVEPOINT raw")
+                try:
+                    cur.execute(sql)
+                except psycopg.Error:
+                    cur.execute("ROLLBACK TO SAVEPOINT raw")
+                    continue
+            else:
+                cur.execute(sql)
             if cur.description:
                 cols = [d.name for d in cur.description]
                 result = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]

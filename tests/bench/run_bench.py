@@ -177,6 +177,7 @@ def main():
         sys.exit("wrk is not installed: apt-get install -y wrk")
     started = time.perf_counter()
     ensure_data()
+    run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env=env(**PROD_ENV))
     plan = prepare_requests()
     app = Server("salesapp.wsgi", APP_PORT, PROD_ENV)
     raw = Server("tests.bench.raw_wsgi:application", RAW_PORT, {"RAW_SQL_PLAN": plan["raw_plan_file"]})
