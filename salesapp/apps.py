@@ -12,8 +12,10 @@ class SalesappConfig(AppConfig):
         from auditlog.registry import auditlog
 
         import salesapp.api.schema  # noqa: F401  (registers OpenAPI extensions)
+        from salesapp.backends import connect_invalidation
         from salesapp.models import User
         from salesapp.roles import roles_sync
 
         post_migrate.connect(roles_sync, sender=self)
+        connect_invalidation(User)
         auditlog.register(User, exclude_fields=["password", "last_login", "calendar_token"], m2m_fields={"groups"})

@@ -161,7 +161,7 @@ if ELASTICSEARCH_URL:
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "salesapp.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "salesapp.backends.CachedModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 LOGIN_URL = "login"
