@@ -36,11 +36,7 @@ def leads_factors(factors: list[dict]) -> list[dict]:
 
 
 def register() -> None:
-    try:
-        from leads import scoring
-    except ImportError:
-        return
-    reg = getattr(scoring, "register_scorer", None)
-    if reg is None:
-        return
-    reg("intelligence", learned_lead_score, priority=50)
+    """Offer the learned lead model to the leads app's scorer registry."""
+    from leads.scoring import register_scorer
+
+    register_scorer("intelligence", learned_lead_score, priority=50)

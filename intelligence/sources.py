@@ -16,8 +16,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count
 from django.utils import timezone
 
-from salesapp.access import restrict
-
 log = logging.getLogger(__name__)
 
 CHUNK = 5000
@@ -63,19 +61,10 @@ def _opportunity_model():
 
 
 def opportunities_visible(user):
-    """Deals the user may see (the opportunities app's selector when it has one)."""
-    try:
-        from opportunities import selectors
+    """Deals the user may see, through the opportunities app's selector."""
+    from opportunities.selectors import opportunity_list
 
-        fn = getattr(selectors, "opportunity_list", None)
-        if fn is not None:
-            try:
-                return fn(user=user)
-            except TypeError:
-                return fn(user)
-    except ImportError:
-        pass
-    return restrict(_opportunity_model().objects.all(), user)
+    return opportunity_list(user)
 
 
 def opportunity_visible_ids(user, ids) -> set[int]:
@@ -161,18 +150,9 @@ def owner_names(ids) -> dict[int, str]:
 
 
 def write_deal_scores(scores: dict[int, int], *, actor=None) -> int:
-    """Store `deal_score` on deals: the opportunities service when there is one, else one bulk update."""
+    """Store `deal_score` on deals in one bulk update per score value, with audit entries."""
     if not scores:
         return 0
-    try:
-        from opportunities import services
-
-        fn = getattr(services, "opportunity_scores_set", None) or getattr(services, "opportunity_deal_scores_set", None)
-        if fn is not None:
-            fn(actor=actor, scores=scores)
-            return len(scores)
-    except ImportError:
-        pass
     return _bulk_write_grouped(_opportunity_model(), "deal_score", scores, actor=actor)
 
 
@@ -231,18 +211,10 @@ def _lead_model():
 
 
 def leads_visible(user):
-    try:
-        from leads import selectors
+    """Leads the user may see, through the leads app's selector."""
+    from leads.selectors import lead_list
 
-        fn = getattr(selectors, "lead_list", None)
-        if fn is not None:
-            try:
-                return fn(user=user)
-            except TypeError:
-                return fn(user)
-    except ImportError:
-        pass
-    return restrict(_lead_model().objects.all(), user)
+    return lead_list(user=user)
 
 
 LEAD_FIELDS = (
@@ -272,11 +244,8 @@ def lead_scores(ids) -> dict[int, int]:
 
 def lead_rule_score(lead_row: dict) -> tuple[int, list[dict]]:
     """The leads app's rule score for a lead (before any learned model), with its factors."""
-    try:
-        from leads.scoring import rules_score
-    except ImportError:
-        return int(lead_row.get("score") or 0), [
-            {"feature": "rule_score", "label": "rule score from the lead's fields", "direction": "up", "weight": 0}]
+    from leads.scoring import rules_score
+
     lead = _lead_model().objects.filter(pk=lead_row["id"]).first()
     if lead is None:
         return 0, []
@@ -312,11 +281,9 @@ def write_lead_scores(scores: dict[int, int], *, actor=None, details: dict | Non
 # --- activities ---------------------------------------------------------------
 
 def activities(kind: str, ids, until=None) -> dict[int, list[tuple[float, str, str, object]]]:
-    """Activities per record, oldest first: (when, type, direction, contact_id); none before the app exists."""
-    try:
-        from activities.selectors import activities_for
-    except ImportError:
-        return {}
+    """Activities per record, oldest first: (when, type, direction, contact_id)."""
+    from activities.selectors import activities_for
+
     ids = list(ids)
     if not ids:
         return {}
@@ -342,11 +309,9 @@ def activity_summary(kind: str, ids, now: datetime, types: tuple[str, ...]) -> d
     Only what had happened and been logged by `now` counts, as in `activities()`;
     ids=None counts for every record of the kind.
     """
-    try:
-        from activities.store import get_store
-    except ImportError:
-        return {}
     from datetime import timedelta
+
+    from activities.store import get_store
 
     field = "opportunity_id" if kind in ("opportunity", "deal") else "lead_id"
     store = get_store()

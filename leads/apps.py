@@ -1,9 +1,6 @@
-import logging
 
 from django.apps import AppConfig
 from django.conf import settings
-
-log = logging.getLogger(__name__)
 
 
 class LeadsConfig(AppConfig):
@@ -39,20 +36,13 @@ class LeadsConfig(AppConfig):
         self._register_with_other_apps(Lead)
 
     def _register_with_other_apps(self, lead_model) -> None:
-        # Lower apps learn about leads through their registries; each may not exist yet.
-        try:
-            from activities.links import register_link
-            from activities.timeline import register_history_provider
-            from leads.timeline import lead_history_entries
+        # Lower apps learn about leads through their registries.
+        from activities.links import register_link
+        from activities.timeline import register_history_provider
+        from leads.realignment import LeadRealignment
+        from leads.timeline import lead_history_entries
+        from territories.realignment import register_provider
 
-            register_link("lead", lead_model)
-            register_history_provider("lead", lead_history_entries)
-        except ImportError as exc:
-            log.info("activities registries not available: %s", exc)
-        try:
-            from leads.realignment import LeadRealignment
-            from territories.realignment import register_provider
-
-            register_provider("leads", LeadRealignment())
-        except ImportError as exc:
-            log.info("territory realignment registry not available: %s", exc)
+        register_link("lead", lead_model)
+        register_history_provider("lead", lead_history_entries)
+        register_provider("leads", LeadRealignment())

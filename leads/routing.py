@@ -42,10 +42,8 @@ def lead_record(lead: Lead) -> dict:
 
 
 def _match(lead: Lead):
-    try:
-        from territories.selectors import territory_match
-    except ImportError:  # the territories app has no matcher yet
-        return None, [], "no territory matcher is installed"
+    from territories.selectors import territory_match
+
     result = territory_match(lead_record(lead))
     return result.territory, result.explanation, result.reason
 

@@ -75,15 +75,11 @@ def _errors_into(form, exc: ValidationError) -> None:
 
 
 def _territories_for(user):
-    try:
-        from territories.selectors import active_model, territory_list
-    except ImportError:
-        return []
-    try:
-        model = active_model()
-        return list(territory_list(user=user, model_id=model.pk if model else None).values("id", "name")[:500])
-    except Exception:  # the territories app may still be changing; the list works without this filter
-        return []
+    """The active plan's territories the user may filter by."""
+    from territories.selectors import active_model, territory_list
+
+    model = active_model()
+    return list(territory_list(user=user, model_id=model.pk if model else None).values("id", "name")[:500])
 
 
 @login_required

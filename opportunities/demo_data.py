@@ -56,11 +56,9 @@ def _spread_history(opp: Opportunity, start) -> None:
 
 def _share_with_viewer(admin, viewer) -> None:
     """The read-only demo user holds North America (read only), so their pages have deals to show."""
-    try:
-        from territories import selectors as territory_selectors
-        from territories import services as territory_services
-    except ImportError:
-        return
+    from territories import selectors as territory_selectors
+    from territories import services as territory_services
+
     north_america = territory_selectors.territory_list(user=admin).filter(name="North America").first()
     if north_america is not None:
         territory_services.territory_grant_add(actor=admin, territory=north_america, user=viewer)

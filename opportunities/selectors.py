@@ -155,30 +155,10 @@ def won_opportunity_rows(start, end, owner_ids=None, territory_ids=None) -> list
 
 
 def territory_subtree_ids(territory_id: int) -> list[int]:
-    """A territory and all territories below it."""
-    try:
-        from territories import selectors as territory_selectors
+    """A territory and all territories below it (the territories app's one-query selector)."""
+    from territories import selectors as territory_selectors
 
-        fn = getattr(territory_selectors, "territory_subtree_ids", None) or getattr(
-            territory_selectors, "territory_descendant_ids", None)
-        if fn is not None:
-            ids = list(fn(territory_id))
-            return ids if territory_id in ids else [territory_id, *ids]
-    except ImportError:
-        pass
-    from territories.models import Territory
-
-    children = defaultdict(list)
-    for pk, parent_id in Territory.objects.values_list("id", "parent_id"):
-        children[parent_id].append(pk)
-    found, todo = [], [int(territory_id)]
-    while todo:
-        current = todo.pop()
-        if current in found:
-            continue
-        found.append(current)
-        todo.extend(children.get(current, ()))
-    return found
+    return territory_selectors.territory_subtree_ids(territory_id)
 
 
 # --- pipeline summary ------------------------------------------------------------------------------

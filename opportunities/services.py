@@ -65,10 +65,8 @@ def _stage(key) -> Stage:
 def _match_territory(*, country="", state="", postal_code="", industry="", employee_count=None,
                      annual_revenue=None) -> int | None:
     """The id of the winning territory for these attributes, from the territories app's matcher."""
-    try:
-        from territories.selectors import territory_match_id
-    except ImportError:  # the territories app has no matcher yet: no territory
-        return None
+    from territories.selectors import territory_match_id
+
     return territory_match_id({
         "country": country or "",
         "state": state or "",

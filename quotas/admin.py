@@ -145,13 +145,11 @@ class QuotaAdmin(admin.ModelAdmin):
         """CSV import through the shared import runner: every bad row is reported, with its column."""
         if not may_set(request.user):
             raise PermissionDenied
-        try:
-            from salesapp import imports
-        except ImportError:
-            imports = None
+        from salesapp import imports
+
         form = QuotaImportForm(request.POST or None, request.FILES or None)
         job = None
-        if imports is not None and request.method == "POST" and form.is_valid():
+        if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
                 job = imports.import_job_create(

@@ -71,10 +71,8 @@ def quota_import_write(rows: list, ctx) -> tuple[int, int]:
 
 
 def register() -> None:
-    try:
-        from salesapp.imports import ImportColumn, ImportKind, register_import_kind
-    except ImportError:  # the shared import runner is not there
-        return
+    from salesapp.imports import ImportColumn, ImportKind, register_import_kind
+
     register_import_kind(ImportKind(
         name="quotas",
         label="Quotas",

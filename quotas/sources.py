@@ -44,10 +44,8 @@ def completed_activities(user_ids: list[int], start: date, end: date) -> int:
 
 def territory_subtree(territory_id: int) -> list[int]:
     """The territory and every territory below it."""
-    try:
-        from territories.selectors import territory_subtree_ids
-    except ImportError:  # until the territories app has its selectors
-        from opportunities.selectors import territory_subtree_ids
+    from territories.selectors import territory_subtree_ids
+
     ids = [int(i) for i in territory_subtree_ids(territory_id)]
     return ids if int(territory_id) in ids else [int(territory_id), *ids]
 
