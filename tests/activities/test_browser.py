@@ -1,33 +1,12 @@
 """In a real browser: a rep logs a call from a deal's timeline panel (htmx) and ticks off a task."""
 
-from pathlib import Path
-
 import pytest
 
 from activities import services
 from tests.activities.factories import AccountFactory, OpportunityFactory
 from tests.salesapp.factories import UserFactory
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian's chromium is not installed at {CHROMIUM}"),
-]
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
+pytestmark = pytest.mark.browser
 
 
 def test_rep_logs_a_call_and_completes_a_task_without_leaving_the_page(live_server, transactional_db, sql_store,

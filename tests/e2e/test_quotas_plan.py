@@ -1,19 +1,13 @@
 """In a real browser: a manager allocates the team quota in the dialog and edits a rep's quota inline."""
 
-from pathlib import Path
-
 import pytest
 
-from tests.e2e.test_sign_in import CHROMIUM, browser_page  # noqa: F401  (the shared browser fixture)
 from tests.salesapp.factories import UserFactory
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian's chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = pytest.mark.browser
 
 
-def test_a_manager_allocates_and_edits_quotas_on_the_plan(live_server, transactional_db, browser_page):  # noqa: F811
+def test_a_manager_allocates_and_edits_quotas_on_the_plan(live_server, transactional_db, browser_page):
     from playwright.sync_api import expect
 
     from quotas import services

@@ -1,34 +1,15 @@
 """In a real browser: a manager captures a lead, sees where it was routed and why, and converts it."""
 
-from pathlib import Path
-
 import pytest
 
 from tests.leads.factories import LeadFactory, make_territory
 from tests.salesapp.factories import UserFactory
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian's chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def page(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                                   "--disable-dev-shm-usage"])
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
-
-
-def test_capture_route_qualify_and_convert_a_lead(live_server, transactional_db, page):
+def test_capture_route_qualify_and_convert_a_lead(live_server, transactional_db, browser_page):
+    page = browser_page
     from playwright.sync_api import expect
 
     # Given a manager, a rep who works US West Tech, and an existing lead from the same company

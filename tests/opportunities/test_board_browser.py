@@ -2,7 +2,6 @@
 
 import pytest
 
-from tests.e2e.test_sign_in import CHROMIUM_ARGS, browser_page, pytestmark  # noqa: F401
 from tests.opportunities.factories import OpportunityFactory
 from tests.salesapp.factories import UserFactory
 
@@ -15,7 +14,7 @@ def sign_in(page, url, email, password):
 
 
 @pytest.mark.browser
-def test_drag_and_keyboard_moves_update_columns(live_server, transactional_db, browser_page):  # noqa: F811
+def test_drag_and_keyboard_moves_update_columns(live_server, transactional_db, browser_page):
     from playwright.sync_api import expect
 
     from opportunities.models import Opportunity
