@@ -26,7 +26,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db.models import Model
 from django.http import Http404
 
-from salesapp.access import restrict, rule_for
+from salesapp.access import rule_for
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.roles import Role
 
@@ -88,7 +88,7 @@ def visible_records(kind: str, user):
         return qs
     if not _has_rule(link.model):
         return qs.none()  # an app that registered no access rule shows its records to admins only
-    return restrict(qs, user)
+    return qs.restrict(user)
 
 
 def record_get(kind: str, record_id, user):

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from salesapp.querysets import RestrictedManager
+
 
 class ActivityType(models.TextChoices):
     EMAIL = "email", "Email"
@@ -19,6 +21,8 @@ class ActivityType(models.TextChoices):
 
 class Activity(models.Model):
     """One email, call, meeting, demo or task, linked to a lead, deal, account or contact."""
+
+    objects = RestrictedManager()
 
     type = models.CharField(max_length=10, choices=ActivityType.choices)
     subject = models.CharField(max_length=255, blank=True, default="")

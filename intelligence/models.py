@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from salesapp.querysets import RestrictedManager
+
 
 class Kind(models.TextChoices):
     DEAL = "deal", "Deal"
@@ -50,6 +52,8 @@ class ScoringModel(models.Model):
 class RecordScore(models.Model):
     """The latest score of one lead or deal: value, which model made it, and its reasons."""
 
+    objects = RestrictedManager()
+
     kind = models.CharField(max_length=4, choices=Kind.choices)
     opportunity = models.OneToOneField(
         "opportunities.Opportunity", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -70,6 +74,8 @@ class RecordScore(models.Model):
 
 class Recommendation(models.Model):
     """A next best action suggested for an open lead or deal, and what the user did with it."""
+
+    objects = RestrictedManager()
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -5,7 +5,6 @@ from django.http import Http404
 from intelligence import analytics, nba, sources
 from intelligence.models import Kind, Recommendation, ScoringModel
 from intelligence.services import score_read
-from salesapp.access import restrict
 
 
 def record_visible(user, kind: str, record_id) -> bool:
@@ -31,7 +30,7 @@ def recommendation_list(*, user, kind: str, record_id: int) -> list[Recommendati
 
 
 def recommendation_get(*, user, pk) -> Recommendation:
-    rec = restrict(Recommendation.objects.all(), user).filter(pk=pk).first()
+    rec = Recommendation.objects.restrict(user).filter(pk=pk).first()
     if rec is None:
         raise Http404
     return rec

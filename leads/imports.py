@@ -9,7 +9,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from leads import services
 from leads.dedup import find_duplicates
 from leads.models import Lead
-from salesapp.access import CHANGE, restrict
+from salesapp.access import CHANGE
 from salesapp.imports import ImportColumn, ImportKind, RowError, RowErrors, register_import_kind
 from salesapp.normalize import normalize_email
 
@@ -82,13 +82,13 @@ def validate_row(row: dict, ctx) -> dict:
     except RowError as exc:
         errors.append(exc)
     existing = Lead.objects.filter(normalized_email=email, merged_into__isnull=True).order_by("id").first()
-    if existing is not None and not restrict(Lead.objects.filter(pk=existing.pk), ctx.actor, CHANGE).exists():
+    if existing is not None and not Lead.objects.filter(pk=existing.pk).restrict(ctx.actor, CHANGE).exists():
         errors.append(RowError("email", "a lead with this email exists and you may not change it"))
     if existing is None and not errors:
         # Same phone, or the same person at the same company, under another email: likely the same lead.
         for lead, reasons in find_duplicates(data, limit=1):
             column = "phone" if "same phone" in reasons else "company"
-            if restrict(Lead.objects.filter(pk=lead.pk), ctx.actor).exists():
+            if Lead.objects.filter(pk=lead.pk).restrict(ctx.actor).exists():
                 which = f"lead {lead.pk} ({lead.email}); use its email to update it"
             else:
                 which = "a lead you cannot see"

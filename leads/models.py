@@ -6,10 +6,13 @@ from django.db import models
 from django.utils import timezone
 
 from salesapp.models import TimeStampedModel
+from salesapp.querysets import RestrictedManager
 
 
 class Lead(TimeStampedModel):
     """A prospective buyer captured from a form, an import or by hand."""
+
+    objects = RestrictedManager()
 
     class Status(models.TextChoices):
         NEW = "new", "New"

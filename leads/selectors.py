@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from leads.models import Lead, LeadHistory
-from salesapp.access import VIEW, restrict
+from salesapp.access import VIEW
 from salesapp.models import User
 
 LIST_COLUMNS = (
@@ -27,11 +27,11 @@ def lead_list(*, user, action: str = VIEW, include_merged: bool = False) -> Quer
     qs = Lead.objects.all()
     if not include_merged:
         qs = qs.filter(merged_into__isnull=True)
-    return restrict(qs, user, action)
+    return qs.restrict(user, action)
 
 
 def lead_get(*, user, pk, action: str = VIEW) -> Lead:
-    qs = restrict(Lead.objects.select_related("assigned_to", "territory", "merged_into"), user, action)
+    qs = Lead.objects.select_related("assigned_to", "territory", "merged_into").restrict(user, action)
     return get_object_or_404(qs, pk=pk)
 
 

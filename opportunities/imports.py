@@ -15,7 +15,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from opportunities import services
 from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
-from salesapp.access import restrict
 from salesapp.normalize import domain_of, normalize_company, normalize_email
 
 
@@ -91,7 +90,7 @@ def register_import_kinds(imports) -> None:
         key = normalize_company(name)
         accounts = ctx.cache.setdefault("accounts", {})
         if key not in accounts:
-            qs = restrict(Account.objects.all(), ctx.actor)
+            qs = Account.objects.restrict(ctx.actor)
             accounts[key] = (qs.filter(normalized_name=key).order_by("id").first()
                              or qs.filter(website_domain=domain_of(name)).order_by("id").first())
         if accounts[key] is None:

@@ -6,10 +6,13 @@ from django.db import models
 from django.utils import timezone
 
 from salesapp.models import TimeStampedModel
+from salesapp.querysets import RestrictedManager
 
 
 class Account(TimeStampedModel):
     """A company the team sells to."""
+
+    objects = RestrictedManager()
 
     name = models.CharField(max_length=200)
     normalized_name = models.CharField(max_length=200, db_index=True, editable=False, default="")
@@ -42,6 +45,8 @@ class Account(TimeStampedModel):
 
 class Contact(TimeStampedModel):
     """A person at an account, with their role in the buying group."""
+
+    objects = RestrictedManager()
 
     class BuyingRole(models.TextChoices):
         DECISION_MAKER = "decision_maker", "Decision maker"
@@ -103,6 +108,8 @@ class LossReason(models.Model):
 
 class Opportunity(TimeStampedModel):
     """A deal being worked through the pipeline."""
+
+    objects = RestrictedManager()
 
     class ForecastCategory(models.TextChoices):
         PIPELINE = "pipeline", "Pipeline"
@@ -178,6 +185,8 @@ class ForecastAdjustment(models.Model):
     and the older rows are the history of adjustments.
     """
 
+    objects = RestrictedManager()
+
     class Category(models.TextChoices):
         COMMIT = "commit", "Commit"
         BEST_CASE = "best_case", "Best case"
@@ -205,6 +214,8 @@ class ForecastSubmission(models.Model):
     The newest submission made before the period ended is the one accuracy is measured against.
     """
 
+    objects = RestrictedManager()
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecast_submissions")
     period = models.CharField(max_length=10, help_text="Q1_2026 or 2026-01")
     commit = models.DecimalField(max_digits=16, decimal_places=2)
@@ -222,6 +233,8 @@ class ForecastSubmission(models.Model):
 
 class ForecastSnapshot(models.Model):
     """A weekly picture of one user's forecast roll-up for a period, for trend charts."""
+
+    objects = RestrictedManager()
 
     class Scope(models.TextChoices):
         PERSONAL = "personal", "Own deals"

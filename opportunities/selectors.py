@@ -26,7 +26,7 @@ from opportunities.models import (
     StageHistory,
 )
 from opportunities.periods import Period, parse_period
-from salesapp.access import VIEW, restrict
+from salesapp.access import VIEW
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.models import User
 from salesapp.roles import Role
@@ -41,7 +41,7 @@ OPEN_STAGE_KEYS = ("discovery", "qualification", "proposal", "negotiation")
 
 def account_list(user, filters: dict | None = None, action: str = VIEW) -> QuerySet[Account]:
     """Accounts the user may see (or change), with owner and territory joined."""
-    qs = restrict(Account.objects.select_related("owner", "territory"), user, action)
+    qs = Account.objects.select_related("owner", "territory").restrict(user, action)
     if filters:
         from opportunities.filtersets import AccountFilterSet
 
@@ -59,7 +59,7 @@ def account_get(user, pk, action: str = VIEW) -> Account:
 
 def contact_list(user, filters: dict | None = None, action: str = VIEW) -> QuerySet[Contact]:
     """Contacts at accounts the user may see."""
-    qs = restrict(Contact.objects.select_related("account", "owner"), user, action)
+    qs = Contact.objects.select_related("account", "owner").restrict(user, action)
     if filters:
         from opportunities.filtersets import ContactFilterSet
 
@@ -78,7 +78,7 @@ def contact_get(user, pk, action: str = VIEW) -> Contact:
 
 def opportunity_list(user, filters: dict | None = None, action: str = VIEW) -> QuerySet[Opportunity]:
     """Deals the user may see (or change), filtered like the UI list and the API."""
-    qs = restrict(Opportunity.objects.select_related("account", "owner", "stage", "territory"), user, action)
+    qs = Opportunity.objects.select_related("account", "owner", "stage", "territory").restrict(user, action)
     if filters:
         from opportunities.filtersets import OpportunityFilterSet
 
@@ -181,7 +181,7 @@ def pipeline_invalidate() -> None:
 
 def pipeline_scope(user, owner=None, team=None, territory=None) -> QuerySet[Opportunity]:
     """Open deals the user may see, narrowed to an owner, a manager's subtree or a territory subtree."""
-    qs = restrict(Opportunity.objects.filter(stage_id__in=OPEN_STAGE_KEYS), user, VIEW)
+    qs = Opportunity.objects.filter(stage_id__in=OPEN_STAGE_KEYS).restrict(user, VIEW)
     if owner:
         qs = qs.filter(owner_id=int(owner))
     if team:
@@ -396,7 +396,7 @@ def forecast_territory_rollup(viewer, period_name: str, territory_id: int) -> di
     """Forecast figures for a territory subtree, over the deals the viewer may see."""
     period = parse_period(period_name)
     ids = territory_subtree_ids(territory_id)
-    visible = restrict(Opportunity.objects.all(), viewer, VIEW).values("pk")
+    visible = Opportunity.objects.restrict(viewer, VIEW).values("pk")
     money = DecimalField(max_digits=20, decimal_places=2)
     in_open = Q(stage_id__in=OPEN_STAGE_KEYS, expected_close_date__gte=period.start, expected_close_date__lte=period.end)
     won = Q(stage_id="closed_won", actual_close_date__gte=period.start, actual_close_date__lte=period.end)

@@ -5,10 +5,13 @@ from django.db import models
 from django.db.models import Q
 
 from salesapp.models import TimeStampedModel
+from salesapp.querysets import RestrictedManager
 
 
 class Quota(TimeStampedModel):
     """A sales target for one user or one territory over one period (quarter, month or fiscal year)."""
+
+    objects = RestrictedManager()
 
     class Type(models.TextChoices):
         REVENUE = "revenue", "Revenue"

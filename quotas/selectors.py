@@ -19,14 +19,14 @@ from quotas import attainment, sources
 from quotas.models import Quota
 from quotas.permissions import may_set, user_visible, visible_user_ids
 from quotas.services import allocation_state
-from salesapp.access import VIEW, restrict
+from salesapp.access import VIEW
 from salesapp.models import User
 from salesapp.periods import Period, parse_period
 
 
 def quota_list(*, viewer, action: str = VIEW) -> QuerySet[Quota]:
     """Quotas the viewer may see (or change), holders joined."""
-    qs = restrict(Quota.objects.select_related("user", "territory"), viewer, action)
+    qs = Quota.objects.select_related("user", "territory").restrict(viewer, action)
     if not may_set(viewer):
         qs = qs.filter(status=Quota.Status.PUBLISHED)
     return qs

@@ -1,12 +1,19 @@
-"""The record-access rule, applied in one place.
+"""The record-access rule: one registered rule per model, reached as `Model.objects.restrict(user, action)`.
 
 A user sees a record when they own it, when it lies in a territory they hold
 (contributed by the territories app), when someone in their reporting subtree
 owns it or holds its territory, or when it was explicitly shared with them.
-Admins see everything; read-only users see but never write. Every selector,
-list, search, export and dashboard goes through `restrict()`.
+Admins see everything; read-only users see but never write.
 
-Apps declare how their models are owned with `register_model(...)`; apps that
+Implicit parent access (as Salesforce does it): whoever may see a child record
+may *read* the parents registered with `register_parent_access` (a deal's or a
+lead's account); it never opens the children of a parent, and never lets
+anyone change the parent.
+
+Every domain model's manager is a `RestrictedManager` (salesapp.querysets); its `restrict()` is
+the only way views, API views, selectors, exports, search, dashboards and
+timelines read domain records (a test walks those modules). Apps declare the
+rule of each model with `register_model(...)` in `AppConfig.ready()`; apps that
 add ways of seeing a record (territories) register a scope with
 `register_scope(...)`. The kernel imports no app.
 """
@@ -21,33 +28,58 @@ from django.db.models.functions import Cast
 
 from salesapp.hierarchy import subtree_sql
 from salesapp.models import RecordShare
+from salesapp.querysets import RestrictedQuerySet
 from salesapp.roles import WRITE_ROLES, Role
 
 VIEW, CHANGE, DELETE = "view", "change", "delete"
+ACTIONS = (VIEW, CHANGE, DELETE)
 
 
 @dataclass(frozen=True)
 class RecordRule:
-    """How a model's records are reached: its owner field and territory field.
+    """How a model's records are reached.
 
-    `via` names a relation whose own rule decides instead (an activity is
-    visible when the record it is linked to is): a dict of field -> model.
+    - `owner_field` / `territory_field`: the record's owner and territory (either may be None);
+      owners, their managers' subtree, territory holders and explicit shares see the record.
+    - `via`: (field, model) pairs whose own rule decides instead: the record is visible
+      when any record it points to through `field` is (a contact through its account).
+    - `q`: a function (user, action) -> Q for records whose rule is neither of the above
+      (an activity decided by the most specific record it is linked to). It is the rule.
     """
 
     owner_field: str | None = "owner"
     territory_field: str | None = "territory"
     via: tuple[tuple[str, type[Model]], ...] = ()
+    q: Callable[[object, str], Q] | None = None
+
+
+@dataclass(frozen=True)
+class ParentAccess:
+    """Readers of `child` records may read the `parent` record its `field` points to."""
+
+    child: type[Model]
+    field: str
 
 
 Scope = Callable[[object, RecordRule], Q]
 
 _rules: dict[type[Model], RecordRule] = {}
+_parents: dict[type[Model], list[ParentAccess]] = {}
 _scopes: list[Scope] = []
 
 
 def register_model(model: type[Model], rule: RecordRule) -> None:
-    """Declare how records of `model` are owned (called from AppConfig.ready)."""
+    """Declare how records of `model` are reached (called once, from AppConfig.ready)."""
+    if not isinstance(model._default_manager.all(), RestrictedQuerySet):
+        raise ImproperlyConfigured(f"{model.__name__}.objects must be a RestrictedManager to take an access rule")
     _rules[model] = rule
+
+
+def register_parent_access(parent: type[Model], *, child: type[Model], field: str) -> None:
+    """Whoever may see a `child` may read the `parent` its `field` points to (read only)."""
+    grant = ParentAccess(child, field)
+    if grant not in _parents.setdefault(parent, []):
+        _parents[parent].append(grant)
 
 
 def register_scope(scope: Scope) -> None:
@@ -63,24 +95,35 @@ def rule_for(model: type[Model]) -> RecordRule:
         raise ImproperlyConfigured(f"{model.__name__} has no access rule; call register_model()") from None
 
 
+def registered_models() -> list[type[Model]]:
+    """Every model that has an access rule (the domain models)."""
+    return list(_rules)
+
+
 def can_write(user) -> bool:
     """Whether the user's role may write at all (read_only never does)."""
     return bool(user and user.is_authenticated and user.is_active and user.role in WRITE_ROLES)
 
 
-def visible_q(user, model: type[Model]) -> Q:
-    """The Q that selects the records of `model` the user may see (non-admins)."""
+def visible_q(user, model: type[Model], action: str = VIEW) -> Q:
+    """The Q that selects the records of `model` a non-admin user may do `action` on."""
     rule = rule_for(model)
-    if rule.via:
+    if rule.q is not None:
+        q = rule.q(user, action)
+    elif rule.via:
         q = Q(pk__in=[])
         for field, target in rule.via:
-            q |= Q(**{f"{field}__in": restrict(target._default_manager.all(), user).values("pk")})
-        return q
-    q = Q(pk__in=_shared_ids(user, model))
-    if rule.owner_field:
-        q |= Q(**{f"{rule.owner_field}__in": subtree_sql(user.pk)})
-    for scope in _scopes:
-        q |= scope(user, rule)
+            q |= Q(**{f"{field}__in": target.objects.restrict(user, action).values("pk")})
+    else:
+        q = Q(pk__in=_shared_ids(user, model))
+        if rule.owner_field:
+            q |= Q(**{f"{rule.owner_field}__in": subtree_sql(user.pk)})
+        for scope in _scopes:
+            q |= scope(user, rule)
+    if action == VIEW:
+        for grant in _parents.get(model, ()):
+            q |= Q(pk__in=grant.child.objects.restrict(user, VIEW).filter(**{f"{grant.field}__isnull": False})
+                   .values(grant.field))
     return q
 
 
@@ -95,12 +138,15 @@ def _shared_ids(user, model):
     )
 
 
-def restrict(queryset: QuerySet, user, action: str = VIEW) -> QuerySet:
-    """Narrow `queryset` to what `user` may do `action` on (view, change, delete)."""
+def restrict_queryset(queryset: QuerySet, user, action: str = VIEW) -> QuerySet:
+    """Narrow `queryset` to the records `user` may do `action` on; reached as `queryset.restrict(user, action)`."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
+    rule_for(queryset.model)  # an unregistered model is a start-up error, even for admins
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
     if action != VIEW and not can_write(user):
         return queryset.none()
     if user.role == Role.ADMIN:
         return queryset
-    return queryset.filter(visible_q(user, queryset.model))
+    return queryset.filter(visible_q(user, queryset.model, action))

@@ -12,10 +12,13 @@ class SalesappConfig(AppConfig):
         from auditlog.registry import auditlog
 
         import salesapp.api.schema  # noqa: F401  (registers OpenAPI extensions)
+        from salesapp.access import RecordRule, register_model
         from salesapp.backends import connect_invalidation
-        from salesapp.models import User
+        from salesapp.models import ImportJob, User
         from salesapp.roles import roles_sync
 
         post_migrate.connect(roles_sync, sender=self)
+        # An import job is seen by who started it and their managers (admins: all).
+        register_model(ImportJob, RecordRule(owner_field="created_by", territory_field=None))
         connect_invalidation(User)
         auditlog.register(User, exclude_fields=["password", "last_login", "calendar_token"], m2m_fields={"groups"})

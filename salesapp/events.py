@@ -24,15 +24,29 @@ from salesapp.models import AppliedEvent, OutboxEvent
 
 log = logging.getLogger(__name__)
 
-# name -> required payload keys. The one place payload schemas are declared.
+# name -> required payload keys. The one place payload schemas are declared. An event means exactly
+# what its name says: `*.updated` carries `fields`, the names of the fields whose values changed (never
+# empty); `*.stage_changed` only when the stage changed; `*.scored` when a score or its model changed.
 CATALOGUE: dict[str, tuple[str, ...]] = {
     "lead.created": ("lead_id",),
+    "lead.updated": ("lead_id", "fields"),
+    "lead.deleted": ("lead_id",),
     "lead.qualified": ("lead_id",),
     "lead.assigned": ("lead_id", "assigned_to", "territory_id"),
+    "lead.scored": ("lead_id", "score", "model"),
     "lead.converted": ("lead_id", "opportunity_id", "account_id", "contact_id"),
     "lead.merged": ("lead_id", "merged_lead_id"),
+    "account.created": ("account_id", "owner_id"),
+    "account.updated": ("account_id", "owner_id", "fields"),
+    "account.deleted": ("account_id", "owner_id"),
+    "contact.created": ("contact_id", "account_id"),
+    "contact.updated": ("contact_id", "account_id", "fields"),
+    "contact.deleted": ("contact_id", "account_id"),
     "opportunity.created": ("opportunity_id", "owner_id", "stage"),
+    "opportunity.updated": ("opportunity_id", "owner_id", "stage", "fields"),
+    "opportunity.deleted": ("opportunity_id", "owner_id", "stage"),
     "opportunity.stage_changed": ("opportunity_id", "from_stage", "to_stage"),
+    "opportunity.scored": ("opportunity_id", "score", "model"),
     "opportunity.won": ("opportunity_id", "owner_id", "amount"),
     "opportunity.lost": ("opportunity_id", "owner_id"),
     "opportunity.reopened": ("opportunity_id", "owner_id"),
@@ -100,6 +114,10 @@ def publish(name: str, payload: dict, *, actor=None) -> OutboxEvent:
     missing = [k for k in CATALOGUE[name] if k not in payload]
     if missing:
         raise UnknownEvent(f"{name} payload lacks {', '.join(missing)}")
+    if "fields" in CATALOGUE[name] and not payload["fields"]:
+        raise UnknownEvent(f"{name} names no changed field; publish nothing when nothing changed")
+    if name.endswith(".stage_changed") and payload["from_stage"] == payload["to_stage"]:
+        raise UnknownEvent(f"{name} from {payload['from_stage']!r} to the same stage")
     event = OutboxEvent.objects.create(
         name=name, payload=payload, actor=actor if getattr(actor, "pk", None) else None
     )

@@ -20,7 +20,7 @@ class ImportUploadForm(forms.Form):
 
 
 def _job_for(request, pk) -> ImportJob:
-    return get_object_or_404(imports.import_job_list(viewer=request.user).defer(None), pk=pk)
+    return get_object_or_404(imports.import_job_list(user=request.user).defer(None), pk=pk)
 
 
 @login_required

@@ -23,16 +23,17 @@ counts say what would happen and nothing stays.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from salesapp.models import ImportJob, User
 from salesapp.roles import Role, perm
@@ -139,20 +140,50 @@ class ImportContext:
             return None
         found = self.cache.setdefault("territories", {})
         if name.lower() not in found:
+            if _territory_resolver is None:
+                raise ImproperlyConfigured("no territory resolver; the territories app registers one in ready()")
             found[name.lower()] = _territory_resolver(name)
         if found[name.lower()] is None:
             raise RowError(column, f"no territory named {name!r}")
         return found[name.lower()]
 
 
-def _default_territory_resolver(name: str):
-    # Looked up by label so the kernel imports no app.
-    territory = apps.get_model("territories", "Territory")
-    qs = territory.objects.filter(name__iexact=name, is_active=True)
-    return qs.filter(model__state="active").first() or qs.first()
+def parse_date_cell(value: str, column: str) -> dt.date | None:
+    """A calendar day from an ISO 8601 cell (`2025-11-03`, or the date part of a time); blank is None."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    day = parse_date(value[:10]) if len(value) >= 10 else None
+    if day is None:
+        raise RowError(column, f"{value!r} is not a date (use YYYY-MM-DD)")
+    return day
 
 
-_territory_resolver: Callable[[str], Any] = _default_territory_resolver
+def parse_datetime_cell(value: str, column: str, *, past_only: bool = False) -> dt.datetime | None:
+    """An aware moment from an ISO 8601 cell; a bare date is midnight UTC, a time without offset is UTC.
+
+    `past_only` refuses moments after now (original creation times carried over from another CRM).
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        moment = None
+    if moment is None:
+        day = parse_date(value) if len(value) == 10 else None
+        if day is None:
+            raise RowError(column, f"{value!r} is not a date or time (use ISO 8601, e.g. 2025-11-03T14:30:00Z)")
+        moment = dt.datetime.combine(day, dt.time())
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt.UTC)
+    if past_only and moment > timezone.now():
+        raise RowError(column, "is in the future")
+    return moment
+
+
+_territory_resolver: Callable[[str], Any] | None = None
 _kinds: dict[str, ImportKind] = {}
 
 
@@ -162,7 +193,7 @@ def register_import_kind(kind: ImportKind) -> None:
 
 
 def register_territory_resolver(fn: Callable[[str], Any]) -> None:
-    """Let the territories app decide how a territory name resolves (optional)."""
+    """Let the territories app decide how a territory name resolves (registered once, in its ready())."""
     global _territory_resolver
     _territory_resolver = fn
 
@@ -388,9 +419,6 @@ def import_job_set_mapping(*, job: ImportJob, actor, mapping: dict, dry_run: boo
     return job
 
 
-def import_job_list(*, viewer):
-    """Jobs the viewer started (admins see all)."""
-    qs = ImportJob.objects.select_related("created_by").defer("content")
-    if getattr(viewer, "role", None) == Role.ADMIN:
-        return qs
-    return qs.filter(created_by=viewer)
+def import_job_list(*, user):
+    """Jobs the user may see: their own and their reports' (admins see all), by the access rule."""
+    return ImportJob.objects.select_related("created_by").defer("content").restrict(user)

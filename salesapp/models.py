@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from salesapp.managers import UserManager
+from salesapp.querysets import RestrictedManager
 from salesapp.roles import Role
 
 
@@ -128,6 +129,8 @@ class RecordShare(models.Model):
 
 class ImportJob(models.Model):
     """A CSV file being imported into one kind of record, with its progress and row errors."""
+
+    objects = RestrictedManager()
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

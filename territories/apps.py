@@ -13,14 +13,17 @@ class TerritoriesConfig(AppConfig):
         from salesapp.access import RecordRule, register_model, register_scope
         from salesapp.demo import register_loader
         from salesapp.home import register_panel
+        from salesapp.imports import register_territory_resolver
         from territories.access import territory_scope
         from territories.demo import load_demo
         from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
+        from territories.selectors import territory_by_name
         from territories.views import my_territories_panel
 
         register_scope(territory_scope)
         # A territory is visible to who holds it (or an ancestor of it), owns it, or manages either.
         register_model(Territory, RecordRule(owner_field="owner", territory_field="id"))
+        register_territory_resolver(territory_by_name)
         register_loader(10, "territories", load_demo)
         register_panel(my_territories_panel)
         auditlog.register(TerritoryModel)

@@ -6,10 +6,13 @@ from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from salesapp.models import TimeStampedModel
+from salesapp.querysets import RestrictedManager
 
 
 class TerritoryModel(TimeStampedModel):
     """A version of the territory plan: one is active, others are being planned or archived."""
+
+    objects = RestrictedManager()
 
     class State(models.TextChoices):
         PLANNING = "planning", "Planning"
@@ -32,6 +35,8 @@ class TerritoryModel(TimeStampedModel):
 
 class Territory(TimeStampedModel):
     """A slice of the market a team works: by geography, account size or industry."""
+
+    objects = RestrictedManager()
 
     class Type(models.TextChoices):
         GEOGRAPHIC = "geographic", "Geographic"
@@ -113,6 +118,8 @@ class TerritoryGroupGrant(GroupObjectPermissionBase):
 
 class RealignmentJob(TimeStampedModel):
     """A planned re-assignment of records to territories: previewed first, then applied in batches."""
+
+    objects = RestrictedManager()
 
     class Kind(models.TextChoices):
         REALIGN = "realign", "Realign to the model's rules"

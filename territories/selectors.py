@@ -15,7 +15,6 @@ from django.core.cache import cache
 from django.db import connection, models
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from salesapp.access import restrict
 from territories.engine import RULE_FIELDS, TerritoryIndex, rules_in_words
 from territories.models import Territory, TerritoryGroupGrant, TerritoryMember, TerritoryModel, TerritoryUserGrant
 
@@ -205,12 +204,18 @@ def territory_grants(territory) -> dict:
 
 # --- lists for pages and the API ----------------------------------------------------
 
+def territory_by_name(name: str) -> Territory | None:
+    """The active territory of this name, in the active plan first (imports resolve names with it)."""
+    qs = Territory.objects.filter(name__iexact=name, is_active=True)
+    return qs.filter(model__state=TerritoryModel.State.ACTIVE).first() or qs.first()
+
+
 def territory_list(*, user, model_id: int | None = None) -> QuerySet[Territory]:
     """Territories the user may see (restrict), newest model first."""
     qs = Territory.objects.select_related("owner", "parent", "model")
     if model_id:
         qs = qs.filter(model_id=model_id)
-    return restrict(qs, user)
+    return qs.restrict(user)
 
 
 def territory_get(*, user, pk: int) -> Territory:

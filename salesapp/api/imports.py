@@ -88,7 +88,7 @@ class ImportJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixin
     filterset_fields = ["kind", "status"]
 
     def get_queryset(self):
-        return imports.import_job_list(viewer=self.request.user)
+        return imports.import_job_list(user=self.request.user)
 
     @extend_schema(request=ImportJobCreateSerializer, responses={202: ImportJobSerializer})
     def create(self, request, *args, **kwargs):

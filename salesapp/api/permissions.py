@@ -3,7 +3,7 @@
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from salesapp.access import can_write
-from salesapp.roles import perm
+from salesapp.guards import has_permission
 
 
 def role_permission(read: str | None = None, write: str | None = None, **per_action: str):
@@ -19,10 +19,10 @@ def role_permission(read: str | None = None, write: str | None = None, **per_act
                 return False
             action = getattr(view, "action", None)
             if action in per_action:
-                return user.has_perm(perm(per_action[action]))
+                return has_permission(user, per_action[action])
             if request.method in SAFE_METHODS:
-                return read is None or user.has_perm(perm(read))
-            return can_write(user) and (write is None or user.has_perm(perm(write)))
+                return read is None or has_permission(user, read)
+            return can_write(user) and (write is None or has_permission(user, write))
 
     RolePermission.__name__ = f"RolePermission_{read}_{write}"
     return RolePermission

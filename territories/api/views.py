@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from salesapp.access import CHANGE, DELETE, restrict
+from salesapp.access import CHANGE, DELETE
 from salesapp.api.permissions import role_permission
 from salesapp.models import User
 from territories import realignment, selectors, services
@@ -32,7 +32,7 @@ class TerritoryViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         qs = selectors.territory_list(user=self.request.user)
         if self.request.method not in SAFE_METHODS:
-            qs = restrict(qs, self.request.user, DELETE if self.request.method == "DELETE" else CHANGE)
+            qs = qs.restrict(self.request.user, DELETE if self.request.method == "DELETE" else CHANGE)
         return qs
 
     def perform_create(self, serializer):

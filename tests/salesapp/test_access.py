@@ -5,7 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from opportunities.models import Account
 from salesapp import access
-from salesapp.access import CHANGE, DELETE, VIEW, RecordRule, restrict
+from salesapp.access import CHANGE, DELETE, VIEW, RecordRule
 from salesapp.models import RecordShare
 from tests.salesapp.factories import UserFactory
 
@@ -34,7 +34,7 @@ def accounts(rep, other_rep, manager):
 
 
 def _names(user, action=VIEW):
-    return sorted(restrict(Account.objects.all(), user, action).values_list("name", flat=True))
+    return sorted(Account.objects.restrict(user, action).values_list("name", flat=True))
 
 
 def _share(account, user, by=None):
@@ -105,10 +105,22 @@ def test_restrict_is_one_query_for_a_manager(manager, rep, accounts, django_asse
     assert names == ["Manager's account", "Rep's account"]
 
 
-def test_a_model_without_a_rule_is_refused_loudly(rep):
+def test_a_model_without_a_rule_is_refused_loudly(rep, admin_user):
+    from django.core.exceptions import ImproperlyConfigured
+
+    rule = access._rules.pop(Account)
+    try:
+        for user in (rep, admin_user):
+            with pytest.raises(ImproperlyConfigured, match="no access rule"):
+                Account.objects.restrict(user)
+    finally:
+        access._rules[Account] = rule
+
+
+def test_a_model_without_the_restricted_manager_cannot_take_a_rule():
     from django.core.exceptions import ImproperlyConfigured
 
     from salesapp.models import OutboxEvent
 
-    with pytest.raises(ImproperlyConfigured, match="no access rule"):
-        restrict(OutboxEvent.objects.all(), rep)
+    with pytest.raises(ImproperlyConfigured, match="RestrictedManager"):
+        access.register_model(OutboxEvent, RecordRule())

@@ -7,7 +7,7 @@ from django.urls import Resolver404, resolve
 from leads.models import Lead
 from opportunities.models import Account, Opportunity, Stage
 from salesapp import access
-from salesapp.access import CHANGE, DELETE, VIEW, RecordRule, restrict
+from salesapp.access import CHANGE, DELETE, VIEW, RecordRule
 from territories import services
 from territories.selectors import territories_held_by
 from tests.salesapp.factories import UserFactory
@@ -84,12 +84,12 @@ def test_restrict_matrix(world, people, kind, who):
     user = people[who]
     record = world["records"][kind]
     qs = type(record).objects.all()
-    seen = [restrict(qs, user, action).filter(pk=record.pk).exists() for action in (VIEW, CHANGE, DELETE)]
+    seen = [qs.restrict(user, action).filter(pk=record.pk).exists() for action in (VIEW, CHANGE, DELETE)]
     assert tuple(seen) == MATRIX[who]
 
 
 def test_rep_b_sees_their_own_territory_only(world, other_rep):
-    assert list(restrict(Lead.objects.all(), other_rep).values_list("email", flat=True)) == ["ceo@euro.example"]
+    assert list(Lead.objects.restrict(other_rep).values_list("email", flat=True)) == ["ceo@euro.example"]
 
 
 def test_issue_example_lead_visible_to_holder_and_manager_not_to_unrelated_rep(world, admin_user, manager, rep,
@@ -97,16 +97,16 @@ def test_issue_example_lead_visible_to_holder_and_manager_not_to_unrelated_rep(w
     # Given a lead in CA in technology created by an admin, in US West Tech
     lead = world["records"]["lead"]
     # Then the rep holding US West Tech sees it, their manager too, the EMEA rep does not
-    assert restrict(Lead.objects.all(), rep).filter(pk=lead.pk).exists()
-    assert restrict(Lead.objects.all(), manager).filter(pk=lead.pk).exists()
-    assert not restrict(Lead.objects.all(), other_rep).filter(pk=lead.pk).exists()
+    assert Lead.objects.restrict(rep).filter(pk=lead.pk).exists()
+    assert Lead.objects.restrict(manager).filter(pk=lead.pk).exists()
+    assert not Lead.objects.restrict(other_rep).filter(pk=lead.pk).exists()
 
 
 def test_holding_a_parent_reaches_the_descendants(world, admin_user):
     holder = UserFactory(email="na.holder@test.example")
     services.territory_grant_add(actor=admin_user, territory=world["na"], user=holder)
-    assert restrict(Lead.objects.all(), holder).filter(pk=world["records"]["lead"].pk).exists()
-    assert not restrict(Lead.objects.all(), holder).filter(pk=world["others"]["lead"].pk).exists()
+    assert Lead.objects.restrict(holder).filter(pk=world["records"]["lead"].pk).exists()
+    assert not Lead.objects.restrict(holder).filter(pk=world["others"]["lead"].pk).exists()
 
 
 def test_group_grants_count_and_changes_take_effect_on_the_next_query(world, admin_user):
@@ -114,11 +114,11 @@ def test_group_grants_count_and_changes_take_effect_on_the_next_query(world, adm
     group = Group.objects.create(name="EMEA analysts")
     analyst.groups.add(group)
     lead = world["others"]["lead"]
-    assert not restrict(Lead.objects.all(), analyst).filter(pk=lead.pk).exists()
+    assert not Lead.objects.restrict(analyst).filter(pk=lead.pk).exists()
     services.territory_grant_add(actor=admin_user, territory=world["emea"], group=group)
-    assert restrict(Lead.objects.all(), analyst).filter(pk=lead.pk).exists()
+    assert Lead.objects.restrict(analyst).filter(pk=lead.pk).exists()
     services.territory_grant_remove(actor=admin_user, territory=world["emea"], group=group)
-    assert not restrict(Lead.objects.all(), analyst).filter(pk=lead.pk).exists()
+    assert not Lead.objects.restrict(analyst).filter(pk=lead.pk).exists()
 
 
 def test_removing_a_member_takes_their_access_away(world, admin_user, other_rep):
@@ -127,7 +127,7 @@ def test_removing_a_member_takes_their_access_away(world, admin_user, other_rep)
     member = TerritoryMember.objects.get(territory=world["emea"], user=other_rep)
     assert other_rep.has_perm("territories.access_territory", world["emea"])
     services.territory_member_remove(actor=admin_user, member=member)
-    assert not restrict(Lead.objects.all(), other_rep).filter(pk=world["others"]["lead"].pk).exists()
+    assert not Lead.objects.restrict(other_rep).filter(pk=world["others"]["lead"].pk).exists()
     assert world["emea"] not in territories_held_by(other_rep)
 
 
@@ -135,7 +135,7 @@ def test_territories_themselves_follow_the_rule(world, rep, other_rep, manager, 
     from territories.models import Territory
 
     def names(user):
-        return sorted(restrict(Territory.objects.all(), user).values_list("name", flat=True))
+        return sorted(Territory.objects.restrict(user).values_list("name", flat=True))
 
     assert names(rep) == ["US West Tech"]
     assert names(other_rep) == ["EMEA"]
@@ -145,7 +145,7 @@ def test_territories_themselves_follow_the_rule(world, rep, other_rep, manager, 
 
 def test_access_is_one_query(world, rep, django_assert_num_queries):
     with django_assert_num_queries(1):
-        list(restrict(Lead.objects.all(), rep))
+        list(Lead.objects.restrict(rep))
 
 
 # --- the API routes of the record apps (walked when those apps provide them) ---------
