@@ -22,8 +22,6 @@ class ActivityType(models.TextChoices):
 class Activity(models.Model):
     """One email, call, meeting, demo or task, linked to a lead, deal, account or contact."""
 
-    objects = RestrictedManager()
-
     type = models.CharField(max_length=10, choices=ActivityType.choices)
     subject = models.CharField(max_length=255, blank=True, default="")
     description = models.TextField(blank=True, default="")
@@ -46,6 +44,8 @@ class Activity(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

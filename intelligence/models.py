@@ -52,8 +52,6 @@ class ScoringModel(models.Model):
 class RecordScore(models.Model):
     """The latest score of one lead or deal: value, which model made it, and its reasons."""
 
-    objects = RestrictedManager()
-
     kind = models.CharField(max_length=4, choices=Kind.choices)
     opportunity = models.OneToOneField(
         "opportunities.Opportunity", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -65,6 +63,8 @@ class RecordScore(models.Model):
     factors = models.JSONField(default=list, blank=True)
     scored_at = models.DateTimeField(default=timezone.now)
 
+    objects = RestrictedManager()
+
     class Meta:
         ordering = ["-scored_at"]
 
@@ -74,8 +74,6 @@ class RecordScore(models.Model):
 
 class Recommendation(models.Model):
     """A next best action suggested for an open lead or deal, and what the user did with it."""
-
-    objects = RestrictedManager()
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -97,6 +95,8 @@ class Recommendation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     task_id = models.CharField(max_length=64, blank=True, default="", help_text="The task created on accept")
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-priority", "id"]

@@ -12,8 +12,6 @@ from salesapp.querysets import RestrictedManager
 class Lead(TimeStampedModel):
     """A prospective buyer captured from a form, an import or by hand."""
 
-    objects = RestrictedManager()
-
     class Status(models.TextChoices):
         NEW = "new", "New"
         CONTACTED = "contacted", "Contacted"
@@ -66,6 +64,8 @@ class Lead(TimeStampedModel):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_leads", editable=False
     )
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -12,8 +12,6 @@ from salesapp.querysets import RestrictedManager
 class Account(TimeStampedModel):
     """A company the team sells to."""
 
-    objects = RestrictedManager()
-
     name = models.CharField(max_length=200)
     normalized_name = models.CharField(max_length=200, db_index=True, editable=False, default="")
     website_domain = models.CharField(max_length=200, blank=True, default="", db_index=True)
@@ -32,6 +30,8 @@ class Account(TimeStampedModel):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subsidiaries")
     last_activity_at = models.DateTimeField(null=True, blank=True)
 
+    objects = RestrictedManager()
+
     class Meta:
         ordering = ["name"]
         indexes = [
@@ -45,8 +45,6 @@ class Account(TimeStampedModel):
 
 class Contact(TimeStampedModel):
     """A person at an account, with their role in the buying group."""
-
-    objects = RestrictedManager()
 
     class BuyingRole(models.TextChoices):
         DECISION_MAKER = "decision_maker", "Decision maker"
@@ -68,6 +66,8 @@ class Contact(TimeStampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
     )
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -109,8 +109,6 @@ class LossReason(models.Model):
 class Opportunity(TimeStampedModel):
     """A deal being worked through the pipeline."""
 
-    objects = RestrictedManager()
-
     class ForecastCategory(models.TextChoices):
         PIPELINE = "pipeline", "Pipeline"
         BEST_CASE = "best_case", "Best case"
@@ -143,6 +141,8 @@ class Opportunity(TimeStampedModel):
     contacts = models.ManyToManyField(Contact, blank=True, related_name="opportunities")
     stage_changed_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -185,8 +185,6 @@ class ForecastAdjustment(models.Model):
     and the older rows are the history of adjustments.
     """
 
-    objects = RestrictedManager()
-
     class Category(models.TextChoices):
         COMMIT = "commit", "Commit"
         BEST_CASE = "best_case", "Best case"
@@ -198,6 +196,8 @@ class ForecastAdjustment(models.Model):
     reason = models.TextField()
     adjusted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -214,14 +214,14 @@ class ForecastSubmission(models.Model):
     The newest submission made before the period ended is the one accuracy is measured against.
     """
 
-    objects = RestrictedManager()
-
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecast_submissions")
     period = models.CharField(max_length=10, help_text="Q1_2026 or 2026-01")
     commit = models.DecimalField(max_digits=16, decimal_places=2)
     best_case = models.DecimalField(max_digits=16, decimal_places=2)
     notes = models.TextField(blank=True, default="")
     submitted_at = models.DateTimeField(default=timezone.now)
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -233,8 +233,6 @@ class ForecastSubmission(models.Model):
 
 class ForecastSnapshot(models.Model):
     """A weekly picture of one user's forecast roll-up for a period, for trend charts."""
-
-    objects = RestrictedManager()
 
     class Scope(models.TextChoices):
         PERSONAL = "personal", "Own deals"
@@ -252,6 +250,8 @@ class ForecastSnapshot(models.Model):
     adjusted_commit = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     adjusted_best_case = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     taken_at = models.DateTimeField(default=timezone.now)
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["period", "week_start"]

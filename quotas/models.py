@@ -11,8 +11,6 @@ from salesapp.querysets import RestrictedManager
 class Quota(TimeStampedModel):
     """A sales target for one user or one territory over one period (quarter, month or fiscal year)."""
 
-    objects = RestrictedManager()
-
     class Type(models.TextChoices):
         REVENUE = "revenue", "Revenue"
         DEALS = "deals", "Deals won"
@@ -45,6 +43,8 @@ class Quota(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["period", "id"]

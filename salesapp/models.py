@@ -130,8 +130,6 @@ class RecordShare(models.Model):
 class ImportJob(models.Model):
     """A CSV file being imported into one kind of record, with its progress and row errors."""
 
-    objects = RestrictedManager()
-
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         RUNNING = "running", "Running"
@@ -163,6 +161,8 @@ class ImportJob(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the mapping is being chosen")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-created_at"]

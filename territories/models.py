@@ -12,8 +12,6 @@ from salesapp.querysets import RestrictedManager
 class TerritoryModel(TimeStampedModel):
     """A version of the territory plan: one is active, others are being planned or archived."""
 
-    objects = RestrictedManager()
-
     class State(models.TextChoices):
         PLANNING = "planning", "Planning"
         ACTIVE = "active", "Active"
@@ -22,6 +20,8 @@ class TerritoryModel(TimeStampedModel):
     name = models.CharField(max_length=120)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PLANNING, db_index=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -35,8 +35,6 @@ class TerritoryModel(TimeStampedModel):
 
 class Territory(TimeStampedModel):
     """A slice of the market a team works: by geography, account size or industry."""
-
-    objects = RestrictedManager()
 
     class Type(models.TextChoices):
         GEOGRAPHIC = "geographic", "Geographic"
@@ -68,6 +66,8 @@ class Territory(TimeStampedModel):
     priority = models.IntegerField(default=0)
     is_active = models.BooleanField(default=True)
     routing_policy = models.CharField(max_length=12, choices=RoutingPolicy.choices, default=RoutingPolicy.ROUND_ROBIN)
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["name"]
@@ -119,8 +119,6 @@ class TerritoryGroupGrant(GroupObjectPermissionBase):
 class RealignmentJob(TimeStampedModel):
     """A planned re-assignment of records to territories: previewed first, then applied in batches."""
 
-    objects = RestrictedManager()
-
     class Kind(models.TextChoices):
         REALIGN = "realign", "Realign to the model's rules"
         ACTIVATE = "activate", "Activate a planning model"
@@ -157,6 +155,8 @@ class RealignmentJob(TimeStampedModel):
     error = models.TextField(blank=True, default="")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-created_at"]
