@@ -65,7 +65,7 @@ class BulkQuotaForm(forms.Form):
         from salesapp.selectors import user_list
         from territories.selectors import territory_list
 
-        self.fields["users"].queryset = user_list(viewer=viewer).filter(is_active=True).order_by("first_name",
+        self.fields["users"].queryset = user_list(user=viewer).filter(is_active=True).order_by("first_name",
                                                                                                   "last_name")
         self.fields["territories"].queryset = territory_list(user=viewer).filter(is_active=True).order_by("name")
 

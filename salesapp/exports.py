@@ -4,7 +4,7 @@ A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is read
 as a formula by Excel and LibreOffice (CSV injection); such text cells get a
 leading apostrophe so they show as typed. Numbers are written as numbers.
 Every app's export calls `csv_response(...)` with rows from a selector, so
-what a user may export is exactly what `restrict()` lets them see.
+what a user may export is exactly what `Model.objects.restrict(user)` lets them see.
 """
 
 import csv

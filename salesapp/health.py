@@ -77,7 +77,7 @@ def service_status() -> tuple[bool, dict]:
         try:
             backend = check()
             report[name] = {"status": "ok", "backend": backend, "ms": round((time.perf_counter() - start) * 1000, 1)}
-        except Exception as exc:
+        except Exception as exc:  # whatever a check raises is that service being down, reported below
             healthy = False
             report[name] = {"status": "down", "error": f"{type(exc).__name__}: {exc}"[:300]}
             log.error("health check: %s is down: %s", name, exc)

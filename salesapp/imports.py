@@ -346,7 +346,7 @@ def import_job_run(job_id: int) -> ImportJob:
     _progress(job, status=ImportJob.Status.RUNNING, started_at=timezone.now())
     try:
         return _run(job)
-    except Exception as exc:
+    except Exception as exc:  # any failure ends the job visibly as failed, never as silently running
         log.exception("import %s failed", job.pk)
         _progress(job, status=ImportJob.Status.FAILED, finished_at=timezone.now(),
                   message=f"the import stopped: {type(exc).__name__}: {exc}"[:2000])

@@ -7,12 +7,12 @@ from salesapp.models import OutboxEvent, User
 from salesapp.roles import Role
 
 
-def user_list(*, viewer: User) -> QuerySet[User]:
-    """Users the viewer may see: admins all, others themselves and their subtree."""
+def user_list(*, user: User) -> QuerySet[User]:
+    """Users `user` may see: admins all, others themselves and their subtree."""
     qs = User.objects.select_related("manager")
-    if viewer.role == Role.ADMIN:
+    if user.role == Role.ADMIN:
         return qs
-    return qs.filter(pk__in=subtree_sql(viewer.pk))
+    return qs.filter(pk__in=subtree_sql(user.pk))
 
 
 def event_list(*, name: str | None = None, since=None) -> QuerySet[OutboxEvent]:

@@ -42,7 +42,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     permission_classes = [role_permission(write="user:manage")]
 
     def get_queryset(self):
-        return selectors.user_list(viewer=self.request.user)
+        return selectors.user_list(user=self.request.user)
 
     def get_serializer_class(self):
         if self.action == "create":
