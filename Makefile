@@ -25,6 +25,7 @@ test: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # The seed's performance table at BENCH_LEADS leads (default 1,000,000) on PostgreSQL + Redis.
 bench: venv

@@ -1,4 +1,4 @@
-"""Admin console for activities stored in SQL (with MongoDB configured, use the API)."""
+"""Admin console for activities stored in SQL, read only (with MongoDB configured, use the API)."""
 
 from django.contrib import admin
 
@@ -22,10 +22,12 @@ class ActivityAdmin(admin.ModelAdmin):
         ("More", {"fields": ("participants", "metadata")}),
     )
 
-    def save_model(self, request, obj, form, change):
-        from django.utils import timezone
+    # Read only: activities are written through the services (validation, events, audit), the API and the pages.
+    def has_add_permission(self, request) -> bool:
+        return False
 
-        # Edits here bypass the services (no events); keep the timeline position consistent.
-        obj.updated_at = timezone.now()
-        obj.occurred_at = obj.completed_at or obj.scheduled_at or obj.created_at
-        super().save_model(request, obj, form, change)
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class ActivitiesConfig(AppConfig):
@@ -7,16 +8,17 @@ class ActivitiesConfig(AppConfig):
     name = "activities"
 
     def ready(self) -> None:
-        from auditlog.registry import auditlog
-
+        # Imported here, not at the top: app modules need the app registry, which is ready only now.
         from activities import demo, imports, receivers  # noqa: F401  (demo loader, import kind, event receivers)
+        from activities.checks import registrations_check
+        from activities.links import access_q
         from activities.models import Activity
         from activities.views import home_panel
         from salesapp.access import RecordRule, register_model
         from salesapp.home import register_panel
 
-        # Selectors apply activities.links (visible when the linked record is);
-        # this rule serves generic restrict() callers: the owner and their managers.
-        register_model(Activity, RecordRule(owner_field="user", territory_field=None))
-        auditlog.register(Activity)
+        # The activity rule is links.access_cond; restrict() runs its Q, the MongoDB store the condition itself.
+        # Activities are audited by the services on both stores (salesapp.audit), not by auditlog's signals.
+        register_model(Activity, RecordRule(owner_field=None, territory_field=None, q=access_q))
         register_panel(home_panel)
+        checks.register(registrations_check)

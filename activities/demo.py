@@ -1,14 +1,13 @@
 """Demo activities: calls, emails, meetings and tasks on the demo leads, deals and accounts.
 
 Runs after the apps that own those records (order 40) and finds them through
-the link registry, so it imports none of them. With nothing registered it
-gives every rep tasks and meetings of their own.
+the link registry, so it imports none of them. Where there are no such
+records yet, it gives every rep tasks and meetings of their own.
 """
 
 import random
 from datetime import timedelta
 
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from activities import links, services
@@ -25,16 +24,9 @@ SUBJECTS = {
 OUTCOMES = ["connected", "left_voicemail", "no_answer", "connected"]
 
 
-def _owner_id(obj, fallback):
-    try:
-        field = rule_for(type(obj)).owner_field
-    except ImproperlyConfigured:
-        field = None
-    for name in filter(None, (field, "owner", "assigned_to")):
-        value = getattr(obj, f"{name}_id", None)
-        if value:
-            return value
-    return fallback.pk
+def _owner_id(obj, unowned_to) -> int:
+    """The record's owner (the owner field its access rule names), or `unowned_to` for an unowned record."""
+    return getattr(obj, f"{rule_for(type(obj)).owner_field}_id") or unowned_to.pk
 
 
 def _history(actor, rng, now, owner_id, link: dict, *, count: int) -> None:
@@ -73,10 +65,7 @@ def load_demo_activities(users: dict) -> None:
     admin, reps = users["admin"], users["reps"]
     any_records = False
     for kind, limit, per in (("opportunity", 60, 4), ("lead", 60, 2), ("account", 30, 1)):
-        link = links.link_for(kind)
-        if link is None:
-            continue
-        records = list(link.model._default_manager.order_by("pk")[:limit])
+        records = list(links.link_for(kind).model.objects.order_by("pk")[:limit])
         any_records = any_records or bool(records)
         for i, obj in enumerate(records):
             owner_id = _owner_id(obj, reps[i % len(reps)])

@@ -8,6 +8,7 @@ queryset.
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 
 from activities.models import Activity, ActivityType
 from activities.selectors import STATUS_DONE, STATUS_OPEN
@@ -66,8 +67,6 @@ class TimelineFilter(django_filters.FilterSet):
 
 def parse(filterset_class, data) -> dict:
     """Cleaned filter values, or a ValidationError naming the bad parameter."""
-    from django.core.exceptions import ValidationError
-
     fs = filterset_class(data=data, queryset=Activity.objects.none())
     if not fs.is_valid():
         raise ValidationError({k: list(v) for k, v in fs.form.errors.items()})

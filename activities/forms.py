@@ -3,6 +3,7 @@
 from django import forms
 
 from activities.models import ActivityType
+from salesapp.assignment import assignable_users
 
 _LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control form-control-sm"}, format="%Y-%m-%dT%H:%M")
 _TEXT = {"class": "form-control form-control-sm"}
@@ -50,13 +51,16 @@ class MeetingForm(_QuickForm):
 
 
 class TaskForm(_QuickForm):
+    """A task for the actor, or for someone the assignment policy lets them give it to."""
+
     due_at = forms.DateTimeField(required=False, label="Due", widget=_LOCAL, input_formats=["%Y-%m-%dT%H:%M"])
     user_id = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Assignee",
                                      widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
 
-    def __init__(self, *args, assignees=(), **kwargs):
+    def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user_id"].choices = [("", "Me")] + [(u.pk, str(u)) for u in assignees]
+        others = assignable_users(actor).exclude(pk=actor.pk)
+        self.fields["user_id"].choices = [("", "Me")] + [(u.pk, str(u)) for u in others]
 
 
 FORMS = {"call": CallForm, "email": EmailForm, "meeting": MeetingForm, "demo": MeetingForm, "task": TaskForm}
@@ -64,11 +68,10 @@ TABS = [("call", "Call", "telephone"), ("email", "Email", "envelope"), ("meeting
         ("task", "Task", "check2-square")]
 
 
-def form_for(kind: str, *args, **kwargs) -> _QuickForm:
+def form_for(kind: str, *args, actor, **kwargs) -> _QuickForm:
+    """The quick form of a tab (call, email, meeting, demo, task); only the task form picks an assignee."""
     cls = FORMS.get(kind, CallForm)
-    if cls is not TaskForm:
-        kwargs.pop("assignees", None)
-    form = cls(*args, **kwargs)
+    form = cls(*args, actor=actor, **kwargs) if cls is TaskForm else cls(*args, **kwargs)
     if not form.is_bound:
         form.initial.setdefault("type", "meeting" if kind == "demo" else kind)
     return form

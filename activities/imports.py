@@ -1,18 +1,18 @@
 """CSV imports of `kind=activities` through the kernel's import framework.
 
 Original timestamps (`created_at`, for history carried over from another
-CRM) are an admin-only column. Times without a zone are read as UTC. Rows
-are validated with the same rules as the API before any is written; on
+CRM) are an admin-only column and may not lie in the future. Times are read
+by the kernel's ISO 8601 cell parser (no zone: UTC). Rows are validated with
+the same rules as the API before any is written, and each written row goes
+through `activity_log` (its `activity.logged` event and audit entry); on
 MongoDB a dry run writes nothing at all (the rollback of the SQL transaction
 would not undo documents).
 """
 
-from datetime import UTC
-
 from django.core.exceptions import ValidationError
-from django.utils.dateparse import parse_date, parse_datetime
 
 from activities import services
+from activities.store import get_store
 from salesapp import imports as framework
 
 COLUMNS = [
@@ -38,20 +38,6 @@ COLUMNS = [
 ]
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
-
-
-def _time(value: str, column: str):
-    if not value:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is None:
-        day = parse_date(value)
-        if day is None:
-            raise framework.RowError(column, "not a date and time (use ISO 8601, e.g. 2025-11-03T14:30:00Z)")
-        from datetime import datetime
-
-        parsed = datetime(day.year, day.month, day.day)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _int(value: str, column: str):
@@ -89,7 +75,8 @@ def activity_import_validate(row: dict, ctx) -> dict:
         **{f: _int(row.get(f, ""), f) for f in ("lead_id", "opportunity_id", "account_id", "contact_id", "duration_minutes")},
         "user_id": owner.pk if owner else None,
         "outcome": row.get("outcome", ""),
-        **{f: _time(row.get(f, ""), f) for f in ("scheduled_at", "completed_at", "due_at", "created_at")},
+        **{f: framework.parse_datetime_cell(row.get(f, ""), f) for f in ("scheduled_at", "completed_at", "due_at")},
+        "created_at": framework.parse_datetime_cell(row.get("created_at", ""), "created_at", past_only=True),
         "participants": [p.strip() for p in (row.get("participants") or "").split(";") if p.strip()],
         "metadata": metadata,
     }
@@ -105,8 +92,6 @@ def activity_import_validate(row: dict, ctx) -> dict:
 
 
 def activity_import_write(rows: list, ctx) -> tuple[int, int]:
-    from activities.store import get_store
-
     if ctx.dry_run and get_store().name != "sql":
         return len(rows), 0
     for data in rows:

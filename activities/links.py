@@ -1,46 +1,47 @@
-"""What activities can be linked to, and who may see an activity.
+"""What activities can be linked to, and the one rule of who may see, change and delete an activity.
 
 Activities import only the kernel. The apps that own leads, opportunities,
-accounts and contacts tell this registry about their models in their
-`AppConfig.ready()`:
+accounts and contacts register their models in their `AppConfig.ready()`:
 
-    register_link("opportunity", Opportunity, parents=lambda o: {"account_id": o.account_id})
+    register_link("opportunity", Opportunity, parents=("account",))
 
-`parents(obj)` answers extra link ids to fill in (an opportunity's account, so
-the account's timeline includes the deal's activities).
+`parents` names the link kinds a record sits under, each reached through the
+record's foreign key of that name: a call on a deal also carries the deal's
+account, so the account's timeline shows it. Every kind of KINDS must be
+registered: using one that is not raises ImproperlyConfigured, and the system
+check of activities.checks reports it at start-up.
 
-The access rule: an activity is visible to whoever can see the most specific
-record it is linked to, in the order opportunity, lead, contact, account (so a
-rep who cannot see a deal cannot see its activities, even when they can see
-its account). An activity linked to nothing, or to a kind no app registered,
-is visible to its owner (`user_id`), its author and the owner's managers.
-Admins see all.
+The access rule is `access_cond`, written once in the activity store's
+condition language: both stores (SQL and MongoDB) run it, and
+`Activity.objects.restrict(user, action)` is its translation to a Q
+(`access_q`, registered with the kernel as the Activity rule).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.http import Http404
 
-from salesapp.access import rule_for
-from salesapp.hierarchy import user_subtree_ids
+from activities.store import cond_q
+from salesapp.access import ACTIONS, DELETE, VIEW, can_write
+from salesapp.hierarchy import subtree_sql
+from salesapp.models import User
 from salesapp.roles import Role
 
 KINDS = ("lead", "opportunity", "account", "contact")
 # Most specific first: the first link an activity has decides who sees it.
 PRECEDENCE = ("opportunity", "lead", "contact", "account")
-LABELS = {"lead": "lead", "opportunity": "opportunity", "account": "account", "contact": "contact"}
+NOTHING = ("in", "id", [])
 
 
 @dataclass(frozen=True)
 class Link:
     kind: str
     model: type[Model]
-    parents: Callable[[Model], dict] | None = None
+    parents: tuple[str, ...] = ()
 
     @property
     def field(self) -> str:
@@ -50,173 +51,133 @@ class Link:
 _links: dict[str, Link] = {}
 
 
-def register_link(kind: str, model: type[Model], *, parents: Callable[[Model], dict] | None = None) -> None:
-    """Let activities link to records of `model` under `kind` (lead, opportunity, account, contact)."""
+def register_link(kind: str, model: type[Model], *, parents: tuple[str, ...] = ()) -> None:
+    """Let activities link to records of `model` under `kind`; `parents` are the kinds it sits under."""
     if kind not in KINDS:
         raise ImproperlyConfigured(f"unknown activity link kind {kind!r}; use one of {', '.join(KINDS)}")
-    _links[kind] = Link(kind, model, parents)
+    for parent in parents:
+        if parent not in KINDS:
+            raise ImproperlyConfigured(f"unknown parent kind {parent!r} of {kind} links")
+        model._meta.get_field(parent)  # FieldDoesNotExist at start-up when the model has no such foreign key
+    _links[kind] = Link(kind, model, tuple(parents))
 
 
-def unregister_link(kind: str) -> None:
-    """Forget a link (tests)."""
-    _links.pop(kind, None)
-
-
-def link_for(kind: str) -> Link | None:
-    return _links.get(kind)
-
-
-def registered_kinds() -> list[str]:
-    return [k for k in KINDS if k in _links]
-
-
-def _has_rule(model) -> bool:
+def link_for(kind: str) -> Link:
+    """The registration of `kind` (ImproperlyConfigured when its app did not register it)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown activity link kind {kind!r}")
     try:
-        rule_for(model)
-    except ImproperlyConfigured:
-        return False
-    return True
+        return _links[kind]
+    except KeyError:
+        raise ImproperlyConfigured(f"no app registered activity links to {kind} records; call register_link()") from None
 
 
-def visible_records(kind: str, user):
-    """A queryset of the `kind` records the user may see (None: kind not registered)."""
-    link = _links.get(kind)
-    if link is None:
-        return None
-    qs = link.model._default_manager.all()
-    if user.is_authenticated and user.role == Role.ADMIN:
-        return qs
-    if not _has_rule(link.model):
-        return qs.none()  # an app that registered no access rule shows its records to admins only
-    return qs.restrict(user)
+def missing_kinds() -> list[str]:
+    """The kinds of KINDS no app registered (each one a start-up error)."""
+    return [k for k in KINDS if k not in _links]
 
 
-def record_get(kind: str, record_id, user):
-    """The record if the user may see it; 404 otherwise (also for unknown kinds)."""
-    qs = visible_records(kind, user)
+def _visible_records(kind: str, user):
+    return link_for(kind).model.objects.restrict(user, VIEW)
+
+
+def record_get(*, user, kind: str, record_id) -> Model:
+    """The `kind` record if the user may see it; 404 otherwise."""
     try:
         record_id = int(record_id)
     except (TypeError, ValueError):
-        raise Http404("No such record")
-    if qs is None:
-        raise Http404(f"Activities cannot link to {kind} records yet")
-    obj = qs.filter(pk=record_id).first()
+        raise Http404(f"No such {kind}") from None
+    obj = _visible_records(kind, user).filter(pk=record_id).first()
     if obj is None:
         raise Http404(f"No such {kind}")
     return obj
 
 
-def fill_links(user, links: dict) -> dict:
-    """Validate the link ids the user gave and fill in their parents' ids.
+def fill_links(user, given: dict) -> dict:
+    """Check the link ids the user gave and fill in their parents' ids.
 
-    Refuses a link to a record that does not exist or the user may not see,
-    naming the field. Answers a dict with every *_id key of KINDS.
+    Refuses, naming the field, a link to a record that does not exist or that
+    the user may not see. Answers a dict with the `<kind>_id` key of every kind.
     """
-    out = {f"{k}_id": links.get(f"{k}_id") for k in KINDS}
+    out = {f"{k}_id": given.get(f"{k}_id") for k in KINDS}
     errors = {}
-    explicit = {k for k in KINDS if out[f"{k}_id"] is not None}
     for kind in PRECEDENCE:
         field = f"{kind}_id"
-        value = out[field]
-        if value is None or kind not in explicit:
+        if given.get(field) is None:
             continue
         try:
-            value = int(value)
+            value = int(given[field])
         except (TypeError, ValueError):
-            errors[field] = [f"Enter the id of a {LABELS[kind]}."]
+            errors[field] = [f"Enter the id of a {kind}."]
             continue
         out[field] = value
-        qs = visible_records(kind, user)
-        if qs is None:
-            continue  # nobody registered this kind yet: kept as a plain reference
-        obj = qs.filter(pk=value).first()
+        obj = _visible_records(kind, user).filter(pk=value).first()
         if obj is None:
-            errors[field] = [f"No {LABELS[kind]} with id {value}, or you may not see it."]
+            errors[field] = [f"No {kind} with id {value}, or you may not see it."]
             continue
-        parents = _links[kind].parents
-        for key, parent_id in ((parents(obj) or {}) if parents else {}).items():
-            if key in out and out[key] is None and parent_id is not None:
-                out[key] = parent_id
+        for parent in link_for(kind).parents:
+            if out[f"{parent}_id"] is None:
+                out[f"{parent}_id"] = getattr(obj, f"{parent}_id")
     if errors:
         raise ValidationError(errors)
     return out
 
 
 def primary_link(doc: dict) -> tuple[str, int] | None:
-    """The link that decides who sees the activity."""
+    """The link that decides who sees the activity (the record it is about)."""
     for kind in PRECEDENCE:
         if doc.get(f"{kind}_id") is not None:
             return kind, doc[f"{kind}_id"]
     return None
 
 
-def _owner_cond(user, subtree: list[int]) -> tuple:
+def _mine(user) -> tuple:
+    """Owned by the user or someone in their reporting subtree, or written by the user."""
+    subtree = User.objects.filter(pk__in=subtree_sql(user.pk)).values("pk")
     return ("or", [("in", "user_id", subtree), ("eq", "created_by_id", user.pk)])
 
 
-def visibility_cond(user) -> tuple:
-    """The store condition selecting the activities the user may see."""
+def access_cond(user, action: str = VIEW) -> tuple:
+    """The activities `user` may do `action` on, as a store condition: the one copy of the activity rule.
+
+    - See and change: the most specific record the activity is linked to decides, in the order
+      opportunity, lead, contact, account: the activity is visible when that record is (its model's
+      `restrict(user, "view")`, implicit parent access included), so a rep who cannot see a deal
+      cannot see its activities even when they see its account. An activity linked to nothing is
+      visible to its owner, the owner's managers and its author.
+    - Delete: of those, the ones the user wrote, owns, or that someone in their subtree owns.
+    - Admins may do everything; read-only users only see; signed-out and inactive users nothing.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
     if not (user and user.is_authenticated and user.is_active):
-        return ("in", "id", [])
+        return NOTHING
+    if action != VIEW and not can_write(user):
+        return NOTHING
     if user.role == Role.ADMIN:
         return ("all",)
-    owner = _owner_cond(user, user_subtree_ids(user.pk))
+    mine = _mine(user)
     branches, earlier_empty = [], []
     for kind in PRECEDENCE:
         field = f"{kind}_id"
-        records = visible_records(kind, user)
-        decide = owner if records is None else ("in", field, records.values("pk"))
-        branches.append(("and", [*earlier_empty, ("null", field, False), decide]))
+        visible = ("in", field, _visible_records(kind, user).values("pk"))
+        branches.append(("and", [*earlier_empty, ("null", field, False), visible]))
         earlier_empty.append(("null", field, True))
-    branches.append(("and", [*earlier_empty, owner]))
-    return ("or", branches)
+    branches.append(("and", [*earlier_empty, mine]))
+    seen = ("or", branches)
+    return ("and", [seen, mine]) if action == DELETE else seen
 
 
-def visible_docs(docs: list[dict], user) -> list[dict]:
-    """Keep the activities the user may see (a few queries per page, not per row)."""
-    if not (user and user.is_authenticated and user.is_active):
+def access_q(user, action: str) -> Q:
+    """`access_cond` as a Q: the RecordRule of Activity, so `Activity.objects.restrict()` means the same."""
+    return cond_q(access_cond(user, action))
+
+
+def child_ids(*, user, kind: str, parent_kind: str, parent_id: int) -> list[int]:
+    """Ids of the `kind` records under a `parent_kind` record that the user may see (an account's deals).
+
+    A kind that does not sit under `parent_kind` (see `register_link(parents=...)`) has none.
+    """
+    if parent_kind not in link_for(kind).parents:
         return []
-    if user.role == Role.ADMIN:
-        return list(docs)
-    wanted: dict[str, set] = {}
-    for doc in docs:
-        link = primary_link(doc)
-        if link:
-            wanted.setdefault(link[0], set()).add(link[1])
-    seen: dict[str, set | None] = {}
-    for kind, ids in wanted.items():
-        records = visible_records(kind, user)
-        seen[kind] = None if records is None else set(records.filter(pk__in=ids).values_list("pk", flat=True))
-    subtree = None
-    out = []
-    for doc in docs:
-        link = primary_link(doc)
-        if link and seen.get(link[0]) is not None:
-            if link[1] in seen[link[0]]:
-                out.append(doc)
-            continue
-        if doc.get("created_by_id") == user.pk:
-            out.append(doc)
-            continue
-        if subtree is None:
-            subtree = set(user_subtree_ids(user.pk))
-        if doc.get("user_id") in subtree:
-            out.append(doc)
-    return out
-
-
-def can_see(doc: dict, user) -> bool:
-    return bool(visible_docs([doc], user))
-
-
-def child_ids(kind: str, parent_kind: str, parent_id: int, user) -> list[int]:
-    """Ids of visible `kind` records under a parent (an account's opportunities), if the model has that field."""
-    records = visible_records(kind, user)
-    if records is None:
-        return []
-    field = parent_kind
-    try:
-        records.model._meta.get_field(field)
-    except Exception:
-        return []
-    return list(records.filter(**{f"{field}_id": parent_id}).values_list("pk", flat=True)[:1000])
+    return list(_visible_records(kind, user).filter(**{f"{parent_kind}_id": parent_id}).values_list("pk", flat=True))

@@ -1,10 +1,11 @@
 """Reads of activities, on whichever store the settings chose.
 
 Selectors that serve a user (`activity_get`, `activity_list`, `my_tasks`,
-`calendar_events`) apply the access rule of activities.links. The counting
-selectors for quotas and intelligence (`activity_counts`,
-`completed_activity_count`, `activities_for`) are system reads over ids the
-caller has already scoped; they return plain values.
+`calendar_events`) filter in the store with the one access rule,
+`activities.links.access_cond`. The counting selectors for quotas and
+intelligence (`activity_counts`, `completed_activity_count`,
+`activities_for`) are system reads, without a user, over ids the caller has
+already scoped; they return plain values and serve no page directly.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ def activity_get(*, user, activity_id) -> dict:
     try:
         activity_id = int(activity_id)
     except (TypeError, ValueError):
+        raise Http404("No such activity") from None
+    found = get_store().find(("and", [links.access_cond(user), ("eq", "id", activity_id)]), limit=1)
+    if not found:
         raise Http404("No such activity")
-    doc = get_store().get(activity_id)
-    if doc is None or not links.can_see(doc, user):
-        raise Http404("No such activity")
-    return doc
+    return found[0]
 
 
 def filter_cond(filters: dict) -> list[tuple]:
@@ -61,11 +62,11 @@ def activity_list(*, user, filters: dict | None = None, cursor: str | None = Non
     Filtering by a record the user may not see answers 404, like its timeline.
     """
     filters = filters or {}
-    for kind in ("lead", "opportunity", "account", "contact"):
-        if filters.get(kind) is not None and links.link_for(kind) is not None:
-            links.record_get(kind, filters[kind], user)
+    for kind in links.KINDS:
+        if filters.get(kind) is not None:
+            links.record_get(user=user, kind=kind, record_id=filters[kind])
     limit = max(1, min(int(limit or 50), MAX_PAGE))
-    conds = [links.visibility_cond(user), *filter_cond(filters)]
+    conds = [links.access_cond(user), *filter_cond(filters)]
     position = cursors.decode(cursor)
     if position:
         conds.append(before_cursor(position[0], int(position[2])))
@@ -87,7 +88,7 @@ def my_tasks(*, user, now: datetime | None = None, limit: int = 500) -> dict:
     start_today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     start_tomorrow = start_today + timedelta(days=1)
     store = get_store()
-    open_mine = [("eq", "user_id", user.pk), ("null", "completed_at", True)]
+    open_mine = [links.access_cond(user), ("eq", "user_id", user.pk), ("null", "completed_at", True)]
     tasks = store.find(("and", [*open_mine, ("eq", "type", "task")]), order=(("due_at", 1), ("id", 1)), limit=limit)
     groups = {"overdue": [], "today": [], "upcoming": [], "no_due_date": [], "meetings": []}
     for doc in tasks:
@@ -112,7 +113,8 @@ def calendar_events(*, user, since: datetime | None = None, limit: int = 2000) -
     """The user's meetings and demos for their calendar feed (from 90 days back)."""
     since = since or (timezone.now() - timedelta(days=90))
     return get_store().find(
-        ("and", [("eq", "user_id", user.pk), ("in", "type", ["meeting", "demo"]), ("gte", "scheduled_at", since)]),
+        ("and", [links.access_cond(user), ("eq", "user_id", user.pk), ("in", "type", ["meeting", "demo"]),
+                 ("gte", "scheduled_at", since)]),
         order=(("scheduled_at", 1), ("id", 1)), limit=limit,
     )
 
@@ -130,7 +132,7 @@ def _window(field: str, start, end) -> list[tuple]:
 
 
 def activity_counts(*, user_ids, start=None, end=None, types=None, completed_only: bool = False) -> dict[str, int]:
-    """Activities of these users by type, in [start, end) of when they happened."""
+    """Activities of these users by type, in [start, end) of when they happened (a system read)."""
     conds = [("in", "user_id", list(user_ids)), *_window("occurred_at", start, end)]
     if types:
         conds.append(("in", "type", list(types)))
@@ -139,8 +141,8 @@ def activity_counts(*, user_ids, start=None, end=None, types=None, completed_onl
     return {k: v for k, v in get_store().count_by(("and", conds), "type").items() if k}
 
 
-def completed_activity_count(user_ids, start=None, end=None, *, types=None) -> int:
-    """How many activities these users completed in [start, end)."""
+def completed_activity_count(*, user_ids, start=None, end=None, types=None) -> int:
+    """How many activities these users completed in [start, end) (a system read)."""
     conds = [("in", "user_id", list(user_ids)), ("null", "completed_at", False), *_window("completed_at", start, end)]
     if types:
         conds.append(("in", "type", list(types)))
@@ -153,8 +155,8 @@ SNAPSHOT_FIELDS = (
 )
 
 
-def activities_for(kind: str, ids, until: datetime | None = None, *, limit: int = 100_000) -> list[dict]:
-    """The activities of these leads/opportunities/accounts/users as plain dicts, oldest first.
+def activities_for(*, kind: str, ids, until: datetime | None = None, limit: int = 100_000) -> list[dict]:
+    """The activities of these leads/opportunities/accounts/users as plain dicts, oldest first (a system read).
 
     With `until`, only what was known at that moment: activities created after
     it are left out, and a completion after it reads as still open (so

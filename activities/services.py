@@ -1,11 +1,12 @@
 """Writes: log, change, complete and delete activities; rotate calendar links.
 
 Each service takes the acting user, validates first (every error names its
-field), writes through the activity store and publishes `activity.logged` /
-`activity.completed` in the same database transaction as the outbox row. On
-MongoDB the document write is the last step inside that transaction, and a
-failed publish removes the document again, so an event exists if and only if
-the activity does (barring a crash between the two commits).
+field), and writes through the activity store, which announces the write in
+the same database transaction: `activity.logged` when an activity is logged,
+`activity.completed` when an open one is done, and an audit entry for every
+create, change and delete (salesapp.audit, on both stores). On MongoDB the
+document write is the last step inside that transaction, so an event exists
+if and only if the activity does (barring a crash between the two commits).
 """
 
 from __future__ import annotations
@@ -14,17 +15,19 @@ import logging
 import secrets
 from datetime import datetime
 
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
-from activities import links
-from activities.models import ActivityType
+from activities import links, selectors
+from activities.models import Activity, ActivityType
 from activities.store import get_store, now_ms, to_ms
-from salesapp.access import can_write
+from salesapp.access import CHANGE, DELETE
+from salesapp.assignment import assignee_check
+from salesapp.audit import audit_bulk
 from salesapp.events import publish
-from salesapp.hierarchy import user_subtree_ids
+from salesapp.guards import require_permission
 from salesapp.models import User
 from salesapp.roles import Role
 
@@ -38,10 +41,6 @@ EDITABLE = (
     "type", "subject", "description", "lead_id", "opportunity_id", "account_id", "contact_id", "user_id", "outcome",
     "duration_minutes", "scheduled_at", "completed_at", "due_at", "participants", "metadata",
 )
-
-
-class ActivityNotFound(Http404):
-    """No such activity, or the user may not see it."""
 
 
 def _when(field: str, value, errors: dict) -> datetime | None:
@@ -96,21 +95,32 @@ def _metadata(value, errors: dict) -> dict:
     return dict(value)
 
 
-def _owner(actor, user_id, errors: dict) -> int:
-    """Whose activity it is: the actor, or someone they manage (admins: anyone active)."""
-    if user_id in (None, ""):
+def _owner(actor, data: dict, existing: dict | None, errors: dict) -> int:
+    """Whose activity it is (`user_id`): the actor unless they pick someone.
+
+    A pick the actor gives, or a change of owner, is judged by the kernel's
+    assignment policy (salesapp.assignment); an owner left as it is is not.
+    """
+    if existing is not None and "user_id" not in data:
+        return existing["user_id"]
+    given = data.get("user_id")
+    if given in (None, ""):
         return actor.pk
     try:
-        user_id = int(user_id)
+        user_id = int(given)
     except (TypeError, ValueError):
         errors["user_id"] = ["Enter a user id."]
         return actor.pk
-    if user_id == actor.pk:
+    if existing is not None and user_id == existing["user_id"]:
         return user_id
-    if not User.objects.filter(pk=user_id, is_active=True).exists():
-        errors["user_id"] = [f"No active user with id {user_id}."]
-    elif actor.role != Role.ADMIN and user_id not in user_subtree_ids(actor.pk):
-        errors["user_id"] = ["You may only assign activities to yourself or people who report to you."]
+    assignee = User.objects.filter(pk=user_id).first()
+    if assignee is None:
+        errors["user_id"] = [f"No user with id {user_id}."]
+        return user_id
+    try:
+        assignee_check(actor=actor, assignee=assignee, field="user_id")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     return user_id
 
 
@@ -149,7 +159,7 @@ def _validate(actor, data: dict, *, existing: dict | None = None) -> dict:
     metadata = _metadata(doc.get("metadata"), errors)
     if existing is not None and isinstance(data.get("metadata"), dict):
         metadata = {**(existing.get("metadata") or {}), **metadata}  # flags arrive one at a time
-    user_id = _owner(actor, doc.get("user_id"), errors) if (existing is None or "user_id" in data) else doc["user_id"]
+    user_id = _owner(actor, data, existing, errors)
     link_input = {f"{k}_id": doc.get(f"{k}_id") for k in links.KINDS}
     if existing is not None and not any(f"{k}_id" in data for k in links.KINDS):
         filled = {k: existing.get(k) for k in link_input}
@@ -191,7 +201,7 @@ def _validate(actor, data: dict, *, existing: dict | None = None) -> dict:
 
 def validate_activity(*, actor, data: dict) -> dict:
     """Check a new activity without writing it (imports validate every row first)."""
-    _require_writer(actor)
+    require_permission(actor, "activity:write")
     return _validate(actor, data)
 
 
@@ -209,9 +219,12 @@ def _payload(doc: dict) -> dict:
     }
 
 
-def _require_writer(actor) -> None:
-    if not can_write(actor):
-        raise PermissionDenied("Your role may not log or change activities.")
+def _audit(actor, action: int, before: dict, after: dict) -> None:
+    """One audit entry for one activity: the fields whose values changed, as [old, new] text."""
+    doc = after or before
+    diff = {f: [str(before.get(f)), str(after.get(f))] for f in {*before, *after} - {"id"}
+            if before.get(f) != after.get(f)}
+    audit_bulk(Activity, {doc["id"]: diff}, action=action, actor=actor)
 
 
 def activity_log(
@@ -226,7 +239,7 @@ def activity_log(
     until completed. `created_at` (original timestamps, for imports) is for
     admins only.
     """
-    _require_writer(actor)
+    require_permission(actor, "activity:write")
     doc = _validate(actor, {
         "type": type, "subject": subject, "description": description, "lead_id": lead_id,
         "opportunity_id": opportunity_id, "account_id": account_id, "contact_id": contact_id, "user_id": user_id,
@@ -234,34 +247,36 @@ def activity_log(
         "completed_at": completed_at, "due_at": due_at, "participants": list(participants or ()),
         "metadata": metadata, "created_at": created_at,
     })
-    store = get_store()
+
+    def announce(saved: dict) -> None:
+        publish("activity.logged", _payload(saved), actor=actor)
+        _audit(actor, LogEntry.Action.CREATE, {}, saved)
+
     with transaction.atomic():
-        doc = store.insert(doc)
-        _publish_or_undo(store, "activity.logged", doc, actor)
+        doc = get_store().insert(doc, announce=announce)
     log.info("activity %s (%s) logged by user %s", doc["id"], doc["type"], actor.pk)
     return doc
 
 
-def _publish_or_undo(store, name: str, doc: dict, actor, *, undo=None) -> None:
-    try:
-        publish(name, _payload(doc), actor=actor)
-    except Exception:
-        if store.name != "sql":  # the SQL row rolls back with the transaction; a document does not
-            undo() if undo else store.delete(doc["id"])
-        raise
-
-
-def activity_get_for_change(*, actor, activity_id) -> dict:
-    """The activity if the actor may see it (404 otherwise) and may write (403 otherwise)."""
-    try:
-        activity_id = int(activity_id)
-    except (TypeError, ValueError):
-        raise ActivityNotFound("No such activity")
-    doc = get_store().get(activity_id)
-    if doc is None or not links.can_see(doc, actor):
-        raise ActivityNotFound("No such activity")
-    _require_writer(actor)
+def _activity_for(*, actor, activity_id, action: str) -> dict:
+    """The activity if the actor may do `action` on it: 404 when they may not see it, 403 when they see it only."""
+    doc = selectors.activity_get(user=actor, activity_id=activity_id)
+    require_permission(actor, "activity:write")
+    if not get_store().find(("and", [links.access_cond(actor, action), ("eq", "id", doc["id"])]), limit=1):
+        raise PermissionDenied(f"You may not {action} this activity.")
     return doc
+
+
+def _change(*, actor, existing: dict, changes: dict) -> dict:
+    """Write `changes`, auditing them and publishing `activity.completed` when an open activity is done."""
+
+    def announce(saved: dict) -> None:
+        if existing["completed_at"] is None and saved["completed_at"] is not None:
+            publish("activity.completed", _payload(saved), actor=actor)
+        _audit(actor, LogEntry.Action.UPDATE, existing, saved)
+
+    with transaction.atomic():
+        return get_store().update(existing["id"], changes, announce=announce)
 
 
 def activity_update(*, actor, activity_id, **changes) -> dict:
@@ -273,24 +288,17 @@ def activity_update(*, actor, activity_id, **changes) -> dict:
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValidationError({unknown[0]: ["This field cannot be changed."]})
-    existing = activity_get_for_change(actor=actor, activity_id=activity_id)
+    existing = _activity_for(actor=actor, activity_id=activity_id, action=CHANGE)
     doc = _validate(actor, changes, existing=existing)
-    store = get_store()
-    with transaction.atomic():
-        updated = store.update(existing["id"], {k: v for k, v in doc.items() if k not in ("created_at", "created_by_id")})
-        if existing["completed_at"] is None and updated["completed_at"] is not None:
-            _publish_or_undo(store, "activity.completed", updated, actor,
-                             undo=lambda: store.update(existing["id"], _restorable(existing)))
-    return updated
-
-
-def _restorable(doc: dict) -> dict:
-    return {k: v for k, v in doc.items() if k != "id"}
+    changed = {k: v for k, v in doc.items() if k not in ("created_at", "created_by_id", "updated_at") and v != existing[k]}
+    if not changed:
+        return existing  # nothing to write, audit or announce
+    return _change(actor=actor, existing=existing, changes={**changed, "updated_at": doc["updated_at"]})
 
 
 def activity_complete(*, actor, activity_id, outcome: str | None = None, completed_at=None) -> dict:
     """Mark a task, meeting, demo (or planned call) done now and publish `activity.completed`."""
-    existing = activity_get_for_change(actor=actor, activity_id=activity_id)
+    existing = _activity_for(actor=actor, activity_id=activity_id, action=CHANGE)
     if existing["completed_at"] is not None:
         raise ValidationError({"completed_at": ["This activity is already completed."]})
     errors: dict = {}
@@ -302,29 +310,16 @@ def activity_complete(*, actor, activity_id, outcome: str | None = None, complet
     changes = {"completed_at": when, "occurred_at": when, "updated_at": now_ms()}
     if outcome:
         changes["outcome"] = outcome[:100]
-    store = get_store()
-    with transaction.atomic():
-        updated = store.update(existing["id"], changes)
-        _publish_or_undo(store, "activity.completed", updated, actor,
-                         undo=lambda: store.update(existing["id"], _restorable(existing)))
+    updated = _change(actor=actor, existing=existing, changes=changes)
     log.info("activity %s completed by user %s", updated["id"], actor.pk)
     return updated
 
 
-def activity_can_delete(*, actor, doc: dict) -> bool:
-    """Admins, the author, and the owner and their managers may delete an activity."""
-    if not can_write(actor):
-        return False
-    if actor.role == Role.ADMIN or doc.get("created_by_id") == actor.pk:
-        return True
-    return doc.get("user_id") in user_subtree_ids(actor.pk)
-
-
 def activity_delete(*, actor, activity_id) -> None:
-    doc = activity_get_for_change(actor=actor, activity_id=activity_id)
-    if not activity_can_delete(actor=actor, doc=doc):
-        raise PermissionDenied("Only its author, its owner or their managers may delete this activity.")
-    get_store().delete(doc["id"])
+    """Delete an activity: admins, its author, its owner and the owner's managers may (links.access_cond)."""
+    doc = _activity_for(actor=actor, activity_id=activity_id, action=DELETE)
+    with transaction.atomic():
+        get_store().delete(doc["id"], announce=lambda gone: _audit(actor, LogEntry.Action.DELETE, gone, {}))
     log.info("activity %s deleted by user %s", doc["id"], actor.pk)
 
 
@@ -347,13 +342,15 @@ def activities_relink(*, kind: str, from_id: int, to_id: int) -> int:
     Merging two leads keeps every activity: the merged lead's activities join
     the surviving lead's timeline.
     """
-    field = f"{kind}_id"
-    if field not in ("lead_id", "opportunity_id", "account_id", "contact_id"):
+    if kind not in links.KINDS:
         raise ValueError(f"cannot relink activities of {kind!r}")
+    field = f"{kind}_id"
     store = get_store()
     moved = 0
     while batch := store.find(("eq", field, from_id), limit=500):
-        for doc in batch:
-            store.update(doc["id"], {field: to_id, "updated_at": now_ms()})
+        with transaction.atomic():
+            for doc in batch:
+                store.update(doc["id"], {field: to_id, "updated_at": now_ms()},
+                             announce=lambda saved, before=doc: _audit(None, LogEntry.Action.UPDATE, before, saved))
         moved += len(batch)
     return moved

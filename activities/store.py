@@ -21,11 +21,16 @@ silent fallback to SQL.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+import pymongo
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from activities.models import Activity
 
 FIELDS = (
     "id", "type", "subject", "description", "lead_id", "opportunity_id", "account_id", "contact_id",
@@ -51,24 +56,62 @@ def before_cursor(occurred_at: datetime, activity_id: int) -> tuple:
     return ("or", [("lt", "occurred_at", occurred_at), ("and", [("eq", "occurred_at", occurred_at), ("lt", "id", activity_id)])])
 
 
+def cond_q(cond: tuple) -> Q:
+    """The Django Q meaning the same as a store condition (the SQL translation of the condition language)."""
+    op = cond[0]
+    if op == "all":
+        return Q()
+    if op in ("and", "or"):
+        parts = [cond_q(c) for c in cond[1]]
+        if not parts:
+            return Q() if op == "and" else Q(pk__in=[])
+        q = parts[0]
+        for part in parts[1:]:
+            q = (q & part) if op == "and" else (q | part)
+        return q
+    field = "pk" if cond[1] == "id" else cond[1]
+    value = cond[2]
+    if op == "eq":
+        return Q(**{f"{field}__isnull": True}) if value is None else Q(**{field: value})
+    if op == "in":
+        return Q(**{f"{field}__in": value if isinstance(value, QuerySet) else list(value)})
+    if op == "null":
+        return Q(**{f"{field}__isnull": bool(value)})
+    if op in ("lt", "lte", "gt", "gte"):
+        return Q(**{f"{field}__{op}": value})
+    raise ValueError(f"unknown condition {op!r}")
+
+
+Announce = Callable[[dict], None]
+
+
 class ActivityStore:
-    """What every backend offers. Documents are plain dicts with the keys in FIELDS."""
+    """What every backend offers. Documents are plain dicts with the keys in FIELDS.
+
+    Each single write takes `announce(doc)`: what must exist if and only if the
+    write does (the event's outbox row and the audit entry, written in the
+    caller's database transaction). The SQL store writes its row first and then
+    announces, so both commit or roll back together; the MongoDB store announces
+    first and writes the document as the last step, so a failed write raises and
+    rolls the announcement back.
+    """
 
     name = "abstract"
 
-    def insert(self, doc: dict) -> dict:
+    def insert(self, doc: dict, *, announce: Announce) -> dict:
         raise NotImplementedError
 
     def insert_many(self, docs: list[dict]) -> list[dict]:
-        return [self.insert(doc) for doc in docs]
+        """Load documents as they are, announcing nothing (benchmarks and generated history)."""
+        raise NotImplementedError
 
     def get(self, activity_id: int) -> dict | None:
         raise NotImplementedError
 
-    def update(self, activity_id: int, changes: dict) -> dict | None:
+    def update(self, activity_id: int, changes: dict, *, announce: Announce) -> dict | None:
         raise NotImplementedError
 
-    def delete(self, activity_id: int) -> bool:
+    def delete(self, activity_id: int, *, announce: Announce) -> bool:
         raise NotImplementedError
 
     def find(self, cond: tuple = ("all",), *, order: Iterable[tuple[str, int]] = NEWEST_FIRST, limit: int = 50) -> list[dict]:
@@ -99,43 +142,17 @@ class SqlActivityStore(ActivityStore):
 
     name = "sql"
 
-    @property
-    def model(self):
-        from activities.models import Activity
-
-        return Activity
-
-    def _q(self, cond: tuple) -> Q:
-        op = cond[0]
-        if op == "all":
-            return Q()
-        if op in ("and", "or"):
-            parts = [self._q(c) for c in cond[1]]
-            if not parts:
-                return Q() if op == "and" else Q(pk__in=[])
-            q = parts[0]
-            for part in parts[1:]:
-                q = (q & part) if op == "and" else (q | part)
-            return q
-        field = "pk" if cond[1] == "id" else cond[1]
-        value = cond[2]
-        if op == "eq":
-            return Q(**{f"{field}__isnull": True}) if value is None else Q(**{field: value})
-        if op == "in":
-            return Q(**{f"{field}__in": value if isinstance(value, QuerySet) else list(value)})
-        if op == "null":
-            return Q(**{f"{field}__isnull": bool(value)})
-        if op in ("lt", "lte", "gt", "gte"):
-            return Q(**{f"{field}__{op}": value})
-        raise ValueError(f"unknown condition {op!r}")
+    model = Activity
 
     def _qs(self, cond):
-        return self.model.objects.filter(self._q(cond))
+        return self.model.objects.filter(cond_q(cond))
 
-    def insert(self, doc: dict) -> dict:
+    def insert(self, doc: dict, *, announce: Announce) -> dict:
         row = self.model(**{("pk" if k == "id" else k): v for k, v in doc.items() if k != "id" or v})
         row.save(force_insert=True)
-        return self.get(row.pk)
+        saved = self.get(row.pk)
+        announce(saved)
+        return saved
 
     def insert_many(self, docs: list[dict]) -> list[dict]:
         rows = self.model.objects.bulk_create(
@@ -156,13 +173,20 @@ class SqlActivityStore(ActivityStore):
         row["id"] = row.pop("pk")
         return row
 
-    def update(self, activity_id: int, changes: dict) -> dict | None:
-        self.model.objects.filter(pk=activity_id).update(**changes)
-        return self.get(activity_id)
+    def update(self, activity_id: int, changes: dict, *, announce: Announce) -> dict | None:
+        if not self.model.objects.filter(pk=activity_id).update(**changes):
+            return None
+        saved = self.get(activity_id)
+        announce(saved)
+        return saved
 
-    def delete(self, activity_id: int) -> bool:
-        deleted, _ = self.model.objects.filter(pk=activity_id).delete()
-        return bool(deleted)
+    def delete(self, activity_id: int, *, announce: Announce) -> bool:
+        doc = self.get(activity_id)
+        if doc is None:
+            return False
+        self.model.objects.filter(pk=activity_id).delete()
+        announce(doc)
+        return True
 
     def find(self, cond=("all",), *, order=NEWEST_FIRST, limit=50):
         ordering = [("-" if d < 0 else "") + ("pk" if f == "id" else f) for f, d in order]
@@ -189,6 +213,10 @@ class SqlActivityStore(ActivityStore):
 # --- MongoDB --------------------------------------------------------------------------------------
 
 
+class _LostRace(Exception):
+    """Another writer changed the document between our read and our swap."""
+
+
 class MongoActivityStore(ActivityStore):
     """Activities as documents in MongoDB's `activities` collection (pymongo).
 
@@ -201,9 +229,6 @@ class MongoActivityStore(ActivityStore):
     collection_name = "activities"
 
     def __init__(self, uri: str, database: str, *, server_selection_timeout_ms: int = 5000):
-        import pymongo
-
-        self._pymongo = pymongo
         self.client = pymongo.MongoClient(uri, tz_aware=True, tzinfo=UTC, serverSelectionTimeoutMS=server_selection_timeout_ms)
         self.db = self.client[database]
         self.collection = self.db[self.collection_name]
@@ -255,7 +280,7 @@ class MongoActivityStore(ActivityStore):
         """Reserve `n` ids atomically; answers the last one."""
         counter = self.counters.find_one_and_update(
             {"_id": "activities"}, {"$inc": {"seq": n}}, upsert=True,
-            return_document=self._pymongo.ReturnDocument.AFTER,
+            return_document=pymongo.ReturnDocument.AFTER,
         )
         return int(counter["seq"])
 
@@ -266,11 +291,13 @@ class MongoActivityStore(ActivityStore):
         body["metadata"] = dict(body["metadata"] or {})
         return body
 
-    def insert(self, doc: dict) -> dict:
+    def insert(self, doc: dict, *, announce: Announce) -> dict:
         activity_id = doc.get("id") or self._next_ids()
         body = self._doc(doc, activity_id)
+        saved = self._plain(body)
+        announce(saved)
         self.collection.insert_one(body)
-        return self._plain(body)
+        return saved
 
     def insert_many(self, docs: list[dict]) -> list[dict]:
         if not docs:
@@ -283,21 +310,33 @@ class MongoActivityStore(ActivityStore):
     def get(self, activity_id: int) -> dict | None:
         return self._plain(self.collection.find_one({"_id": int(activity_id)}))
 
-    def update(self, activity_id: int, changes: dict) -> dict | None:
+    def update(self, activity_id: int, changes: dict, *, announce: Announce) -> dict | None:
         # Read, merge, compare-and-swap on updated_at: a whole-document replace keeps
         # BSON dates (nx-27017 stores a `$set` datetime as text), and the swap makes
-        # concurrent writers retry instead of overwriting each other.
+        # concurrent writers retry instead of overwriting each other. Each attempt
+        # announces inside a savepoint, so an attempt that loses the race takes its
+        # announcement back.
         for _ in range(5):
             current = self.collection.find_one({"_id": int(activity_id)})
             if current is None:
                 return None
             body = {**current, **{k: v for k, v in changes.items() if k not in ("id", "_id")}}
-            result = self.collection.replace_one({"_id": current["_id"], "updated_at": current.get("updated_at")}, body)
-            if result.matched_count:
-                return self._plain(body)
+            try:
+                with transaction.atomic():
+                    announce(self._plain(body))
+                    swap = {"_id": current["_id"], "updated_at": current.get("updated_at")}
+                    if not self.collection.replace_one(swap, body).matched_count:
+                        raise _LostRace
+            except _LostRace:
+                continue
+            return self._plain(body)
         raise RuntimeError(f"activity {activity_id} kept changing under a concurrent update")
 
-    def delete(self, activity_id: int) -> bool:
+    def delete(self, activity_id: int, *, announce: Announce) -> bool:
+        doc = self.get(activity_id)
+        if doc is None:
+            return False
+        announce(doc)
         return self.collection.delete_one({"_id": int(activity_id)}).deleted_count == 1
 
     def find(self, cond=("all",), *, order=NEWEST_FIRST, limit=50):
@@ -337,7 +376,7 @@ _stores: dict[tuple, ActivityStore] = {}
 
 def get_store() -> ActivityStore:
     """The backend the settings choose; MongoDB stores are made (and indexed) once per URI."""
-    uri = getattr(settings, "MONGODB_URI", "") or ""
+    uri = settings.MONGODB_URI
     if not uri:
         key = ("sql",)
     else:
@@ -364,8 +403,6 @@ def forget_stores() -> None:
 
 
 def now_ms() -> datetime:
-    from django.utils import timezone
-
     return to_ms(timezone.now())
 
 

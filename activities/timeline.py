@@ -11,9 +11,12 @@ list[TimelineEntry]`: the entries of those records at or before `before`
 (all when None), newest first, at most `limit`. Give each entry a stable
 `key` (e.g. "stagehistory:12") so pages never repeat or skip it.
 
-An account's timeline includes the activities of its contacts and deals
-(their activities carry the account id) and the history of its visible
-deals. Pages are cursor-paginated over (time, activity-before-history, key)
+Leads and opportunities keep a history, and each must have a provider:
+using a timeline whose provider is missing is ImproperlyConfigured (and the
+start-up check of activities.checks reports it), never a silently empty
+section. An account's timeline includes the activities of its contacts and
+deals that the viewer may see (their activities carry the account id) and
+the history of its visible deals; a user's timeline is their activities. Pages are cursor-paginated over (time, activity-before-history, key)
 newest first, and filterable by activity type ("history" selects the
 system entries).
 """
@@ -25,14 +28,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 
 from activities import cursors, links
 from activities.store import before_cursor, get_store
-from salesapp.hierarchy import user_subtree_ids
+from salesapp.hierarchy import subtree_sql
+from salesapp.models import User
 from salesapp.roles import Role
 
 TIMELINE_KINDS = ("lead", "opportunity", "account", "user")
+# The kinds whose own apps keep a history (stage changes, assignments, conversions, scores).
+HISTORY_KINDS = ("lead", "opportunity")
 ACTIVITY_RANK, HISTORY_RANK = 1, 0
 
 
@@ -81,16 +88,28 @@ _providers: dict[str, list[HistoryProvider]] = defaultdict(list)
 
 
 def register_history_provider(kind: str, fn: HistoryProvider) -> None:
-    """Add system history for `kind` timelines (lead, opportunity, account, user)."""
-    if kind not in TIMELINE_KINDS:
-        raise ValueError(f"unknown timeline kind {kind!r}")
+    """Add system history for `kind` records (lead, opportunity)."""
+    if kind not in HISTORY_KINDS:
+        raise ValueError(f"unknown history kind {kind!r}; use one of {', '.join(HISTORY_KINDS)}")
     if fn not in _providers[kind]:
         _providers[kind].append(fn)
 
 
 def unregister_history_provider(kind: str, fn: HistoryProvider) -> None:
-    if fn in _providers.get(kind, []):
-        _providers[kind].remove(fn)
+    """Take a provider back (tests that add one of their own)."""
+    _providers[kind].remove(fn)
+
+
+def missing_history_kinds() -> list[str]:
+    """The history kinds no app registered a provider for (each one a start-up error)."""
+    return [k for k in HISTORY_KINDS if not _providers[k]]
+
+
+def history_providers(kind: str) -> list[HistoryProvider]:
+    """The providers of `kind` history (ImproperlyConfigured when its app registered none)."""
+    if not _providers[kind]:
+        raise ImproperlyConfigured(f"no app registered the {kind} history of timelines; call register_history_provider()")
+    return list(_providers[kind])
 
 
 def _activity_json(doc: dict) -> dict:
@@ -116,15 +135,15 @@ def timeline_subject(*, user, kind: str, record_id) -> object:
     if kind not in TIMELINE_KINDS:
         raise Http404("No such timeline")
     if kind != "user":
-        return links.record_get(kind, record_id, user)
-    from salesapp.models import User
-
+        return links.record_get(user=user, kind=kind, record_id=record_id)
     try:
         record_id = int(record_id)
     except (TypeError, ValueError):
-        raise Http404("No such user")
-    target = User.objects.filter(pk=record_id).first()
-    if target is None or (user.role != Role.ADMIN and record_id not in user_subtree_ids(user.pk)):
+        raise Http404("No such user") from None
+    # A user's timeline is open to admins and to the user's managers (their reporting subtree).
+    people = User.objects.all() if user.role == Role.ADMIN else User.objects.filter(pk__in=subtree_sql(user.pk))
+    target = people.filter(pk=record_id).first()
+    if target is None:
         raise Http404("No such user")
     return target
 
@@ -143,7 +162,7 @@ def timeline(*, user, kind: str, record_id, types=None, cursor: str | None = Non
     items: list[TimelineEntry] = []
     cuts: list[tuple] = []
     if want_activities:
-        conds = [("eq", f"{kind}_id", record_id)]
+        conds = [links.access_cond(user), ("eq", f"{kind}_id", record_id)]
         if activity_types:
             conds.append(("in", "type", activity_types))
         if position:
@@ -153,10 +172,10 @@ def timeline(*, user, kind: str, record_id, types=None, cursor: str | None = Non
         if len(raw) > limit:
             raw = raw[:limit]
             cuts.append(activity_entry(raw[-1]).sort_key)
-        items.extend(activity_entry(doc) for doc in links.visible_docs(raw, user))
+        items.extend(activity_entry(doc) for doc in raw)
     if want_history:
         for provider_kind, ids in _history_sources(user, kind, record_id):
-            for provider in _providers.get(provider_kind, []):
+            for provider in history_providers(provider_kind):
                 got = list(provider(ids, position[0] if position else None, limit + 1) or [])
                 got = [e for e in got if not position or e.sort_key < position]
                 got.sort(key=lambda e: e.sort_key, reverse=True)
@@ -175,17 +194,16 @@ def timeline(*, user, kind: str, record_id, types=None, cursor: str | None = Non
 
 
 def _history_sources(user, kind: str, record_id: int) -> list[tuple[str, list[int]]]:
-    sources = [(kind, [record_id])]
+    """Whose history a timeline shows: a lead's or deal's own, an account's visible deals', a user's none."""
+    if kind in HISTORY_KINDS:
+        return [(kind, [record_id])]
     if kind == "account":
-        deals = links.child_ids("opportunity", "account", record_id, user)
-        if deals:
-            sources.append(("opportunity", deals))
-    return sources
+        deals = links.child_ids(user=user, kind="opportunity", parent_kind="account", parent_id=record_id)
+        return [("opportunity", deals)] if deals else []
+    return []
 
 
 def _name_actors(entries: list[TimelineEntry]) -> None:
-    from salesapp.models import User
-
     ids = {e.actor_id for e in entries if e.actor_id and not e.actor}
     if not ids:
         return

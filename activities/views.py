@@ -3,11 +3,10 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -15,45 +14,25 @@ from django.views.decorators.http import require_GET, require_POST
 from activities import calendar, links, selectors, services, timeline
 from activities.filtersets import TIMELINE_TYPES, TimelineFilter, parse
 from activities.forms import TABS, form_for
-from salesapp.access import can_write
-from salesapp.hierarchy import user_subtree_ids
+from salesapp.guards import has_permission, perm_required
 from salesapp.models import User
-from salesapp.roles import Role, perm
 
 PANEL_PAGE = 20
-# Where a linked record's own page lives, tried in order (the owning apps name them).
+# The page of a linked record (named by the app that owns it). Contacts are shown on their account's page.
 RECORD_URLS = {
-    "lead": ("leads:detail",),
-    "opportunity": ("opportunities:detail",),
-    "account": ("opportunities:account-detail",),
-    "contact": ("opportunities:contact-detail",),
+    "lead": "leads:detail",
+    "opportunity": "opportunities:detail",
+    "account": "opportunities:account-detail",
 }
 
 
-def _need(request, codename: str) -> None:
-    if not request.user.has_perm(perm(codename)):
-        raise PermissionDenied
-
-
 def record_url(kind: str, record_id) -> str:
-    for name in RECORD_URLS.get(kind, ()):
-        try:
-            return reverse(name, args=[record_id])
-        except NoReverseMatch:
-            continue
-    if kind not in timeline.TIMELINE_KINDS:
-        return ""  # e.g. contacts: no page of their own yet
-    return reverse("activities:timeline-page", args=[kind, record_id])
-
-
-def _assignees(user):
-    if user.role == Role.ADMIN:
-        return User.objects.filter(is_active=True).exclude(pk=user.pk).order_by("first_name", "email")[:200]
-    return User.objects.filter(pk__in=user_subtree_ids(user.pk), is_active=True).exclude(pk=user.pk)[:200]
+    """The page of a linked record; empty for contacts, which have no page of their own."""
+    return reverse(RECORD_URLS[kind], args=[record_id]) if kind in RECORD_URLS else ""
 
 
 def _writer(user) -> bool:
-    return can_write(user) and user.has_perm(perm("activity:write"))
+    return has_permission(user, "activity:write")
 
 
 ICONS = {"call": "telephone", "email": "envelope", "meeting": "people", "demo": "display", "task": "check2-square"}
@@ -76,9 +55,8 @@ def _panel_context(request, kind, record_id, *, types=None, cursor=None, form=No
     writer = _writer(request.user) and kind != "user"
     tab_forms = []
     if writer:
-        assignees = _assignees(request.user)
         for tab, label, icon in TABS:
-            bound = form if (form is not None and tab == active) else form_for(tab, assignees=assignees)
+            bound = form if (form is not None and tab == active) else form_for(tab, actor=request.user)
             tab_forms.append((tab, label, icon, bound))
     query = f"kind={kind}&id={record_id}" + "".join(f"&type={t}" for t in (types or []))
     return {
@@ -88,11 +66,10 @@ def _panel_context(request, kind, record_id, *, types=None, cursor=None, form=No
     }
 
 
-@login_required
+@perm_required("activity:read")
 @require_GET
 def timeline_panel(request):
     """The timeline of ?kind=&id= (lead, opportunity, account, user) as an htmx partial."""
-    _need(request, "activity:read")
     try:
         fs = parse(TimelineFilter, {"type": request.GET.getlist("type")})
         types = fs.form.cleaned_data.get("type") or []
@@ -108,10 +85,9 @@ def timeline_panel(request):
     return render(request, template, context)
 
 
-@login_required
+@perm_required("activity:read")
 def timeline_page(request, kind, record_id):
-    """A full page around one timeline (also what a record link falls back to)."""
-    _need(request, "activity:read")
+    """A full page around one timeline (a user's, or a record's)."""
     subject = timeline.timeline_subject(user=request.user, kind=kind, record_id=record_id)
     return render(request, "activities/timeline_page.html", {
         "subject": subject, "kind": kind, "record_id": record_id, "record_url": record_url(kind, record_id)
@@ -119,11 +95,10 @@ def timeline_page(request, kind, record_id):
     })
 
 
-@login_required
+@perm_required("activity:write")
 @require_POST
 def log_activity(request):
     """Quick-log a call, email, meeting/demo or task on ?kind=&id=; answers the refreshed panel."""
-    _need(request, "activity:write")
     kind, record_id = request.GET.get("kind", ""), request.GET.get("id", "")
     if kind not in links.KINDS:
         raise Http404("No such record")
@@ -131,7 +106,7 @@ def log_activity(request):
     active = request.POST.get("tab") or "call"
     if active not in dict((t, 1) for t, _, _ in TABS):
         active = "call"
-    form = form_for(active, request.POST, assignees=_assignees(request.user))
+    form = form_for(active, request.POST, actor=request.user)
     if form.is_valid():
         try:
             doc = services.activity_log(actor=request.user, **form.service_kwargs(), **{f"{kind}_id": int(record_id)})
@@ -148,11 +123,10 @@ def log_activity(request):
     return render(request, "activities/_timeline.html", context)
 
 
-@login_required
+@perm_required("activity:write")
 @require_POST
 def complete_activity(request, activity_id):
     """Mark an activity done; answers the task row (My tasks) or the refreshed timeline panel."""
-    _need(request, "activity:write")
     error = ""
     try:
         services.activity_complete(actor=request.user, activity_id=activity_id)
@@ -179,10 +153,9 @@ def _task_view(doc: dict) -> dict:
     return {**doc, "link_kind": link[0] if link else "", "link_url": record_url(*link) if link else ""}
 
 
-@login_required
+@perm_required("activity:read")
 def my_tasks(request):
     """My open tasks (overdue, due today, upcoming), my meetings, and my calendar feed link."""
-    _need(request, "activity:read")
     groups = selectors.my_tasks(user=request.user)
     feed_url = ""
     if request.user.calendar_token:
@@ -200,11 +173,10 @@ def my_tasks(request):
     })
 
 
-@login_required
+@perm_required("activity:read")
 @require_POST
 def calendar_rotate(request):
     """Make a new secret feed URL; the old one stops working at once."""
-    _need(request, "activity:read")
     services.calendar_token_rotate(actor=request.user)
     messages.success(request, "Your calendar feed has a new address; the old one no longer works.")
     return redirect("activities:my-tasks")
@@ -228,7 +200,7 @@ def calendar_feed(request, token):
 def home_panel(request):
     """Home page: my overdue and today's tasks."""
     user = request.user
-    if not user.has_perm(perm("activity:read")):
+    if not has_permission(user, "activity:read"):
         return None
     groups = selectors.my_tasks(user=user, limit=200)
     if not (groups["overdue"] or groups["today"]):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from intelligence.models import Recommendation, RecordScore, ScoringModel
+from intelligence.models import Recommendation, ScoringModel
 
 
 @admin.register(ScoringModel)
@@ -21,13 +21,6 @@ class ScoringModelAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-
-@admin.register(RecordScore)
-class RecordScoreAdmin(admin.ModelAdmin):
-    list_display = ("kind", "opportunity", "lead", "score", "model", "model_version", "scored_at")
-    list_filter = ("kind", "model")
-    raw_id_fields = ("opportunity", "lead")
 
 
 @admin.register(Recommendation)

@@ -12,8 +12,8 @@ from collections import defaultdict
 from django.core.cache import cache
 
 from intelligence import sources
-from intelligence.explain import STAGE_LABELS
-from intelligence.sources import LOST, OPEN_STAGES, WON, ts
+from intelligence.sources import ts
+from opportunities.models import Opportunity
 
 REPORTS = ("win_rate", "deal_size", "cycle_length", "velocity", "funnel", "time_in_stage", "slippage")
 GROUPS = ("rep", "team", "territory", "period")
@@ -47,7 +47,7 @@ def report(user, name: str, group_by: str = "rep") -> dict:
     key = f"analytics:{generation()}:{name}:{group_by}:{user.pk}"
     data = cache.get(key)
     if data is None:
-        data = {"report": name, "group_by": group_by, "rows": BUILDERS[name](user, group_by)}
+        data = {"report": name, "group_by": group_by, "rows": BUILDERS[name](user, group_by, sources.pipeline())}
         cache.set(key, data, TTL)
     return data
 
@@ -107,33 +107,33 @@ def _avg(values) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
-def win_rate(user, group_by):
+def win_rate(user, group_by, pipeline):
     out = []
-    for label, rows in _grouped(_deals(user, [WON, LOST]), group_by):
-        won = sum(1 for r in rows if r["stage_id"] == WON)
+    for label, rows in _grouped(_deals(user, pipeline.closed), group_by):
+        won = sum(1 for r in rows if r["stage_id"] in pipeline.won)
         out.append({"group": label, "won": won, "lost": len(rows) - won, "win_rate": round(won / len(rows), 4)})
     return out
 
 
-def deal_size(user, group_by):
+def deal_size(user, group_by, pipeline):
     return [{"group": label, "won": len(rows), "average_amount": _avg([float(r["amount"]) for r in rows if r["amount"]])}
-            for label, rows in _grouped(_deals(user, [WON]), group_by)]
+            for label, rows in _grouped(_deals(user, pipeline.won), group_by)]
 
 
-def cycle_length(user, group_by):
+def cycle_length(user, group_by, pipeline):
     return [{"group": label, "won": len(rows), "average_days": _avg([_cycle_days(r) for r in rows])}
-            for label, rows in _grouped(_deals(user, [WON]), group_by)]
+            for label, rows in _grouped(_deals(user, pipeline.won), group_by)]
 
 
-def velocity(user, group_by):
+def velocity(user, group_by, pipeline):
     """Pipeline velocity: open deals x average won amount x win rate / cycle days = value per day."""
     rows = _deals(user)
     open_by = defaultdict(int)
     for r in rows:
-        if r["stage_id"] in OPEN_STAGES:
+        if r["stage_id"] in pipeline.open:
             open_by[_group_key(r, group_by, "expected_close_date")] += 1
     out = []
-    closed = [r for r in rows if r["stage_id"] in (WON, LOST)]
+    closed = [r for r in rows if r["stage_id"] in pipeline.closed]
     groups = defaultdict(list)
     for r in closed:
         groups[_group_key(r, group_by)].append(r)
@@ -141,7 +141,7 @@ def velocity(user, group_by):
     labels = _label(list(keys), rows, group_by)
     for k in sorted(keys, key=lambda k: str(labels[k])):
         g = groups.get(k, [])
-        won = [r for r in g if r["stage_id"] == WON]
+        won = [r for r in g if r["stage_id"] in pipeline.won]
         rate = len(won) / len(g) if g else None
         size = _avg([float(r["amount"]) for r in won if r["amount"]])
         cycle = _avg([_cycle_days(r) for r in won])
@@ -151,7 +151,7 @@ def velocity(user, group_by):
     return out
 
 
-def funnel(user, group_by):
+def funnel(user, group_by, pipeline):
     """Leads -> converted into deals -> deals won, by the lead's owner, territory or month created."""
     qs = sources.leads_visible(user).values(
         "id", "assigned_to_id", "assigned_to__manager_id", "territory_id", "territory__name", "created_at", "status",
@@ -163,14 +163,14 @@ def funnel(user, group_by):
     out = []
     for label, g in _grouped(rows, group_by, "created_at"):
         converted = sum(1 for r in g if r["status"] == "converted")
-        won = sum(1 for r in g if r["opp_stage"] == WON)
+        won = sum(1 for r in g if r["opp_stage"] in pipeline.won)
         out.append({"group": label, "leads": len(g), "converted": converted, "won": won,
                     "lead_to_deal": round(converted / len(g), 4) if g else None,
                     "deal_to_won": round(won / converted, 4) if converted else None})
     return out
 
 
-def time_in_stage(user, group_by):
+def time_in_stage(user, group_by, pipeline):
     """Average days deals spent in each open stage before moving on (from stage history)."""
     ids = list(sources.opportunities_visible(user).values_list("id", flat=True))
     deals = {r["id"]: r for r in _deals(user)}
@@ -182,15 +182,15 @@ def time_in_stage(user, group_by):
             if frm and prev is not None:
                 spent[frm].append((when - prev) / DAY)
             prev = when
-    order = {s: i for i, s in enumerate(OPEN_STAGES)}
-    return [{"group": STAGE_LABELS.get(s, s), "stage": s, "transitions": len(v), "average_days": _avg(v)}
+    order = {s: i for i, s in enumerate(pipeline.open)}
+    return [{"group": pipeline.labels[s], "stage": s, "transitions": len(v), "average_days": _avg(v)}
             for s, v in sorted(spent.items(), key=lambda kv: order.get(kv[0], 99))]
 
 
-def slippage(user, group_by):
+def slippage(user, group_by, pipeline):
     """How often and how far close dates moved: deals closed after their first expected date, and pushes."""
-    rows = _deals(user, [WON, LOST])
-    changes = sources.field_history("opportunities.Opportunity", [r["id"] for r in rows], ("expected_close_date",))
+    rows = _deals(user, pipeline.closed)
+    changes = sources.field_history(Opportunity, [r["id"] for r in rows], ("expected_close_date",))
     out = []
     for label, g in _grouped(rows, group_by):
         slipped, pushes, days = 0, 0, []

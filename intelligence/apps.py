@@ -1,4 +1,6 @@
+from celery.schedules import crontab
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class IntelligenceConfig(AppConfig):
@@ -8,41 +10,23 @@ class IntelligenceConfig(AppConfig):
 
     def ready(self):
         from auditlog.registry import auditlog
-        from django.conf import settings
 
-        from intelligence import receivers  # noqa: F401  (connects the event receivers)
-        from intelligence.models import Recommendation, RecordScore, ScoringModel
+        from intelligence import demo, receivers, scoring_hooks  # noqa: F401  (receivers connect on import)
+        from intelligence.models import Recommendation, ScoringModel
+        from leads.models import Lead
+        from opportunities.models import Opportunity
         from salesapp.access import RecordRule, register_model
         from salesapp.demo import register_loader
 
-        from . import demo, scoring_hooks
-
-        register_model(Recommendation, RecordRule(owner_field=None, territory_field=None, via=self._via()))
-        register_model(RecordScore, RecordRule(owner_field=None, territory_field=None, via=self._via()))
+        # Advice is seen by whoever may see the deal or lead it is about.
+        register_model(Recommendation, RecordRule(owner_field=None, territory_field=None,
+                                                  via=(("opportunity", Opportunity), ("lead", Lead))))
         auditlog.register(ScoringModel, exclude_fields=["blob"])
         auditlog.register(Recommendation)
         register_loader(60, "intelligence", demo.load)
         scoring_hooks.register()
+        # The beat schedule is read when beat starts, after every app is ready.
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             "intelligence-train-nightly",
-            {"task": "intelligence.tasks.models_train_nightly_task", "schedule": _nightly()},
+            {"task": "intelligence.tasks.models_train_nightly_task", "schedule": crontab(hour=2, minute=30)},
         )
-        try:
-            from salesapp.celery import app as celery_app
-
-            celery_app.conf.beat_schedule = settings.CELERY_BEAT_SCHEDULE
-        except Exception:  # noqa: BLE001  (the celery app is optional at import time)
-            pass
-
-    @staticmethod
-    def _via():
-        from leads.models import Lead
-        from opportunities.models import Opportunity
-
-        return (("opportunity", Opportunity), ("lead", Lead))
-
-
-def _nightly():
-    from celery.schedules import crontab
-
-    return crontab(hour=2, minute=30)

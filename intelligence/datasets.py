@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
+from django.core.cache import cache
 
 from intelligence import sources
 from intelligence.features import ACTIVITY_TYPES, History, deal_vector, lead_vector, owner_closes
-from intelligence.sources import LOST, OPEN_STAGES, WON, ts
+from intelligence.sources import Pipeline, ts
+from leads.models import Lead
+from leads.workflow import OPEN_STATUSES
+from opportunities.models import Opportunity
 
 DEAL_HISTORY_FIELDS = ("amount", "expected_close_date", "next_step")
 LEAD_HISTORY_FIELDS = ("source", "status")
@@ -38,8 +43,9 @@ def closed_at(row: dict) -> float | None:
     return ts(row.get("stage_changed_at")) or ts(row.get("actual_close_date"))
 
 
-def _owner_closes(closed_rows: list[dict]) -> dict:
-    return owner_closes(closed_rows, {r["id"]: c for r in closed_rows if (c := closed_at(r)) is not None})
+def _owner_closes(closed_rows: list[dict], pipeline: Pipeline) -> dict:
+    closes = {r["id"]: c for r in closed_rows if (c := closed_at(r)) is not None}
+    return owner_closes(closed_rows, closes, pipeline.won)
 
 
 def median_amount(rows: list[dict]) -> float:
@@ -48,13 +54,15 @@ def median_amount(rows: list[dict]) -> float:
 
 
 def deal_training_set() -> Dataset:
-    closed = sources.deal_rows(stages=[WON, LOST])
+    pipeline = sources.pipeline()
+    closed = sources.deal_rows(stages=pipeline.closed)
     ids = [r["id"] for r in closed]
     hist = History(
+        pipeline=pipeline,
         stages=sources.stage_history(ids),
-        fields=sources.field_history("opportunities.Opportunity", ids, DEAL_HISTORY_FIELDS),
+        fields=sources.field_history(Opportunity, ids, DEAL_HISTORY_FIELDS),
         activities=sources.activities("opportunity", ids),
-        owner_closes=_owner_closes(closed),
+        owner_closes=_owner_closes(closed, pipeline),
         lead_scores=sources.lead_scores({r["lead_id"] for r in closed}),
     )
     med = median_amount(closed)
@@ -67,7 +75,7 @@ def deal_training_set() -> Dataset:
         t = start + snapshot_fraction(r["id"]) * (end - start)
         out_ids.append(r["id"])
         vectors.append(deal_vector(r, t, hist, med))
-        y.append(1 if r["stage_id"] == WON else 0)
+        y.append(1 if r["stage_id"] in pipeline.won else 0)
         outcome.append(end)
         snaps.append(t)
     return Dataset(out_ids, vectors, np.array(y), np.array(outcome), np.array(snaps), med)
@@ -76,23 +84,19 @@ def deal_training_set() -> Dataset:
 CLOSED_GEN_KEY = "intelligence:closed-generation"
 
 
-def closed_context() -> tuple[dict, float]:
+def closed_context(pipeline: Pipeline) -> tuple[dict, float]:
     """Owners' close records (for win rate as of now) and the median amount, cached until a deal closes or reopens."""
-    from django.core.cache import cache
-
     gen = cache.get(CLOSED_GEN_KEY) or 0
     key = f"intelligence:closed-context:{gen}"
     value = cache.get(key)
     if value is None:
-        closed = sources.deal_rows(stages=[WON, LOST])
-        value = (_owner_closes(closed), median_amount(closed))
+        closed = sources.deal_rows(stages=pipeline.closed)
+        value = (_owner_closes(closed, pipeline), median_amount(closed))
         cache.set(key, value, 600)
     return value
 
 
 def closed_context_invalidate() -> None:
-    from django.core.cache import cache
-
     try:
         cache.incr(CLOSED_GEN_KEY)
     except ValueError:
@@ -102,13 +106,15 @@ def closed_context_invalidate() -> None:
 def deal_scoring_set(ids=None, *, now: float | None = None, median: float | None = None) -> Dataset:
     """Open deals as they are now (ids=None: all open deals)."""
     now = now or time.time()
-    rows = sources.deal_rows(ids=ids, stages=OPEN_STAGES)
+    pipeline = sources.pipeline()
+    rows = sources.deal_rows(ids=ids, stages=pipeline.open)
     rid = [r["id"] for r in rows]
     hist_ids = rid if ids is not None else None
-    closes, closed_median = closed_context()
+    closes, closed_median = closed_context(pipeline)
     hist = History(
+        pipeline=pipeline,
         stages=sources.stage_history(hist_ids),
-        fields=sources.field_history("opportunities.Opportunity", hist_ids, DEAL_HISTORY_FIELDS),
+        fields=sources.field_history(Opportunity, hist_ids, DEAL_HISTORY_FIELDS),
         activities=_activities_now("opportunity", ids, rid, now),
         owner_closes=closes,
         lead_scores=sources.lead_scores({r["lead_id"] for r in rows}),
@@ -125,16 +131,15 @@ def _activities_now(kind: str, ids, rows_ids: list[int], now: float) -> dict:
     """A few records: their activities one by one. Many: grouped counts, the same features at a fraction of the cost."""
     if ids is not None and len(rows_ids) <= BULK:
         return sources.activities(kind, rows_ids)
-    from datetime import UTC, datetime
-
     return sources.activity_summary(kind, ids and rows_ids, datetime.fromtimestamp(now, tz=UTC), ACTIVITY_TYPES)
 
 
-def lead_outcome(row: dict, status_changes: list) -> tuple[int, float] | None:
+def lead_outcome(row: dict, status_changes: list, pipeline: Pipeline) -> tuple[int, float] | None:
     """Won: converted into a deal later won. Lost: unqualified, or converted into a lost deal."""
-    if row["status"] == "converted" and row.get("converted_opportunity__stage_id") in (WON, LOST):
+    deal_stage = row.get("converted_opportunity__stage_id")
+    if row["status"] == "converted" and deal_stage in pipeline.closed:
         decided = ts(row["converted_at"]) or ts(row["updated_at"])
-        return (1 if row["converted_opportunity__stage_id"] == WON else 0), decided
+        return (1 if deal_stage in pipeline.won else 0), decided
     if row["status"] == "unqualified":
         when = [t for t, f, _old, new in status_changes if f == "status" and new == "unqualified"]
         return 0, (when[-1] if when else ts(row["updated_at"]))
@@ -142,13 +147,14 @@ def lead_outcome(row: dict, status_changes: list) -> tuple[int, float] | None:
 
 
 def lead_training_set() -> Dataset:
-    rows = sources.lead_rows(statuses=["converted", "unqualified"])
+    pipeline = sources.pipeline()
+    rows = sources.lead_rows(statuses=[Lead.Status.CONVERTED, Lead.Status.UNQUALIFIED])
     ids = [r["id"] for r in rows]
-    fields = sources.field_history("leads.Lead", ids, LEAD_HISTORY_FIELDS)
-    hist = History(fields=fields, activities=sources.activities("lead", ids))
+    fields = sources.field_history(Lead, ids, LEAD_HISTORY_FIELDS)
+    hist = History(pipeline=pipeline, fields=fields, activities=sources.activities("lead", ids))
     out_ids, vectors, y, outcome, snaps = [], [], [], [], []
     for r in rows:
-        res = lead_outcome(r, fields.get(r["id"], []))
+        res = lead_outcome(r, fields.get(r["id"], []), pipeline)
         start = ts(r["created_at"])
         if res is None or res[1] is None or start is None or res[1] <= start:
             continue
@@ -164,10 +170,11 @@ def lead_training_set() -> Dataset:
 
 def lead_scoring_set(ids=None, *, now: float | None = None) -> Dataset:
     now = now or time.time()
-    rows = sources.lead_rows(ids=ids, statuses=["new", "contacted", "qualified"])
+    rows = sources.lead_rows(ids=ids, statuses=OPEN_STATUSES)
     rid = [r["id"] for r in rows]
     hist = History(
-        fields=sources.field_history("leads.Lead", rid if ids is not None else None, LEAD_HISTORY_FIELDS),
+        pipeline=sources.pipeline(),
+        fields=sources.field_history(Lead, rid if ids is not None else None, LEAD_HISTORY_FIELDS),
         # Leads keep the one-by-one path: their first days' engagement needs each activity's time.
         activities=sources.activities("lead", rid),
     )

@@ -1,4 +1,8 @@
-"""Reasons in plain words: a feature and its value as a person would say it."""
+"""Reasons in plain words: a feature and its value as a person would say it.
+
+A reason is stored the way the leads app stores its rule reasons, so every
+page shows one shape: {factor, points, detail}, points > 0 pushing the score up.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,6 @@ import math
 
 import numpy as np
 
-STAGE_LABELS = {
-    "discovery": "Discovery", "qualification": "Qualification", "proposal": "Proposal",
-    "negotiation": "Negotiation", "closed_won": "Closed won", "closed_lost": "Closed lost",
-}
 SENIORITY_WORDS = {0: "no seniority in the title", 1: "a manager-level title", 2: "a director-level title",
                    3: "a VP-level title", 4: "a C-level title"}
 
@@ -31,8 +31,11 @@ def _money(v) -> str:
     return f"{v:.0f}"
 
 
-def phrase(name: str, value) -> str:
-    """Say what a feature's value means, e.g. days_since_activity=21 -> "no activity for 21 days"."""
+def phrase(name: str, value, stage_labels: dict[str, str] | None = None) -> str:
+    """Say what a feature's value means, e.g. days_since_activity=21 -> "no activity for 21 days".
+
+    `stage_labels` (key -> label, from Stage) is needed to say a deal's stage.
+    """
     if name == "days_since_activity":
         return "no activity logged yet" if _missing(value) else (
             "activity today" if value < 1 else f"last activity {_n(value, 'day')} ago" if value <= 7
@@ -47,7 +50,7 @@ def phrase(name: str, value) -> str:
     words = {
         "amount": lambda v: f"amount {_money(v)}",
         "amount_ratio": lambda v: f"amount {v:.1f}x the median deal",
-        "stage": lambda v: f"in stage {STAGE_LABELS.get(v, v)}",
+        "stage": lambda v: f"in stage {stage_labels[v]}",
         "days_in_stage": lambda v: f"{_n(v, 'day')} in the current stage",
         "age_days": lambda v: f"open for {_n(v, 'day')}",
         "days_to_close": lambda v: (f"close date passed {_n(-v, 'day')} ago" if v < 0
@@ -80,7 +83,13 @@ def phrase(name: str, value) -> str:
     return fn(value) if fn else f"{name.replace('_', ' ')} {value}"
 
 
-def top_factors(names: list[str], contrib: np.ndarray, vectors: list[dict], k: int = 3) -> list[list[dict]]:
+def reason(name: str, value, points: float, stage_labels: dict[str, str] | None = None) -> dict:
+    """One stored reason: the feature, its pull on the score, and what it means in words."""
+    return {"factor": name, "points": points, "detail": phrase(name, value, stage_labels)}
+
+
+def top_factors(names: list[str], contrib: np.ndarray, vectors: list[dict], k: int = 3,
+                stage_labels: dict[str, str] | None = None) -> list[list[dict]]:
     """Per row, the k strongest pushes up and k strongest pulls down, strongest first."""
     out = []
     order = np.argsort(contrib, axis=1)  # ascending: most negative first
@@ -88,10 +97,5 @@ def top_factors(names: list[str], contrib: np.ndarray, vectors: list[dict], k: i
         row = contrib[i]
         ups = [j for j in order[i][::-1][:k] if row[j] > 1e-6]
         downs = [j for j in order[i][:k] if row[j] < -1e-6]
-        out.append(
-            [{"feature": names[j], "label": phrase(names[j], vec.get(names[j])), "direction": "up",
-              "weight": round(float(row[j]), 3)} for j in ups]
-            + [{"feature": names[j], "label": phrase(names[j], vec.get(names[j])), "direction": "down",
-                "weight": round(float(row[j]), 3)} for j in downs]
-        )
+        out.append([reason(names[j], vec.get(names[j]), round(float(row[j]), 3), stage_labels) for j in ups + downs])
     return out

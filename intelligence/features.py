@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from intelligence.sources import LOST, WON, ts
+from intelligence.sources import Pipeline, ts
 
 DAY = 86400.0
 ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "task", "note")
-STAGE_ORDER = {"discovery": 1, "qualification": 2, "proposal": 3, "negotiation": 4, "closed_won": 5, "closed_lost": 5}
 SENIORITY = (("chief", 4), ("ceo", 4), ("cto", 4), ("cfo", 4), ("vp", 3), ("vice president", 3), ("head", 3),
              ("director", 2), ("manager", 1), ("lead", 1))
 
@@ -84,6 +83,7 @@ FEATURES = {"deal": DEAL_FEATURES, "lead": LEAD_FEATURES}
 class History:
     """Everything the builders may consult, keyed by record id, each list oldest first."""
 
+    pipeline: Pipeline  # the stages as Stage defines them
     stages: dict = field(default_factory=dict)  # id -> [(t, from, to)]
     fields: dict = field(default_factory=dict)  # id -> [(t, field, old, new)]
     activities: dict = field(default_factory=dict)  # id -> [(t, type, direction, contact_id)]
@@ -108,8 +108,8 @@ def value_as_of(current, changes, name: str, t: float):
     return current
 
 
-def stage_as_of(current: str, history, created: float, t: float) -> tuple[str, float]:
-    """Stage at time t and when the deal entered it."""
+def stage_as_of(current: str, history, created: float, t: float, pipeline: Pipeline) -> tuple[str, float]:
+    """Stage at time t and when the deal entered it (before its first recorded move: the first open stage)."""
     entered = created
     stage = None
     for when, frm, to in history:
@@ -117,21 +117,21 @@ def stage_as_of(current: str, history, created: float, t: float) -> tuple[str, f
             stage, entered = to, when
         else:
             if stage is None:
-                stage = frm or "discovery"
+                stage = frm or pipeline.first_open
             break
     if stage is None:
         stage = current
-        if current in (WON, LOST) and history == []:
-            stage = "discovery"  # a closed deal with no history: its open stage is unknown
+        if current in pipeline.closed and history == []:
+            stage = pipeline.first_open  # a closed deal with no history: its open stage is unknown
     return stage, entered
 
 
-def owner_closes(deals: list[dict], closed_at: dict[int, float]) -> dict:
+def owner_closes(deals: list[dict], closed_at: dict[int, float], won: frozenset[str]) -> dict:
     """Per owner, close times in order with cumulative wins, for win rate as of any time."""
     per: dict = defaultdict(list)
     for d in deals:
         if d["id"] in closed_at:
-            per[d["owner_id"]].append((closed_at[d["id"]], 1 if d["stage_id"] == WON else 0))
+            per[d["owner_id"]].append((closed_at[d["id"]], 1 if d["stage_id"] in won else 0))
     out = {}
     for owner, lst in per.items():
         lst.sort()
@@ -185,7 +185,7 @@ def deal_vector(d: dict, t: float, h: History, median_amount: float) -> dict:
     oid = d["id"]
     created = ts(d["created_at"])
     changes = h.fields.get(oid, ())
-    stage, entered = stage_as_of(d["stage_id"], h.stages.get(oid, []), created, t)
+    stage, entered = stage_as_of(d["stage_id"], h.stages.get(oid, []), created, t, h.pipeline)
     amount = _num(value_as_of(d["amount"], changes, "amount", t))
     close = ts(value_as_of(d["expected_close_date"], changes, "expected_close_date", t))
     pushes = 0

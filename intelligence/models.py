@@ -1,4 +1,7 @@
-"""Intelligence: scoring models, the scores they gave, and next-best-action advice."""
+"""Intelligence: scoring models and next-best-action advice.
+
+The scores themselves live on the leads and deals (written by those apps), with the model that made them.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -47,29 +50,6 @@ class ScoringModel(models.Model):
     @property
     def label(self) -> str:
         return f"{self.get_algorithm_display()} v{self.version}"
-
-
-class RecordScore(models.Model):
-    """The latest score of one lead or deal: value, which model made it, and its reasons."""
-
-    kind = models.CharField(max_length=4, choices=Kind.choices)
-    opportunity = models.OneToOneField(
-        "opportunities.Opportunity", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    lead = models.OneToOneField("leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    score = models.PositiveSmallIntegerField()
-    model = models.CharField(max_length=12, help_text="lightgbm, naive_bayes or rules")
-    model_version = models.PositiveIntegerField(null=True, blank=True)
-    factors = models.JSONField(default=list, blank=True)
-    scored_at = models.DateTimeField(default=timezone.now)
-
-    objects = RestrictedManager()
-
-    class Meta:
-        ordering = ["-scored_at"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.opportunity_id or self.lead_id}: {self.score}"
 
 
 class Recommendation(models.Model):

@@ -11,7 +11,6 @@ same record for a while, and situations that are often dismissed rank lower.
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -23,10 +22,9 @@ from django.utils import timezone
 
 from intelligence import sources
 from intelligence.datasets import scoring_set
-from intelligence.explain import STAGE_LABELS
 from intelligence.features import DAY, stage_as_of
 from intelligence.models import Kind, Recommendation
-from intelligence.sources import WON, ts
+from intelligence.sources import Pipeline, ts
 
 DEFAULT_GAP_DAYS = 14.0
 DEFAULT_STUCK_DAYS = 30.0
@@ -41,12 +39,12 @@ BASE_PRIORITY = {
 }
 
 
-def pipeline_stats() -> dict:
+def pipeline_stats(pipeline: Pipeline) -> dict:
     """Per stage: usual activity gap and 75th-percentile time in stage on won deals (cached an hour)."""
     stats = cache.get(STATS_KEY)
     if stats is not None:
         return stats
-    won = sources.deal_rows(stages=[WON])
+    won = sources.deal_rows(stages=pipeline.won)
     ids = [r["id"] for r in won]
     history = sources.stage_history(ids)
     acts = sources.activities("opportunity", ids)
@@ -61,7 +59,7 @@ def pipeline_stats() -> dict:
         last = None
         for when, *_ in acts.get(r["id"], []):
             if last is not None:
-                stage, _ = stage_as_of(r["stage_id"], history.get(r["id"], []), created, when)
+                stage, _ = stage_as_of(r["stage_id"], history.get(r["id"], []), created, when, pipeline)
                 gaps[stage].append((when - last) / DAY)
             last = when
     stats = {
@@ -83,11 +81,10 @@ def _days(v) -> int:
     return int(round(v))
 
 
-def deal_situations(v: dict, row: dict, stats: dict, score: int | None, meetings_ahead: bool) -> list[dict]:
-    """The advice a deal calls for now, given its features at now."""
+def deal_situations(v: dict, label: str, stats: dict, score: int | None, meetings_ahead: bool) -> list[dict]:
+    """The advice a deal calls for now, given its features at now (`label`: its stage's name)."""
     out = []
     stage = v["stage"]
-    label = STAGE_LABELS.get(stage, stage)
     usual = stats["gap_days"].get(stage, DEFAULT_GAP_DAYS)
     quiet = v["days_since_activity"]
     if math.isnan(quiet):
@@ -120,7 +117,7 @@ def deal_situations(v: dict, row: dict, stats: dict, score: int | None, meetings
     return out
 
 
-def lead_situations(v: dict, row: dict, score: int | None, meetings_ahead: bool) -> list[dict]:
+def lead_situations(v: dict, score: int | None, meetings_ahead: bool) -> list[dict]:
     out = []
     quiet = v["days_since_activity"]
     if math.isnan(quiet):
@@ -137,21 +134,21 @@ def lead_situations(v: dict, row: dict, score: int | None, meetings_ahead: bool)
 
 
 def situations(kind: str, record_id: int) -> list[dict]:
-    """Current advice for one open record (empty for closed ones)."""
-    from intelligence.services import score_read
-
+    """Current advice for one open record (empty for closed ones), given its stored score."""
     ds = scoring_set(kind, [record_id])
     if not ds.ids:
         return []
-    v, row = ds.vectors[0], ds.extra["rows"][0]
+    v = ds.vectors[0]
     now = ds.extra["now"]
+    history = ds.extra["history"]
     # Scheduled meetings are in the future; the advice may look ahead, the features never do.
-    acts = ds.extra["history"].activities.get(record_id, [])
+    acts = history.activities.get(record_id, [])
     meetings = any(t >= now - 30 * DAY and typ in ("meeting", "demo") for t, typ, *_ in acts)
-    score = score_read(kind, record_id).get("score")
     if kind == Kind.DEAL:
-        return deal_situations(v, row, pipeline_stats(), score, meetings)
-    return lead_situations(v, row, score, meetings)
+        score = sources.deal_scores([record_id]).get(record_id)
+        return deal_situations(v, history.pipeline.labels[v["stage"]], pipeline_stats(history.pipeline), score,
+                               meetings)
+    return lead_situations(v, sources.lead_scores([record_id]).get(record_id), meetings)
 
 
 def recommendations_sync(kind: str, record_id: int) -> list[Recommendation]:
@@ -178,7 +175,3 @@ def recommendations_sync(kind: str, record_id: int) -> list[Recommendation]:
             # decided recently (accepted or dismissed): remembered, not raised again yet
     return list(Recommendation.objects.filter(**{fk: record_id}, status=Recommendation.Status.OPEN)
                 .order_by("-priority", "id"))
-
-
-def elapsed(start: float) -> float:
-    return time.perf_counter() - start

@@ -53,7 +53,8 @@ class LightGBMPredictor:
         booster = lgb.train(LGB_PARAMS, data, num_boost_round=LGB_ROUNDS)
         return cls(kind, booster, {"vocab": vocab, **(extra_params or {})})
 
-    def predict(self, vectors: list[dict], explain: bool = True):
+    def predict(self, vectors: list[dict], explain: bool = True, stage_labels: dict[str, str] | None = None):
+        """Probabilities and, when `explain`, each row's reasons (deals need Stage's labels to say the stage)."""
         if not vectors:
             return np.zeros(0), []
         X = to_matrix(self.kind, vectors, self.params.get("vocab", {}))
@@ -63,7 +64,7 @@ class LightGBMPredictor:
         if not explain:
             return p, None
         contrib = self.booster.predict(X, pred_contrib=True, num_threads=threads)[:, :-1]  # last column is the bias
-        return p, top_factors(self.names, contrib, vectors)
+        return p, top_factors(self.names, contrib, vectors, stage_labels=stage_labels)
 
     def dumps(self) -> str:
         return self.booster.model_to_string()
@@ -88,12 +89,13 @@ class NaiveBayesPredictor:
     def fit(cls, kind: str, vectors: list[dict], y: np.ndarray, extra_params: dict | None = None):
         return cls(kind, NaiveBayes(kind).fit(vectors, y), dict(extra_params or {}))
 
-    def predict(self, vectors: list[dict], explain: bool = True):
+    def predict(self, vectors: list[dict], explain: bool = True, stage_labels: dict[str, str] | None = None):
+        """Probabilities and, when `explain`, each row's reasons (deals need Stage's labels to say the stage)."""
         if not vectors:
             return np.zeros(0), []
         contrib, prior = self.nb.contributions(vectors)
         p = 1.0 / (1.0 + np.exp(-(prior + contrib.sum(axis=1))))
-        return p, (top_factors(self.names, contrib, vectors) if explain else None)
+        return p, (top_factors(self.names, contrib, vectors, stage_labels=stage_labels) if explain else None)
 
     def dumps(self) -> str:
         return self.nb.dumps()

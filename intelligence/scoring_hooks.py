@@ -1,42 +1,27 @@
-"""Plug the learned lead scorer into the leads app's scorer registry (when it has one).
+"""Plug the learned lead model into the leads app's scorer registry.
 
 The leads app owns `score_lead(lead)` and the rule score; intelligence
-registers a scorer that answers with the active learned model, or declines
-(None) so the leads app falls back to its rules.
+registers a scorer that answers with the active learned model. Before a lead
+model is trained (or for a lead not saved yet, which has no history to read)
+it declines, and the leads app's rules answer: the lead's stored score always
+names the model that made it.
 """
 
-import logging
+from intelligence.models import Kind
+from intelligence.services import active_model, compute_scores
+from leads.scoring import ScoreResult, register_scorer
 
-log = logging.getLogger(__name__)
 
-
-def learned_lead_score(lead):
-    from intelligence.models import Kind
-    from intelligence.services import active_model, compute_scores
-
-    if lead is None or getattr(lead, "pk", None) is None or active_model(Kind.LEAD) is None:
+def learned_lead_score(lead) -> ScoreResult | None:
+    if lead.pk is None or active_model(Kind.LEAD) is None:
         return None
     results = compute_scores(Kind.LEAD, [lead.pk])
-    if not results or results[0]["model"] in ("rules", "outcome"):
+    if not results:  # a converted or unqualified lead is not scored: it shows its outcome
         return None
     r = results[0]
-    from leads.scoring import ScoreResult
-
-    return ScoreResult(score=r["score"], model=model_label(r["model"], r["model_version"]),
-                       factors=leads_factors(r["factors"]))
-
-
-def model_label(model: str, version) -> str:
-    return f"{model} v{version}" if version else model
-
-
-def leads_factors(factors: list[dict]) -> list[dict]:
-    """Our factors in the leads app's shape: {factor, points, detail}."""
-    return [{"factor": f["feature"], "points": f["weight"], "detail": f["label"]} for f in factors]
+    return ScoreResult(score=r["score"], model=r["model"], factors=r["factors"])
 
 
 def register() -> None:
     """Offer the learned lead model to the leads app's scorer registry."""
-    from leads.scoring import register_scorer
-
     register_scorer("intelligence", learned_lead_score, priority=50)

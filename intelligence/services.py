@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -17,20 +15,17 @@ from django.utils import timezone
 from intelligence import sources
 from intelligence.datasets import scoring_set, training_set
 from intelligence.evaluation import metrics, time_split
-from intelligence.explain import phrase
-from intelligence.models import Kind, Recommendation, RecordScore, ScoringModel
+from intelligence.explain import phrase, reason
+from intelligence.models import Kind, Recommendation, ScoringModel
 from intelligence.predictors import PREDICTORS, load, to_score
-from intelligence.sources import LOST, WON
+from intelligence.sources import Pipeline
+from leads.services import lead_scores_write
+from opportunities.services.scores import opportunity_scores_write
 
 log = logging.getLogger(__name__)
 
-SCORE_TTL = 180
 MIN_PER_CLASS = 3  # below this a holdout cannot rank anything; not a promotion threshold
-
-
-def score_cache_key(kind: str, record_id: int) -> str:
-    """The seed's cache keys: deal:score:{opportunityId} and lead:score:{leadId}."""
-    return f"{'deal' if kind == Kind.DEAL else 'lead'}:score:{record_id}"
+DEAL_RULES = "Rules v1"  # the label of the deal rule score, shown wherever the score is
 
 
 # --- training and promotion -----------------------------------------------------
@@ -38,9 +33,10 @@ def score_cache_key(kind: str, record_id: int) -> str:
 def _rules_proba(kind: str, ds, idx) -> np.ndarray:
     """The rule score on the holdout: stage probability for deals, the leads app's rules for leads."""
     if kind == Kind.DEAL:
-        probs = {k: s["default_probability"] / 100 for k, s in sources.stages().items()}
-        return np.array([probs.get(ds.vectors[i]["stage"], 0.1) for i in idx])
-    return np.array([sources.lead_rule_score({"id": ds.ids[i], "score": 0})[0] / 100 for i in idx])
+        probs = sources.pipeline().probabilities
+        return np.array([probs[ds.vectors[i]["stage"]] / 100 for i in idx])
+    rules = sources.lead_rule_scores([ds.ids[i] for i in idx])
+    return np.array([rules[ds.ids[i]][0] / 100 for i in idx])
 
 
 def active_model(kind: str) -> ScoringModel | None:
@@ -87,7 +83,7 @@ def model_train(*, actor=None, kind: str) -> dict:
         for name, pred in sorted(candidates.items()):
             stored[name] = ScoringModel.objects.create(
                 kind=kind, version=version, algorithm=name, metrics=results[name] | info,
-                params=pred.params, blob=pred.dumps(), trained_by=actor if getattr(actor, "pk", None) else None,
+                params=pred.params, blob=pred.dumps(), trained_by=actor,
             )
             version += 1
         best = max(stored.values(), key=lambda m: (m.metrics["auc"], -m.metrics["brier"]))
@@ -136,129 +132,67 @@ def model_promote_if_better(*, actor=None, model: ScoringModel) -> dict:
 
 
 def _rescore_all_later(kind: str) -> None:
-    from intelligence.tasks import scores_refresh_all_task
+    from intelligence.tasks import scores_refresh_all_task  # tasks import this module: a real cycle
 
     scores_refresh_all_task.delay(kind)
 
 
 # --- scoring --------------------------------------------------------------------
 
-def _deal_rules(vectors, ds) -> tuple[np.ndarray, list[list[dict]]]:
+def _deal_rules(vectors, pipeline: Pipeline) -> tuple[list[int], list[list[dict]]]:
     """Before any learned model: the stage's default probability, nudged by plain rules."""
-    probs = {k: s["default_probability"] for k, s in sources.stages().items()}
     scores, factors = [], []
     for v in vectors:
-        base = probs.get(v["stage"], 10)
-        fs = [{"feature": "stage", "label": f"{phrase('stage', v['stage'])} ({base}% by default)",
-               "direction": "up", "weight": round(base / 100, 3)}]
-        score = base
+        base = pipeline.probabilities[v["stage"]]
+        fs = [{"factor": "stage", "points": base,
+               "detail": f"{phrase('stage', v['stage'], pipeline.labels)} ({base}% by default)"}]
         dsa = v["days_since_activity"]
         if math.isnan(dsa) or dsa > 30:
-            score -= 10
-            fs.append({"feature": "days_since_activity", "label": phrase("days_since_activity", dsa),
-                       "direction": "down", "weight": -0.1})
+            fs.append(reason("days_since_activity", dsa, -10))
         if not math.isnan(v["days_to_close"]) and v["days_to_close"] < 0:
-            score -= 10
-            fs.append({"feature": "days_to_close", "label": phrase("days_to_close", v["days_to_close"]),
-                       "direction": "down", "weight": -0.1})
+            fs.append(reason("days_to_close", v["days_to_close"], -10))
         if v["has_next_step"]:
-            score += 5
-            fs.append({"feature": "has_next_step", "label": "next step set", "direction": "up", "weight": 0.05})
-        scores.append(max(0, min(100, score)))
+            fs.append(reason("has_next_step", v["has_next_step"], 5))
+        scores.append(max(0, min(100, sum(f["points"] for f in fs))))
         factors.append(fs)
-    return np.array(scores), factors
+    return scores, factors
 
 
 def compute_scores(kind: str, ids=None) -> list[dict]:
-    """Score open records (ids=None: all of them) with the active model, or the rules before one exists."""
+    """Score open records (ids=None: all of them) with the active model, or the rules before one exists.
+
+    Each result names the model that made it ("LightGBM v3", "Rules v1"). Closed
+    deals and converted or unqualified leads are left out: they show their outcome.
+    """
     model = active_model(kind)
-    pred = load(model) if model else None
     ds = scoring_set(kind, ids, median=(model.params or {}).get("median_amount") if model else None)
-    if pred is not None:
-        p, factors = pred.predict(ds.vectors)
-        scores, name, version = to_score(p), model.algorithm, model.version
+    pipeline = ds.extra["history"].pipeline
+    if model is not None:
+        p, factors = load(model).predict(ds.vectors, stage_labels=pipeline.labels)
+        scores, labels = to_score(p), [model.label] * len(ds.ids)
     elif kind == Kind.DEAL:
-        (scores, factors), name, version = _deal_rules(ds.vectors, ds), "rules", None
+        (scores, factors), labels = _deal_rules(ds.vectors, pipeline), [DEAL_RULES] * len(ds.ids)
     else:
-        pairs = [sources.lead_rule_score(r) for r in ds.extra["rows"]]
-        scores, factors = np.array([s for s, _ in pairs], dtype=int), [f for _, f in pairs]
-        name, version = "rules", None
-    out = [
-        {"id": rid, "score": int(s), "model": name, "model_version": version, "factors": f}
-        for rid, s, f in zip(ds.ids, scores, factors, strict=True)
+        rules = sources.lead_rule_scores(ds.ids)
+        scores, factors, labels = ([rules[i][n] for i in ds.ids] for n in range(3))
+    return [
+        {"id": rid, "score": int(s), "model": label, "factors": f}
+        for rid, s, f, label in zip(ds.ids, scores, factors, labels, strict=True)
     ]
-    if ids is not None:  # closed records asked for by id: their outcome is the score
-        seen = {r["id"] for r in out}
-        for rid, won in _closed_outcomes(kind, [i for i in ids if i not in seen]).items():
-            out.append({"id": rid, "score": 100 if won else 0, "model": "outcome", "model_version": None,
-                        "factors": [{"feature": "outcome", "label": "deal won" if won else "closed without a win",
-                                     "direction": "up" if won else "down", "weight": 0}]})
-    return out
-
-
-def _closed_outcomes(kind: str, ids) -> dict[int, bool]:
-    if not ids:
-        return {}
-    if kind == Kind.DEAL:
-        return {r["id"]: r["stage_id"] == WON for r in sources.deal_rows(ids=ids, stages=[WON, LOST])}
-    rows = sources.lead_rows(ids=ids, statuses=["converted", "unqualified"])
-    return {r["id"]: r["status"] == "converted" for r in rows}
 
 
 def scores_refresh(*, kind: str, ids=None, actor=None) -> int:
-    """Recompute scores, store them with their reasons, write them on the records and the cache."""
+    """Recompute scores and hand them to the app that owns the records, which writes, audits and publishes them.
+
+    Returns how many records were scored.
+    """
     results = compute_scores(kind, ids)
-    if not results:
-        return 0
-    now = timezone.now()
-    fk = "opportunity_id" if kind == Kind.DEAL else "lead_id"
-    objs = [
-        RecordScore(kind=kind, score=r["score"], model=r["model"], model_version=r["model_version"],
-                    factors=r["factors"], scored_at=now, **{fk: r["id"]})
-        for r in results
-    ]
-    with transaction.atomic():
-        RecordScore.objects.bulk_create(
-            objs, batch_size=2000, update_conflicts=True, unique_fields=[fk.removesuffix("_id")],
-            update_fields=["score", "model", "model_version", "factors", "scored_at"],
-        )
-        values = {r["id"]: r["score"] for r in results if r["model"] != "outcome"}
-        if kind == Kind.DEAL:
-            sources.write_deal_scores(values, actor=actor)
-        elif results[0]["model"] != "rules":  # the leads app keeps its own rule scores current
-            from intelligence.scoring_hooks import leads_factors, model_label
-
-            sources.write_lead_scores(values, actor=actor, details={
-                r["id"]: (model_label(r["model"], r["model_version"]), leads_factors(r["factors"]))
-                for r in results if r["model"] != "outcome"})
-    cache.set_many({score_cache_key(kind, r["id"]): _public(r) for r in results}, SCORE_TTL)
+    scores = {r["id"]: {"score": r["score"], "model": r["model"], "factors": r["factors"]} for r in results}
+    if kind == Kind.DEAL:
+        opportunity_scores_write(actor=actor, scores=scores)
+    else:
+        lead_scores_write(actor=actor, scores=scores)
     return len(results)
-
-
-def _public(r: dict) -> dict:
-    return {"score": r["score"], "model": r["model"], "model_version": r["model_version"], "factors": r["factors"]}
-
-
-def score_read(kind: str, record_id: int) -> dict:
-    """A record's score from the cache, else the stored score, else computed now (the caller checked access)."""
-    key = score_cache_key(kind, record_id)
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    fk = "opportunity_id" if kind == Kind.DEAL else "lead_id"
-    row = RecordScore.objects.filter(**{fk: record_id}).values("score", "model", "model_version", "factors").first()
-    if row is None:
-        results = compute_scores(kind, [record_id])
-        if not results:
-            return {"score": None, "model": None, "model_version": None, "factors": []}
-        row = _public(results[0])
-    cache.set(key, row, SCORE_TTL)
-    return row
-
-
-def score_invalidate(kind: str, record_id) -> None:
-    if record_id:
-        cache.delete(score_cache_key(kind, record_id))
 
 
 # --- recommendations -------------------------------------------------------------
@@ -275,7 +209,7 @@ def recommendation_accept(*, actor, recommendation: Recommendation) -> Recommend
         recommendation.status = Recommendation.Status.ACCEPTED
         recommendation.decided_at = timezone.now()
         recommendation.decided_by = actor
-        recommendation.task_id = str(getattr(task, "pk", "") or (task.get("id") if isinstance(task, dict) else ""))
+        recommendation.task_id = str(task["id"])
         recommendation.save(update_fields=["status", "decided_at", "decided_by", "task_id"])
     return recommendation
 
@@ -289,7 +223,3 @@ def recommendation_dismiss(*, actor, recommendation: Recommendation) -> Recommen
     recommendation.decided_by = actor
     recommendation.save(update_fields=["status", "decided_at", "decided_by"])
     return recommendation
-
-
-def elapsed_ms(start: float) -> float:
-    return (time.perf_counter() - start) * 1000

@@ -2,26 +2,32 @@
 
 Reads for scoring are system-wide (no user: a model sees the whole history);
 reads for a person go through `restrict()` via the owning app's selectors.
-Kept in one module so the seams to leads, opportunities and activities are
-visible in one place.
+Scores are written by the apps that own the records (the leads and
+opportunities services, called from intelligence.services), never here.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
-log = logging.getLogger(__name__)
+from activities import services as activity_services
+from activities.selectors import activities_for
+from activities.store import get_store
+from leads import selectors as lead_selectors
+from leads.models import Lead
+from leads.scoring import rules_score
+from opportunities import selectors as opportunity_selectors
+from opportunities.models import Opportunity, StageHistory
 
 CHUNK = 5000
-
-OPEN_STAGES = ("discovery", "qualification", "proposal", "negotiation")
-WON, LOST = "closed_won", "closed_lost"
 
 
 def chunks(ids, size: int = CHUNK):
@@ -52,23 +58,45 @@ def ts(value) -> float | None:
     return None
 
 
+# --- stages -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The pipeline's stages as `Stage` defines them: open ones in order, won and lost keys, labels, defaults."""
+
+    open: tuple[str, ...]
+    won: frozenset[str]
+    lost: frozenset[str]
+    labels: dict[str, str]
+    probabilities: dict[str, int]
+
+    @property
+    def closed(self) -> frozenset[str]:
+        return self.won | self.lost
+
+    @property
+    def first_open(self) -> str:
+        return self.open[0]
+
+
+def pipeline() -> Pipeline:
+    """The stages now (a handful of rows, read once per scoring or training run)."""
+    rows = list(opportunity_selectors.stage_list().values("key", "label", "default_probability", "is_closed",
+                                                          "is_won"))
+    return Pipeline(
+        open=tuple(r["key"] for r in rows if not r["is_closed"]),
+        won=frozenset(r["key"] for r in rows if r["is_closed"] and r["is_won"]),
+        lost=frozenset(r["key"] for r in rows if r["is_closed"] and not r["is_won"]),
+        labels={r["key"]: r["label"] for r in rows},
+        probabilities={r["key"]: r["default_probability"] for r in rows},
+    )
+
+
 # --- opportunities ------------------------------------------------------------
-
-def _opportunity_model():
-    from opportunities.models import Opportunity
-
-    return Opportunity
-
 
 def opportunities_visible(user):
     """Deals the user may see, through the opportunities app's selector."""
-    from opportunities.selectors import opportunity_list
-
-    return opportunity_list(user)
-
-
-def opportunity_visible_ids(user, ids) -> set[int]:
-    return set(opportunities_visible(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+    return opportunity_selectors.opportunity_list(user=user)
 
 
 DEAL_FIELDS = (
@@ -81,7 +109,7 @@ DEAL_FIELDS = (
 
 def deal_rows(*, ids=None, stages=None) -> list[dict]:
     """Plain rows of the deals to score or learn from, with their account's firmographics."""
-    qs = _opportunity_model().objects.all()
+    qs = Opportunity.objects.all()
     if stages is not None:
         qs = qs.filter(stage_id__in=list(stages))
     qs = qs.annotate(contacts_count=Count("contacts")).values(*DEAL_FIELDS, "contacts_count").order_by("id")
@@ -92,8 +120,6 @@ def deal_rows(*, ids=None, stages=None) -> list[dict]:
 
 def stage_history(opportunity_ids=None) -> dict[int, list[tuple[float, str, str]]]:
     """Stage changes per deal, oldest first: (changed_at, from_stage, to_stage)."""
-    from opportunities.models import StageHistory
-
     qs = StageHistory.objects.order_by("changed_at", "id").values_list("opportunity_id", "changed_at", "from_stage",
                                                                         "to_stage")
     parts = [qs] if opportunity_ids is None else [qs.filter(opportunity_id__in=p) for p in chunks(opportunity_ids)]
@@ -104,19 +130,8 @@ def stage_history(opportunity_ids=None) -> dict[int, list[tuple[float, str, str]
     return out
 
 
-def stages() -> dict[str, dict]:
-    from opportunities.models import Stage
-
-    return {s["key"]: s for s in Stage.objects.values("key", "label", "order", "default_probability", "is_closed", "is_won")}
-
-
-def field_history(model_label: str, ids, fields: tuple[str, ...]) -> dict[int, list[tuple[float, str, str, str]]]:
-    """Field changes recorded by the audit log, oldest first: (when, field, old, new)."""
-    from auditlog.models import LogEntry
-    from django.apps import apps
-    from django.db.models import Q
-
-    model = apps.get_model(model_label)
+def field_history(model, ids, fields: tuple[str, ...]) -> dict[int, list[tuple[float, str, str, str]]]:
+    """Field changes of `model` (Lead or Opportunity) recorded by the audit log, oldest first: (when, field, old, new)."""
     ct = ContentType.objects.get_for_model(model)
     cond = Q()
     for f in fields:
@@ -141,80 +156,25 @@ def field_history(model_label: str, ids, fields: tuple[str, ...]) -> dict[int, l
 
 
 def owner_names(ids) -> dict[int, str]:
-    from django.contrib.auth import get_user_model
-
     return {
         u["id"]: (f"{u['first_name']} {u['last_name']}".strip() or u["email"])
         for u in get_user_model().objects.filter(pk__in=list(ids)).values("id", "first_name", "last_name", "email")
     }
 
 
-def write_deal_scores(scores: dict[int, int], *, actor=None) -> int:
-    """Store `deal_score` on deals in one bulk update per score value, with audit entries."""
-    if not scores:
-        return 0
-    return _bulk_write_grouped(_opportunity_model(), "deal_score", scores, actor=actor)
-
-
-def _bulk_write_grouped(model, field: str, scores: dict[int, int], *, actor=None) -> int:
-    """Scores take at most 101 values: one UPDATE per value (and id slice) beats a CASE per row."""
-    old = {}
-    for part in chunks(scores):
-        old.update(model.objects.filter(pk__in=part).values_list("pk", field))
-    by_value: dict[int, list[int]] = defaultdict(list)
-    for pk, v in scores.items():
-        if pk in old and old[pk] != v:
-            by_value[v].append(pk)
-    for value, pks in by_value.items():
-        for part in chunks(pks):
-            model.objects.filter(pk__in=part).update(**{field: value})
-    _audit_scores(model, {pk: {field: [str(old[pk]), str(v)]} for v, pks in by_value.items() for pk in pks}, actor)
-    return sum(len(p) for p in by_value.values())
-
-
-def _audit_scores(model, changes: dict, actor) -> None:
-    """Audit score changes as made by `actor` (None: the system), never by a request's leftover actor.
-
-    django-auditlog's `set_actor` leaves its context behind after a request, so
-    `audit_bulk`'s fallback to the current actor can name someone unrelated
-    (in tests, a user that no longer exists).
-    """
-    from auditlog.context import auditlog_value
-
-    from salesapp.audit import audit_bulk
-
-    token = auditlog_value.set({"actor": actor})
-    try:
-        audit_bulk(model, changes, actor=actor)
-    finally:
-        auditlog_value.reset(token)
-
-
-def _bulk_write(model, field: str, scores: dict[int, int], *, actor=None) -> int:
-
-    old = {}
-    for part in chunks(scores):
-        old.update(model.objects.filter(pk__in=part).values_list("pk", field))
-    changed = {pk: v for pk, v in scores.items() if pk in old and old[pk] != v}
-    objs = [model(pk=pk, **{field: v}) for pk, v in changed.items()]
-    model.objects.bulk_update(objs, [field], batch_size=2000)
-    _audit_scores(model, {pk: {field: [str(old[pk]), str(v)]} for pk, v in changed.items()}, actor)
-    return len(changed)
+def deal_scores(ids) -> dict[int, int | None]:
+    """The stored score of each deal (what every page shows)."""
+    out = {}
+    for part in chunks([i for i in ids if i]):
+        out.update(Opportunity.objects.filter(pk__in=part).values_list("pk", "deal_score"))
+    return out
 
 
 # --- leads --------------------------------------------------------------------
 
-def _lead_model():
-    from leads.models import Lead
-
-    return Lead
-
-
 def leads_visible(user):
     """Leads the user may see, through the leads app's selector."""
-    from leads.selectors import lead_list
-
-    return lead_list(user=user)
+    return lead_selectors.lead_list(user=user)
 
 
 LEAD_FIELDS = (
@@ -226,7 +186,7 @@ LEAD_FIELDS = (
 
 
 def lead_rows(*, ids=None, statuses=None) -> list[dict]:
-    qs = _lead_model().objects.all()
+    qs = Lead.objects.all()
     if statuses is not None:
         qs = qs.filter(status__in=list(statuses))
     qs = qs.values(*LEAD_FIELDS).order_by("id")
@@ -236,58 +196,31 @@ def lead_rows(*, ids=None, statuses=None) -> list[dict]:
 
 
 def lead_scores(ids) -> dict[int, int]:
+    """The stored score of each lead (what every page shows)."""
     out = {}
     for part in chunks([i for i in ids if i]):
-        out.update(_lead_model().objects.filter(pk__in=part).values_list("pk", "score"))
+        out.update(Lead.objects.filter(pk__in=part).values_list("pk", "score"))
     return out
 
 
-def lead_rule_score(lead_row: dict) -> tuple[int, list[dict]]:
-    """The leads app's rule score for a lead (before any learned model), with its factors."""
-    from leads.scoring import rules_score
-
-    lead = _lead_model().objects.filter(pk=lead_row["id"]).first()
-    if lead is None:
-        return 0, []
-    result = rules_score(lead)
-    factors = []
-    for f in result.factors or []:
-        if isinstance(f, dict):
-            points = f.get("points") or 0
-            factors.append({"feature": f.get("factor", ""), "label": f.get("detail") or f.get("factor", ""),
-                            "direction": "up" if points >= 0 else "down", "weight": points})
-    return int(result.score), factors
-
-
-def write_lead_scores(scores: dict[int, int], *, actor=None, details: dict | None = None) -> int:
-    """Store lead scores (and, where the leads app keeps them, the model and factors) in one bulk write."""
-    if not scores:
-        return 0
-    model = _lead_model()
-    has_details = details is not None and {"score_model", "score_factors"} <= {f.name for f in model._meta.fields}
-    if not has_details:
-        return _bulk_write(model, "score", scores, actor=actor)
-    old = {}
-    for part in chunks(scores):
-        old.update(model.objects.filter(pk__in=part).values_list("pk", "score"))
-    objs = [model(pk=pk, score=v, score_model=details[pk][0], score_factors=details[pk][1])
-            for pk, v in scores.items() if pk in old]
-    model.objects.bulk_update(objs, ["score", "score_model", "score_factors"], batch_size=2000)
-    _audit_scores(model, {pk: {"score": [str(old[pk]), str(v)]} for pk, v in scores.items() if pk in old and old[pk] != v},
-                  actor)
-    return len(objs)
+def lead_rule_scores(ids) -> dict[int, tuple[int, list[dict], str]]:
+    """The leads app's rule score of each lead (before any learned model): score, factors, model label."""
+    out = {}
+    for part in chunks(ids):
+        for lead in Lead.objects.filter(pk__in=part):
+            result = rules_score(lead)
+            out[lead.pk] = (result.score, result.factors, result.model)
+    return out
 
 
 # --- activities ---------------------------------------------------------------
 
 def activities(kind: str, ids, until=None) -> dict[int, list[tuple[float, str, str, object]]]:
     """Activities per record, oldest first: (when, type, direction, contact_id)."""
-    from activities.selectors import activities_for
-
     ids = list(ids)
     if not ids:
         return {}
-    rows = [a for part in chunks(ids) for a in activities_for(kind, part, until=until, limit=10_000_000)]
+    rows = [a for part in chunks(ids) for a in activities_for(kind=kind, ids=part, until=until, limit=10_000_000)]
     key = "opportunity_id" if kind in ("opportunity", "deal") else "lead_id"
     out: dict[int, list] = defaultdict(list)
     for a in rows:
@@ -309,10 +242,6 @@ def activity_summary(kind: str, ids, now: datetime, types: tuple[str, ...]) -> d
     Only what had happened and been logged by `now` counts, as in `activities()`;
     ids=None counts for every record of the kind.
     """
-    from datetime import timedelta
-
-    from activities.store import get_store
-
     field = "opportunity_id" if kind in ("opportunity", "deal") else "lead_id"
     store = get_store()
     scopes = [[("null", field, False)]] if ids is None else [[("in", field, part)] for part in chunks(ids)]
@@ -330,8 +259,6 @@ def activity_summary(kind: str, ids, now: datetime, types: tuple[str, ...]) -> d
 
 def task_create(*, actor, subject: str, opportunity_id=None, lead_id=None, due_at=None):
     """Create a task for a recommendation through the activities service."""
-    from activities import services
-
-    return services.activity_log(
+    return activity_services.activity_log(
         actor=actor, type="task", subject=subject, opportunity_id=opportunity_id, lead_id=lead_id, due_at=due_at
     )

@@ -1,16 +1,16 @@
 """Thin Celery tasks: training, score refreshes."""
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from intelligence import services
+from intelligence.models import Kind
 
 
 @shared_task(name="intelligence.tasks.model_train_task")
 def model_train_task(kind: str, actor_id: int | None = None) -> dict:
-    """Train and maybe promote the `kind` model (on demand and nightly)."""
-    from django.contrib.auth import get_user_model
-    from django.core.exceptions import ValidationError
-
+    """Train and maybe promote the `kind` model (on demand and nightly); too little history is a decision, not a failure."""
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     try:
         return services.model_train(actor=actor, kind=kind)
@@ -20,13 +20,13 @@ def model_train_task(kind: str, actor_id: int | None = None) -> dict:
 
 @shared_task(name="intelligence.tasks.models_train_nightly_task")
 def models_train_nightly_task() -> list[dict]:
-    return [model_train_task(kind) for kind in ("deal", "lead")]
+    return [model_train_task(kind) for kind in Kind.values]
 
 
 @shared_task(name="intelligence.tasks.score_refresh_task")
 def score_refresh_task(kind: str, ids: list[int]) -> int:
     """Re-score a few records after an event changed their inputs."""
-    return services.scores_refresh(kind=kind, ids=[i for i in ids if i])
+    return services.scores_refresh(kind=kind, ids=ids)
 
 
 @shared_task(name="intelligence.tasks.scores_refresh_all_task")

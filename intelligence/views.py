@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -10,44 +10,41 @@ from django.views.decorators.http import require_POST
 from intelligence import selectors, services
 from intelligence.analytics import GROUPS, REPORTS
 from intelligence.models import Kind
-from salesapp.access import can_write
-from salesapp.roles import perm
+from intelligence.tasks import model_train_task
+from salesapp.celery import app as celery_app
+from salesapp.guards import has_permission, perm_required, require_permission
 
-PANEL_KINDS = {"opportunity": Kind.DEAL, "deal": Kind.DEAL, "lead": Kind.LEAD}
-
-
-def _need(user, codename):
-    if not user.has_perm(perm(codename)):
-        raise PermissionDenied
+# The panel's URL names a record kind; reading it needs the permission to read that kind.
+PANEL_KINDS = {"opportunity": (Kind.DEAL, "opportunity:read"), "deal": (Kind.DEAL, "opportunity:read"),
+               "lead": (Kind.LEAD, "lead:read")}
 
 
 def _panel_context(request, kind_name: str, record_id: int) -> dict:
-    kind = PANEL_KINDS.get(kind_name)
-    if kind is None:
+    if kind_name not in PANEL_KINDS:
         raise Http404
+    kind, codename = PANEL_KINDS[kind_name]
+    require_permission(request.user, codename)
     score = selectors.score_get(user=request.user, kind=kind, record_id=record_id)
     recs = selectors.recommendation_list(user=request.user, kind=kind, record_id=record_id)
     return {
         "kind_name": "opportunity" if kind == Kind.DEAL else "lead", "record_id": record_id, "score": score,
-        "ups": [f for f in score.get("factors") or [] if f.get("direction") == "up"],
-        "downs": [f for f in score.get("factors") or [] if f.get("direction") == "down"],
-        "recommendations": recs, "can_act": can_write(request.user) and request.user.has_perm(perm("activity:write")),
+        "ups": [f for f in score["factors"] if f["points"] > 0],
+        "downs": [f for f in score["factors"] if f["points"] < 0],
+        "recommendations": recs, "can_act": has_permission(request.user, "activity:write"),
     }
 
 
 @login_required
 def panel_view(request, kind: str, pk: int):
-    """The score, its model and reasons, and ranked advice for one lead or deal (an htmx fragment)."""
+    """The score, its model and reasons (or the outcome of a decided record), and ranked advice (an htmx fragment)."""
     return render(request, "intelligence/panel.html", _panel_context(request, kind, pk))
 
 
-@login_required
+@perm_required("activity:write")
 @require_POST
 def recommendation_decide_view(request, pk: int, decision: str):
     """Accept (creates the task) or dismiss advice from the panel; answers the refreshed panel."""
     rec = selectors.recommendation_get(user=request.user, pk=pk)
-    if not (can_write(request.user) and request.user.has_perm(perm("activity:write"))):
-        raise PermissionDenied
     error = None
     try:
         if decision == "accept":
@@ -74,10 +71,9 @@ CHARTS = (
 )
 
 
-@login_required
+@perm_required("analytics:read")
 def analytics_view(request):
     """The analytics dashboard: charts over the deals and leads the user may see (served from the cache)."""
-    _need(request.user, "analytics:read")
     group_by = request.GET.get("group_by", "rep")
     if group_by not in GROUPS:
         group_by = "rep"
@@ -99,26 +95,23 @@ def analytics_view(request):
     })
 
 
-@login_required
+@perm_required("analytics:read")
 def models_view(request):
     """Scoring models: versions, holdout metrics, which one is active; admins can train now."""
-    _need(request.user, "analytics:read")
     if request.method == "POST":
-        _need(request.user, "intelligence:train")
+        require_permission(request.user, "intelligence:train")
         kind = request.POST.get("kind")
         if kind not in Kind.values:
             messages.error(request, "Choose deal or lead.")
         else:
-            from intelligence.tasks import model_train_task
-
             result = model_train_task.delay(kind, request.user.pk)
-            try:
-                data = result.get(timeout=1) if result.ready() else None
-            except Exception:  # noqa: BLE001  (a queued task has no result yet)
-                data = None
-            messages.info(request, data["decision"] if data else f"Training the {kind} model has started.")
+            # Trained in process (embedded mode): its decision is known now; a worker's is not (no result store).
+            if celery_app.conf.task_always_eager:
+                messages.info(request, result.get()["decision"])
+            else:
+                messages.info(request, f"Training the {kind} model has started.")
         return redirect("intelligence:models")
-    models = list(selectors.model_list())
+    models = list(selectors.model_list(user=request.user))
     return render(request, "intelligence/models.html", {
-        "models": models, "can_train": request.user.has_perm(perm("intelligence:train")),
+        "models": models, "can_train": has_permission(request.user, "intelligence:train"),
     })

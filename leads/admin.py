@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from leads.models import Lead, LeadHistory, LeadRoutingConfig, WebToLeadForm
+from leads.services import _normalise
 
 
 @admin.register(WebToLeadForm)
@@ -53,7 +54,5 @@ class LeadAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
-        from leads.services import _normalise
-
         _normalise(obj)  # keep the dedup keys in step with admin edits
         super().save_model(request, obj, form, change)

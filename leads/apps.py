@@ -15,11 +15,14 @@ class LeadsConfig(AppConfig):
         from leads import demo, imports
         from leads.home import my_leads_panel
         from leads.models import Lead, LeadRoutingConfig, WebToLeadForm
-        from salesapp.access import RecordRule, register_model
+        from opportunities.models import Account
+        from salesapp.access import RecordRule, register_model, register_parent_access
         from salesapp.home import register_panel
         from salesapp.search import register_searchable
 
         register_model(Lead, RecordRule(owner_field="assigned_to", territory_field="territory"))
+        # Whoever sees a converted lead reads the account it became.
+        register_parent_access(Account, child=Lead, field="converted_account")
         auditlog.register(Lead, exclude_fields=["updated_at", "normalized_email", "normalized_phone",
                                                 "normalized_company", "score_factors"])
         auditlog.register(WebToLeadForm)

@@ -21,7 +21,7 @@ def fold_name(value: str) -> str:
 
 def normalized(data: dict) -> dict:
     """The match keys of a lead's data (a dict or a Lead)."""
-    get = data.get if isinstance(data, dict) else lambda k, d="": getattr(data, k, d)
+    get = data.get if isinstance(data, dict) else lambda k, d="": getattr(data, k)
     return {
         "email": normalize_email(get("email", "")),
         "phone": normalize_phone(get("phone", "")),

@@ -24,15 +24,17 @@ class LeadForm(forms.Form):
     postal_code = forms.CharField(max_length=20, required=False)
     source = forms.CharField(max_length=50, required=False)
     assigned_to = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
-                                         help_text="Empty: routing decides")
+                                         help_text="Whom you may give leads to")
     confirm_duplicate = forms.BooleanField(required=False, label="Save even though it may be a duplicate")
 
-    def __init__(self, *args, owners=None, **kwargs):
+    # Choices of the form, not fields of the lead.
+    CHOICES = ("confirm_duplicate",)
+
+    def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)
-        if owners is not None:
-            self.fields["assigned_to"].queryset = owners
+        self.fields["assigned_to"].queryset = owners
         for name, field in self.fields.items():
-            if name == "confirm_duplicate":
+            if isinstance(field, forms.BooleanField):
                 field.widget.attrs["class"] = "form-check-input"
             elif name == "assigned_to":
                 field.widget.attrs["class"] = "form-select"
@@ -41,14 +43,24 @@ class LeadForm(forms.Form):
 
     @classmethod
     def initial_from(cls, lead: Lead) -> dict:
-        data = {name: getattr(lead, name) for name in cls.base_fields if hasattr(lead, name)}
+        data = {name: getattr(lead, name) for name in cls.base_fields if name not in cls.CHOICES}
         data["assigned_to"] = lead.assigned_to_id
         return data
 
     def lead_fields(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("confirm_duplicate", None)
-        return data
+        return {name: value for name, value in self.cleaned_data.items() if name not in self.CHOICES}
+
+
+class LeadCreateForm(LeadForm):
+    """A new lead: empty owner means a rep keeps it and routing places it for anyone else, unless asked."""
+
+    route = forms.BooleanField(required=False, label="Route it for me",
+                               help_text="Let territory routing choose the owner instead of keeping the lead")
+    CHOICES = ("confirm_duplicate", "route")
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, owners=owners, **kwargs)
+        self.fields["assigned_to"].help_text = "Empty: a rep keeps the lead; for anyone else routing decides"
 
 
 class ConvertForm(forms.Form):

@@ -1,16 +1,15 @@
 """The home-page panel: the user's newest open leads, hottest first."""
 
+from leads.selectors import lead_list
 from leads.workflow import OPEN_STATUSES
-from salesapp.roles import perm
+from salesapp.guards import has_permission
 
 
 def my_leads_panel(request):
     user = request.user
-    if not user.is_authenticated or not user.has_perm(perm("lead:read")):
+    if not has_permission(user, "lead:read"):
         return None
-    from leads.models import Lead
-
-    mine = Lead.objects.filter(assigned_to=user, status__in=OPEN_STATUSES, merged_into__isnull=True)
+    mine = lead_list(user=user).filter(assigned_to=user, status__in=OPEN_STATUSES)
     top = list(mine.order_by("-score", "-id").only("id", "first_name", "last_name", "email", "company", "score",
                                                    "status")[:5])
     return {

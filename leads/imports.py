@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from leads import services
 from leads.dedup import find_duplicates
 from leads.models import Lead
 from salesapp.access import CHANGE
-from salesapp.imports import ImportColumn, ImportKind, RowError, RowErrors, register_import_kind
+from salesapp.assignment import assignee_check, territory_check
+from salesapp.imports import (
+    ImportColumn,
+    ImportKind,
+    RowError,
+    RowErrors,
+    parse_datetime_cell,
+    register_import_kind,
+)
 from salesapp.normalize import normalize_email
 
 COLUMNS = [
@@ -30,31 +36,37 @@ FIELD_COLUMNS = ("email", "first_name", "last_name", "phone", "company", "title"
                  "annual_revenue", "website", "country", "state", "postal_code", "source")
 
 
-def _created_at(value: str):
-    value = value.strip()
-    if not value:
+def _row_errors(exc: ValidationError) -> list[RowError]:
+    """A service's or the assignment policy's refusal as row errors, on the columns it names."""
+    return [RowError(col, msg) for col, msgs in exc.message_dict.items() for msg in msgs]
+
+
+def _resolved(resolve, row: dict, column: str, errors: list[RowError]):
+    """The user or territory a cell names (None when blank); a cell naming nothing known is a row error."""
+    try:
+        return resolve(row.get(column, ""), column)
+    except RowError as exc:
+        errors.append(exc)
         return None
-    parsed = parse_datetime(value)
-    if parsed is None:
-        day = parse_date(value)
-        if day is None:
-            raise RowError("created_at", "not a date or time (use ISO 8601, e.g. 2024-03-01T09:30:00Z)")
-        parsed = timezone.datetime(day.year, day.month, day.day)
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.utc)
-    if parsed > timezone.now():
-        raise RowError("created_at", "is in the future")
-    return parsed
+
+
+def _judge(check, errors: list[RowError], **kwargs) -> None:
+    """Run an assignment-policy check; its refusal becomes a row error on the column it names."""
+    try:
+        check(**kwargs)
+    except ValidationError as exc:
+        errors.extend(_row_errors(exc))
 
 
 def validate_row(row: dict, ctx) -> dict:
+    """A row as lead fields. A new owner (`owner_email`) or territory must be the importer's to give."""
     errors: list[RowError] = []
     data = {name: row[name] for name in FIELD_COLUMNS if row.get(name) not in ("", None)}
     data["email"] = row["email"]
     try:
         data = services.clean_lead_fields(data)
     except ValidationError as exc:
-        errors.extend(RowError(col, msg) for col, msgs in exc.message_dict.items() for msg in msgs)
+        errors.extend(_row_errors(exc))
     status = row.get("status", "").strip().lower()
     if status:
         if status == Lead.Status.CONVERTED:
@@ -63,19 +75,6 @@ def validate_row(row: dict, ctx) -> dict:
             errors.append(RowError("status", f"unknown status {status!r}"))
         else:
             data["status"] = status
-    for column, resolve in (("owner_email", ctx.owner), ("territory", ctx.territory)):
-        try:
-            value = resolve(row.get(column, ""), column)
-        except RowError as exc:
-            errors.append(exc)
-        else:
-            if value is not None:
-                data["assigned_to" if column == "owner_email" else "territory"] = value
-    if row.get("created_at"):
-        try:
-            data["created_at"] = _created_at(row["created_at"])
-        except RowError as exc:
-            errors.append(exc)
     email = normalize_email(row["email"])
     try:
         ctx.claim("email", email, "email")
@@ -84,6 +83,23 @@ def validate_row(row: dict, ctx) -> dict:
     existing = Lead.objects.filter(normalized_email=email, merged_into__isnull=True).order_by("id").first()
     if existing is not None and not Lead.objects.filter(pk=existing.pk).restrict(ctx.actor, CHANGE).exists():
         errors.append(RowError("email", "a lead with this email exists and you may not change it"))
+    owner = _resolved(ctx.owner, row, "owner_email", errors)
+    if owner is not None:
+        data["assigned_to"] = owner
+        if existing is None or existing.assigned_to_id != owner.pk:
+            _judge(assignee_check, errors, actor=ctx.actor, assignee=owner, field="owner_email")
+    territory = _resolved(ctx.territory, row, "territory", errors)
+    if territory is not None:
+        data["territory"] = territory
+        if existing is None or existing.territory_id != territory.pk:
+            _judge(territory_check, errors, actor=ctx.actor, territory=territory, field="territory")
+    try:
+        created_at = parse_datetime_cell(row.get("created_at", ""), "created_at", past_only=True)
+    except RowError as exc:
+        errors.append(exc)
+    else:
+        if created_at is not None:
+            data["created_at"] = created_at
     if existing is None and not errors:
         # Same phone, or the same person at the same company, under another email: likely the same lead.
         for lead, reasons in find_duplicates(data, limit=1):
@@ -100,6 +116,7 @@ def validate_row(row: dict, ctx) -> dict:
 
 
 def write_rows(rows: list[dict], ctx) -> tuple[int, int]:
+    """Create or update each lead through the services (events, history, audit); rows naming no owner are routed."""
     created = updated = 0
     for data in rows:
         existing = data.pop("_existing")
@@ -110,7 +127,7 @@ def write_rows(rows: list[dict], ctx) -> tuple[int, int]:
             services.lead_update(actor=ctx.actor, lead=lead, **data)
             updated += 1
         else:
-            services.lead_create(actor=ctx.actor, **data)
+            services.lead_create(actor=ctx.actor, route="assigned_to" not in data, **data)
             created += 1
     return created, updated
 

@@ -82,6 +82,19 @@ class Lead(TimeStampedModel):
         name = f"{self.first_name} {self.last_name}".strip()
         return name or self.email
 
+    @property
+    def outcome(self) -> str:
+        """What became of a converted lead: its deal's state now ("open", "won", "lost", or "deleted").
+
+        A converted lead shows this instead of a score; "" while the lead is still worked.
+        """
+        if self.status != self.Status.CONVERTED:
+            return ""
+        deal = self.converted_opportunity
+        if deal is None:
+            return "deleted"
+        return deal.outcome or "open"
+
 
 class LeadHistory(models.Model):
     """One change in a lead's life (status, owner, score, conversion, merge), for its timeline."""

@@ -18,8 +18,10 @@ from django.utils import timezone
 
 from leads.models import Lead, LeadRoutingConfig, RoutingCursor
 from leads.workflow import OPEN_STATUSES
+from territories.models import Territory
+from territories.selectors import territory_match, territory_members
 
-ROUND_ROBIN, LEAST_OPEN, FIXED_OWNER = "round_robin", "least_open", "fixed_owner"
+Policy = Territory.RoutingPolicy
 
 
 @dataclass
@@ -42,16 +44,8 @@ def lead_record(lead: Lead) -> dict:
 
 
 def _match(lead: Lead):
-    from territories.selectors import territory_match
-
     result = territory_match(lead_record(lead))
     return result.territory, result.explanation, result.reason
-
-
-def _members(territory) -> list:
-    from territories.selectors import territory_members
-
-    return territory_members(territory)
 
 
 def _name(user) -> str:
@@ -92,11 +86,11 @@ def route(lead: Lead, *, now=None) -> RoutingDecision:
     territory, explanation, reason = _match(lead)
     if territory is None:
         return default_queue(reason or "no territory matches", explanation)
-    policy = getattr(territory, "routing_policy", ROUND_ROBIN) or ROUND_ROBIN
-    members = _members(territory)
+    policy = territory.routing_policy
+    members = territory_members(territory)
     by_user = {m.user_id: m for m in members}
     ids = [m.user_id for m in members]
-    if policy == FIXED_OWNER and territory.owner_id and territory.owner_id not in by_user:
+    if policy == Policy.FIXED_OWNER and territory.owner_id and territory.owner_id not in by_user:
         ids.append(territory.owner_id)
     today = assigned_today(ids, now=now, exclude_lead=lead.pk)
     skipped = []
@@ -113,14 +107,14 @@ def route(lead: Lead, *, now=None) -> RoutingDecision:
         return True
 
     owner, how = None, ""
-    if policy == FIXED_OWNER:
+    if policy == Policy.FIXED_OWNER:
         if territory.owner is None:
             how = "fixed owner: the territory has no owner"
         elif available(territory.owner):
             owner, how = territory.owner, f"fixed owner {_name(territory.owner)}"
         else:
             how = f"fixed owner {_name(territory.owner)} unavailable"
-    elif policy == LEAST_OPEN:
+    elif policy == Policy.LEAST_OPEN:
         counts = open_counts(ids, exclude_lead=lead.pk)
         candidates = [m for m in members if available(m.user)]
         if candidates:
@@ -166,7 +160,7 @@ def open_q() -> Q:
     return Q(status__in=OPEN_STATUSES, merged_into__isnull=True)
 
 
-def route_territory_only(lead: Lead):
-    """The matching territory, for leads whose owner was chosen by hand."""
-    territory, _, _ = _match(lead)
-    return territory
+def match_territory(lead: Lead) -> tuple[object | None, str]:
+    """The territory the matcher files `lead` under and why, for leads whose owner is not routed."""
+    territory, _, reason = _match(lead)
+    return territory, reason

@@ -31,7 +31,7 @@ class ScoreResult:
 Scorer = Callable[[object], "ScoreResult | None"]
 _scorers: list[tuple[int, str, Scorer]] = []
 
-RULES = "rules-v1"
+RULES = "Rules v1"  # the label of the rule score, shown wherever the score is
 
 TARGET_INDUSTRIES = {
     "technology": 20, "software": 20, "saas": 20, "financial services": 16, "finance": 16, "healthcare": 14,

@@ -7,12 +7,13 @@ from django.shortcuts import get_object_or_404
 
 from leads.models import Lead, LeadHistory
 from salesapp.access import VIEW
+from salesapp.assignment import assignable_users
 from salesapp.models import User
 
 LIST_COLUMNS = (
     "id", "status", "source", "first_name", "last_name", "email", "phone", "company", "title", "industry",
-    "employee_count", "annual_revenue", "country", "state", "postal_code", "score", "assigned_to",
-    "territory_id", "converted_opportunity_id", "last_activity_at", "created_at", "updated_at",
+    "employee_count", "annual_revenue", "country", "state", "postal_code", "score", "score_model",
+    "assigned_to", "territory_id", "converted_opportunity_id", "last_activity_at", "created_at", "updated_at",
 )
 EXPORT_COLUMNS = (
     "id", "status", "source", "first_name", "last_name", "email", "phone", "company", "title", "industry",
@@ -24,37 +25,43 @@ EXPORT_COLUMNS = (
 
 def lead_list(*, user, action: str = VIEW, include_merged: bool = False) -> QuerySet[Lead]:
     """The leads `user` may see (merged-away leads only when asked)."""
-    qs = Lead.objects.all()
-    if not include_merged:
-        qs = qs.filter(merged_into__isnull=True)
-    return qs.restrict(user, action)
+    qs = Lead.objects.restrict(user, action)
+    return qs if include_merged else qs.filter(merged_into__isnull=True)
 
 
 def lead_get(*, user, pk, action: str = VIEW) -> Lead:
-    qs = Lead.objects.select_related("assigned_to", "territory", "merged_into").restrict(user, action)
+    """The lead `pk` if `user` may do `action` on it (merged-away leads included), else 404."""
+    qs = Lead.objects.restrict(user, action).select_related("assigned_to", "territory", "merged_into")
     return get_object_or_404(qs, pk=pk)
 
 
-def lead_rows(queryset: QuerySet[Lead]) -> QuerySet:
-    """Plain rows for the hot list endpoint: only the listed columns, no model instances."""
+def lead_rows(*, queryset: QuerySet[Lead]) -> QuerySet:
+    """Plain rows for the hot list endpoint from a queryset already restricted: only the listed columns."""
     return queryset.values(*LIST_COLUMNS)
 
 
-def lead_export_rows(queryset: QuerySet[Lead]):
+def lead_export_rows(*, queryset: QuerySet[Lead]):
+    """Export rows from a queryset already restricted, streamed in chunks."""
     return queryset.values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000)
 
 
-def lead_history(*, lead: Lead, limit: int = 100) -> list[LeadHistory]:
-    return list(lead.history.select_related("actor")[:limit])
+def lead_history(*, user, lead: Lead, limit: int = 100) -> list[LeadHistory]:
+    """The history lines of a lead `user` may see (merged-away leads included), newest first."""
+    visible = lead_list(user=user, include_merged=True).filter(pk=lead.pk)
+    return list(LeadHistory.objects.filter(lead__in=visible).select_related("actor")[:limit])
 
 
-def lead_assignable_users(*, user) -> QuerySet[User]:
-    """Active users who may own leads (writers)."""
-    return User.objects.filter(is_active=True, role__in=["admin", "sales_manager", "sales_rep"]).order_by(
-        "first_name", "last_name", "email")
+def lead_owner_choices(*, user, lead: Lead | None = None) -> QuerySet[User]:
+    """Whom `user` may give a lead to (the kernel's assignment policy), plus the lead's current owner:
+    saving a lead back with its owner unchanged is not a new pick."""
+    choices = assignable_users(user)
+    if lead is None or lead.assigned_to_id is None:
+        return choices
+    return choices | User.objects.filter(pk=lead.assigned_to_id)
 
 
-def history_entries(lead_ids: list[int], before=None, limit: int = 50) -> list[LeadHistory]:
+def history_entries(*, lead_ids: list[int], before=None, limit: int = 50) -> list[LeadHistory]:
+    """System read for the activities timeline, which passes only the ids of leads the viewer may see."""
     qs = LeadHistory.objects.filter(lead_id__in=lead_ids)
     if before is not None:
         qs = qs.filter(created_at__lte=before)

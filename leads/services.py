@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import pycountry
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils import timezone
@@ -19,12 +19,17 @@ from django.utils import timezone
 from leads import routing, workflow
 from leads.models import Lead, LeadHistory
 from leads.scoring import score_lead
-from salesapp.access import can_write
+from opportunities.services import accounts, contacts, deals
+from salesapp.assignment import assignee_check, territory_check
+from salesapp.audit import audit_bulk
+from salesapp.changes import apply_changes
 from salesapp.events import publish
+from salesapp.guards import require_permission
 from salesapp.normalize import domain_of, normalize_company, normalize_email, normalize_phone
-from salesapp.roles import perm
+from salesapp.roles import Role
 
 S = Lead.Status
+SCORE_FIELDS = ("score", "score_model", "score_factors")
 TEXT_FIELDS = ("source", "first_name", "last_name", "email", "phone", "company", "title", "industry", "website",
                "country", "state", "postal_code")
 EDITABLE_FIELDS = {*TEXT_FIELDS, "employee_count", "annual_revenue", "assigned_to", "territory"}
@@ -118,17 +123,9 @@ def clean_lead_fields(data: dict, *, partial: bool = False) -> dict:
                 errors["annual_revenue"] = ["Enter a number."]
     if "status" in out and out["status"] not in S.values:
         errors["status"] = [f"Unknown status {out['status']!r}."]
-    owner = out.get("assigned_to")
-    if owner is not None and not owner.is_active:
-        errors["assigned_to"] = ["This user is inactive and cannot receive leads."]
     if errors:
         raise ValidationError(errors)
     return out
-
-
-def _require_writer(actor) -> None:
-    if not can_write(actor):
-        raise PermissionDenied("Your role may not change leads.")
 
 
 def _normalise(lead: Lead) -> None:
@@ -140,22 +137,32 @@ def _normalise(lead: Lead) -> None:
 def _history(lead: Lead, kind: str, *, actor=None, from_value="", to_value="", detail="", at=None) -> LeadHistory:
     return LeadHistory.objects.create(
         lead=lead, kind=kind, from_value=str(from_value or "")[:200], to_value=str(to_value or "")[:200],
-        detail=detail, actor=actor if getattr(actor, "pk", None) else None, created_at=at or timezone.now(),
+        detail=detail, actor=actor, created_at=at or timezone.now(),
     )
 
 
 def _person(user) -> str:
-    return (user.get_full_name() or user.email) if user else "nobody"
+    return (user.get_full_name() or user.email) if user else "the system"
 
 
-def _apply_score(lead: Lead, *, actor=None, record: bool = True) -> bool:
+def _apply_score(lead: Lead, *, actor=None) -> bool:
+    """Score the lead with the best scorer that answers; the caller saves it. Whether anything about it changed.
+
+    On a saved lead, a new score or model gets a timeline line and lead.scored (a new lead's first score
+    travels in lead.created).
+    """
     result = score_lead(lead)
-    changed = result.score != lead.score
-    if changed and record and lead.pk:
+    before = (lead.score, lead.score_model, lead.score_factors)
+    if lead.pk and (result.score, result.model) != before[:2]:
         _history(lead, LeadHistory.Kind.SCORED, actor=actor, from_value=lead.score, to_value=result.score,
-                 detail=f"{result.model}: " + ", ".join(f["detail"] for f in result.factors))
+                 detail=_score_detail(result.model, result.factors))
+        publish("lead.scored", {"lead_id": lead.pk, "score": result.score, "model": result.model}, actor=actor)
     lead.score, lead.score_model, lead.score_factors = result.score, result.model, result.factors
-    return changed
+    return (lead.score, lead.score_model, lead.score_factors) != before
+
+
+def _score_detail(model: str, factors: list[dict]) -> str:
+    return f"{model}: " + ", ".join(f["detail"] for f in factors)
 
 
 def _assigned_payload(lead: Lead) -> dict:
@@ -163,37 +170,64 @@ def _assigned_payload(lead: Lead) -> dict:
             "reason": lead.assignment_reason, "queue": lead.queue}
 
 
+def _publish_updated(lead: Lead, fields: list[str], *, actor) -> None:
+    """lead.updated naming the fields whose values changed; nothing when nothing changed."""
+    if fields:
+        publish("lead.updated", {"lead_id": lead.pk, "fields": list(dict.fromkeys(fields)),
+                                 "assigned_to": lead.assigned_to_id, "territory_id": lead.territory_id,
+                                 "status": lead.status}, actor=actor)
+
+
 # --- capture ---------------------------------------------------------------------------------------
 
 @transaction.atomic
-def lead_create(*, actor, route: bool = True, **fields) -> Lead:
-    """Capture a lead: validate, score, route to a territory and owner, publish lead.created and lead.assigned."""
+def lead_create(*, actor, route: bool = False, **fields) -> Lead:
+    """Capture a lead: validate, score, place it, publish lead.created and lead.assigned.
+
+    Who owns the new lead:
+    - the owner the creator named (`assigned_to`), when the assignment policy lets the creator give it;
+    - else a sales rep who creates a lead keeps it: the rep owns it and the matcher still files it under its
+      territory, with the reason stored; routing hands it on only when the rep asks (`route=True`);
+    - else (web-to-lead, imports without an owner, managers, admins and integrations naming nobody)
+      routing picks a member of the territory or the default queue.
+    A territory the creator named is judged by the policy and kept; otherwise the matcher's is used.
+    """
     if actor is not None:
-        _require_writer(actor)
+        require_permission(actor, "lead:write")
     data = clean_lead_fields(fields)
     created_at = data.pop("created_at", None)
     status = data.pop("status", S.NEW) or S.NEW
     owner = data.pop("assigned_to", None)
     territory = data.pop("territory", None)
+    if route and owner is not None:
+        raise ValidationError({"route": ["Name an owner or ask for routing, not both."]})
+    if actor is not None:
+        assignee_check(actor=actor, assignee=owner, field="assigned_to")
+        territory_check(actor=actor, territory=territory, field="territory_id")
     now = timezone.now()
     lead = Lead(status=status, **data)
     if created_at:
         lead.created_at = created_at
     _normalise(lead)
-    _apply_score(lead, record=False)
-    decision = routing.route(lead, now=now) if route and owner is None else None
-    if decision is not None:
+    _apply_score(lead)
+    if owner is None and not route and actor is not None and actor.role == Role.SALES_REP:
+        owner, how = actor, f"created by {_person(actor)}"
+    else:
+        how = f"assigned to {_person(owner)} by {_person(actor)} when the lead was created"
+    if owner is None:
+        decision = routing.route(lead, now=now)
         lead.territory = territory or decision.territory
         lead.assigned_to = decision.owner
         lead.assignment_reason = decision.reason
         lead.queue = decision.queue
     else:
+        if territory is None:
+            territory, where = routing.match_territory(lead)
+        else:
+            where = f"territory {territory.name} chosen by {_person(actor)}"
         lead.territory = territory
-        if territory is None and route:
-            lead.territory = routing.route_territory_only(lead)
         lead.assigned_to = owner
-        if owner is not None:
-            lead.assignment_reason = f"assigned by {_person(actor)} when the lead was created"
+        lead.assignment_reason = f"{how}; {where}"
     if lead.assigned_to_id:
         lead.assigned_at = now
     lead.save()
@@ -210,8 +244,12 @@ def lead_create(*, actor, route: bool = True, **fields) -> Lead:
 
 @transaction.atomic
 def lead_update(*, actor, lead: Lead, **fields) -> Lead:
-    """Change a lead's details (not its status: that goes through the transitions); re-scores it."""
-    _require_writer(actor)
+    """Change a lead's details (not its status: that goes through the transitions); re-scores it.
+
+    A new owner or territory is judged by the assignment policy; handing back the current ones is not.
+    Publishes lead.updated naming the changed fields (and lead.assigned for a new owner), or nothing.
+    """
+    require_permission(actor, "lead:write")
     if "status" in fields and fields["status"] != lead.status:
         raise ValidationError({"status": ["Change the status with the qualify, disqualify, contact or reopen actions."]})
     fields.pop("status", None)
@@ -219,62 +257,69 @@ def lead_update(*, actor, lead: Lead, **fields) -> Lead:
     data = clean_lead_fields(fields, partial=True)
     owner_given = "assigned_to" in data
     new_owner = data.pop("assigned_to", None)
-    for name, value in data.items():
-        setattr(lead, name, value)
+    owner_changes = owner_given and (new_owner.pk if new_owner else None) != lead.assigned_to_id
+    if owner_changes:
+        assignee_check(actor=actor, assignee=new_owner, field="assigned_to")
+    if "territory" in data and (data["territory"].pk if data["territory"] else None) != lead.territory_id:
+        territory_check(actor=actor, territory=data["territory"], field="territory_id")
+    changed = apply_changes(lead, data)
     _normalise(lead)
     _apply_score(lead, actor=actor)
     lead.save()
-    if owner_given and (new_owner.pk if new_owner else None) != lead.assigned_to_id:
-        _assign(lead, new_owner, actor=actor, reason=f"reassigned by {_person(actor)}")
+    if owner_changes:
+        changed += _assign(lead, new_owner, actor=actor, reason=f"reassigned by {_person(actor)}")
+    _publish_updated(lead, changed, actor=actor)
     return lead
 
 
-def _assign(lead: Lead, owner, *, actor, reason: str, territory=..., queue: str = "") -> None:
+def _assign(lead: Lead, owner, *, actor, reason: str, territory=..., queue: str = "") -> list[str]:
+    """Give `lead` to `owner` (or leave it in `queue`) with a history line and lead.assigned; the changed fields."""
     previous = lead.assigned_to
-    lead.assigned_to = owner
-    lead.assigned_at = timezone.now() if owner else None
-    lead.assignment_reason = reason
-    lead.queue = queue
-    fields = ["assigned_to", "assigned_at", "assignment_reason", "queue", "updated_at"]
+    data = {"assigned_to": owner, "assigned_at": timezone.now() if owner else None, "assignment_reason": reason,
+            "queue": queue}
     if territory is not ...:
-        lead.territory = territory
-        fields.append("territory")
-    lead.save(update_fields=fields)
+        data["territory"] = territory
+    changed = apply_changes(lead, data)
+    lead.save(update_fields=[*data, "updated_at"])
     _history(lead, LeadHistory.Kind.ASSIGNED, actor=actor, from_value=_person(previous) if previous else "",
              to_value=_person(owner) if owner else queue, detail=reason)
     publish("lead.assigned", _assigned_payload(lead), actor=actor)
+    return changed
 
 
 @transaction.atomic
 def lead_assign(*, actor, lead: Lead, owner, note: str = "") -> Lead:
-    """Hand a lead to a user by hand; the reason names who did it."""
-    _require_writer(actor)
-    if owner is None or not owner.is_active:
-        raise ValidationError({"assigned_to": ["Choose an active user."]})
+    """Hand a lead to a user by hand, as the assignment policy allows; the reason names who did it."""
+    require_permission(actor, "lead:write")
+    if owner is None:
+        raise ValidationError({"assigned_to": ["Choose the user to give the lead to."]})
+    if owner.pk != lead.assigned_to_id:
+        assignee_check(actor=actor, assignee=owner, field="assigned_to")
     if lead.status == S.CONVERTED:
         raise ValidationError({"assigned_to": ["A converted lead is not reassigned; its opportunity has the owner."]})
     reason = f"assigned by {_person(actor)}" + (f": {note}" if note else "")
-    _assign(lead, owner, actor=actor, reason=reason)
+    _publish_updated(lead, _assign(lead, owner, actor=actor, reason=reason), actor=actor)
     return lead
 
 
 @transaction.atomic
 def lead_route(*, actor, lead: Lead) -> Lead:
-    """Route a lead again: territory from the matcher, owner by the territory's policy."""
+    """Route a lead again: territory from the matcher, owner by the territory's policy (system work: not judged)."""
     if actor is not None:
-        _require_writer(actor)
+        require_permission(actor, "lead:write")
     if lead.status == S.CONVERTED:
         raise ValidationError({"assigned_to": ["A converted lead is not routed again."]})
     decision = routing.route(lead)
-    _assign(lead, decision.owner, actor=actor, reason=decision.reason, territory=decision.territory,
-            queue=decision.queue)
+    changed = _assign(lead, decision.owner, actor=actor, reason=decision.reason, territory=decision.territory,
+                      queue=decision.queue)
+    _publish_updated(lead, changed, actor=actor)
     return lead
 
 
 @transaction.atomic
 def lead_transition(*, actor, lead: Lead, to_status: str, note: str = "") -> Lead:
-    """Move a lead along the state machine; conversion has its own service."""
-    _require_writer(actor)
+    """Move a lead along the state machine (lead.updated; lead.qualified too); conversion has its own service."""
+    require_permission(actor, "lead:write")
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     workflow.check_transition(lead.status, to_status)
     if to_status == S.CONVERTED:
@@ -284,6 +329,7 @@ def lead_transition(*, actor, lead: Lead, to_status: str, note: str = "") -> Lea
     lead.status = to_status
     lead.save(update_fields=["status", "updated_at"])
     _history(lead, LeadHistory.Kind.STATUS, actor=actor, from_value=previous, to_value=to_status, detail=note)
+    _publish_updated(lead, ["status"], actor=actor)
     if to_status == S.QUALIFIED:
         publish("lead.qualified", {"lead_id": lead.pk, "assigned_to": lead.assigned_to_id, "score": lead.score},
                 actor=actor)
@@ -300,23 +346,15 @@ def lead_disqualify(*, actor, lead: Lead, note: str = "") -> Lead:
 
 @transaction.atomic
 def lead_delete(*, actor, lead: Lead) -> None:
-    if not actor.has_perm(perm("lead:delete")):
-        raise PermissionDenied("Your role may not delete leads.")
+    """Delete a lead for good (its history goes with it; the audit log keeps the deletion); publishes lead.deleted."""
+    require_permission(actor, "lead:delete")
+    payload = {"lead_id": lead.pk, "email": lead.email, "status": lead.status, "assigned_to": lead.assigned_to_id,
+               "territory_id": lead.territory_id, "converted_opportunity_id": lead.converted_opportunity_id}
     lead.delete()
+    publish("lead.deleted", payload, actor=actor)
 
 
 # --- scoring and engagement -------------------------------------------------------------------------
-
-@transaction.atomic
-def lead_rescore(*, lead: Lead, actor=None) -> Lead:
-    """Recompute the score (after its activities or the scorer changed)."""
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    if _apply_score(lead, actor=actor):
-        lead.save(update_fields=["score", "score_model", "score_factors", "updated_at"])
-    elif lead.score_model != score_lead(lead).model:
-        lead.save(update_fields=["score_model", "score_factors", "updated_at"])
-    return lead
-
 
 @transaction.atomic
 def lead_activity_logged(*, lead_id: int, occurred_at: datetime | None) -> Lead | None:
@@ -341,9 +379,9 @@ def lead_merge(*, actor, target: Lead, other: Lead) -> Lead:
 
     The merged lead keeps its own audit history and activities and points at the
     target (`merged_into`); `lead.merged` lets the activities app move its
-    activities onto the target's timeline.
+    activities onto the target's timeline. Both leads publish lead.updated with what changed on them.
     """
-    _require_writer(actor)
+    require_permission(actor, "lead:write")
     if target.pk == other.pk:
         raise ValidationError({"other_id": ["A lead cannot be merged into itself."]})
     target = Lead.objects.select_for_update().get(pk=target.pk)
@@ -354,17 +392,16 @@ def lead_merge(*, actor, target: Lead, other: Lead) -> Lead:
         raise ValidationError({"other_id": ["A converted lead cannot be merged into another."]})
     if target.merged_into_id:
         raise ValidationError({"other_id": ["This lead was merged into another; merge into that one."]})
-    filled = []
-    for name in MERGE_FIELDS:
-        if getattr(target, name) in ("", None) and getattr(other, name) not in ("", None):
-            setattr(target, name, getattr(other, name))
-            filled.append(name)
-    target.activity_count += other.activity_count
+    changes = {name: getattr(other, name) for name in MERGE_FIELDS
+               if getattr(target, name) in ("", None) and getattr(other, name) not in ("", None)}
+    filled = list(changes)
+    changes["activity_count"] = target.activity_count + other.activity_count
     if other.last_activity_at and (target.last_activity_at is None or other.last_activity_at > target.last_activity_at):
-        target.last_activity_at = other.last_activity_at
+        changes["last_activity_at"] = other.last_activity_at
     if target.assigned_to_id is None and other.assigned_to_id:
-        target.assigned_to, target.assigned_at = other.assigned_to, other.assigned_at
-        target.assignment_reason = f"kept from merged lead {other.pk}: {other.assignment_reason}"
+        changes.update(assigned_to=other.assigned_to, assigned_at=other.assigned_at,
+                       assignment_reason=f"kept from merged lead {other.pk}: {other.assignment_reason}")
+    changed = apply_changes(target, changes)
     _normalise(target)
     _apply_score(target, actor=actor)
     target.save()
@@ -376,6 +413,8 @@ def lead_merge(*, actor, target: Lead, other: Lead) -> Lead:
     _history(other, LeadHistory.Kind.MERGED, actor=actor, from_value=f"lead {other.pk}", to_value=f"lead {target.pk}",
              detail=f"merged into {target} ({target.email})")
     publish("lead.merged", {"lead_id": target.pk, "merged_lead_id": other.pk}, actor=actor)
+    _publish_updated(target, changed, actor=actor)
+    _publish_updated(other, ["merged_into"], actor=actor)
     return target
 
 
@@ -384,51 +423,61 @@ def lead_merge(*, actor, target: Lead, other: Lead) -> Lead:
 @transaction.atomic
 def lead_convert(*, actor, lead: Lead, opportunity_name: str = "", amount=None, expected_close_date=None,
                  account=None, owner=None, stage: str = "discovery") -> Lead:
-    """Turn a qualified lead into an account (found or created), a contact and an opportunity, all or nothing."""
-    from opportunities import services as opp
+    """Turn a qualified lead into an account (found or created), a contact and an opportunity, all or nothing.
 
-    _require_writer(actor)
+    The records go to `owner` when the converting user names one (judged by the assignment policy),
+    else to the lead's owner, else to the converting user.
+    """
+    require_permission(actor, "lead:write")
+    assignee_check(actor=actor, assignee=owner, field="owner")
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     workflow.check_transition(lead.status, S.CONVERTED)
     owner = owner or lead.assigned_to or actor
     company = lead.company or f"{lead.first_name} {lead.last_name}".strip() or lead.email
     if account is None:
-        account = opp.account_find_match(website_domain=domain_of(lead.website), company_name=lead.company)
+        account = accounts.account_find_match(website_domain=domain_of(lead.website), company_name=lead.company)
     if account is None:
-        account = opp.account_create(
+        account = accounts.account_create(
             actor=actor, name=company, website_domain=lead.website, industry=lead.industry,
             employee_count=lead.employee_count, annual_revenue=lead.annual_revenue, billing_country=lead.country,
             billing_state=lead.state, billing_postal_code=lead.postal_code, owner=owner,
         )
-    contact = opp.contact_find_match(account=account, email=lead.email, phone=lead.phone)
+    contact = contacts.contact_find_match(account=account, email=lead.email, phone=lead.phone)
     if contact is None or contact.account_id != account.pk:
-        contact = opp.contact_create(
+        contact = contacts.contact_create(
             actor=actor, account=account, first_name=lead.first_name, last_name=lead.last_name or lead.email,
             email=lead.email, phone=lead.phone, title=lead.title, owner=owner,
         )
-    opportunity = opp.opportunity_create(
+    opportunity = deals.opportunity_create(
         actor=actor, account=account, name=opportunity_name or f"{company}: new business", owner=owner, amount=amount,
         expected_close_date=expected_close_date, lead_id=lead.pk, stage=stage, source=lead.source, contacts=[contact],
-        deal_score=lead.score,
     )
     previous = lead.status
     lead.status = S.CONVERTED
     lead.converted_opportunity, lead.converted_account, lead.converted_contact = opportunity, account, contact
     lead.converted_at = timezone.now()
-    lead.save(update_fields=["status", "converted_opportunity", "converted_account", "converted_contact",
-                             "converted_at", "updated_at"])
+    converted = ["status", "converted_opportunity", "converted_account", "converted_contact", "converted_at"]
+    lead.save(update_fields=[*converted, "updated_at"])
     _history(lead, LeadHistory.Kind.CONVERTED, actor=actor, from_value=previous, to_value=S.CONVERTED,
              detail=f"account {account.name} (#{account.pk}), contact #{contact.pk}, opportunity {opportunity.name} "
                     f"(#{opportunity.pk})")
     publish("lead.converted", {"lead_id": lead.pk, "opportunity_id": opportunity.pk, "account_id": account.pk,
                                "contact_id": contact.pk}, actor=actor)
+    _publish_updated(lead, converted, actor=actor)
     return lead
 
 
 # --- bulk --------------------------------------------------------------------------------------------------
 
 def lead_bulk_assign(*, actor, leads, owner) -> int:
-    """Assign many leads (each in its own transaction, with its history and event)."""
+    """Assign many leads, each in its own transaction with its history, audit entry and events.
+
+    The owner is judged once before any lead moves, so a refused pick changes nothing.
+    """
+    require_permission(actor, "lead:write")
+    if owner is None:
+        raise ValidationError({"assigned_to": ["Choose the user to give the leads to."]})
+    assignee_check(actor=actor, assignee=owner, field="assigned_to")
     done = 0
     for lead in leads:
         lead_assign(actor=actor, lead=lead, owner=owner, note="bulk assignment")
@@ -446,3 +495,51 @@ def lead_bulk_transition(*, actor, leads, to_status: str) -> tuple[int, list[str
         except ValidationError as exc:
             refused.append(f"{lead}: {' '.join(exc.message_dict.get('status', exc.messages))}")
     return done, refused
+
+
+# --- scores computed elsewhere ----------------------------------------------------------------------------
+
+SCORE_BATCH = 2000
+
+
+@transaction.atomic
+def lead_scores_write(*, actor, scores: dict[int, dict]) -> int:
+    """Store lead scores computed by intelligence's models, in batches: the only way such scores reach a lead.
+
+    `scores` maps lead id -> {"score": 0-100, "model": the label of the model that made it ("LightGBM v3"),
+    "factors": the reasons as {factor, points, detail}}. A lead whose score or model changed gets a timeline
+    line, an audit entry and one lead.scored event; new reasons for the same score are stored quietly. Leads
+    deleted while they were being scored are left out. Returns how many leads were scored anew.
+    """
+    errors = {
+        f"scores.{pk}": ["A score is a whole number from 0 to 100 with the model that made it."]
+        for pk, s in scores.items()
+        if not (isinstance(s["score"], int) and 0 <= s["score"] <= 100 and s["model"] and isinstance(s["factors"], list))
+    }
+    if errors:
+        raise ValidationError(errors)
+    ids = list(scores)
+    current = {}
+    for i in range(0, len(ids), SCORE_BATCH):
+        for pk, *stored in Lead.objects.filter(pk__in=ids[i : i + SCORE_BATCH]).values_list("pk", *SCORE_FIELDS):
+            current[pk] = tuple(stored)
+    changed = [
+        Lead(pk=pk, score=s["score"], score_model=s["model"], score_factors=s["factors"])
+        for pk, s in scores.items() if pk in current and current[pk] != (s["score"], s["model"], s["factors"])
+    ]
+    Lead.objects.bulk_update(changed, SCORE_FIELDS, batch_size=SCORE_BATCH)
+    rescored = [lead for lead in changed if current[lead.pk][:2] != (lead.score, lead.score_model)]
+    audit_bulk(Lead, {
+        lead.pk: {name: [str(old), str(new)] for name, old, new in zip(
+            SCORE_FIELDS[:2], current[lead.pk][:2], (lead.score, lead.score_model), strict=True) if old != new}
+        for lead in rescored
+    }, actor=actor)
+    LeadHistory.objects.bulk_create([
+        LeadHistory(lead_id=lead.pk, kind=LeadHistory.Kind.SCORED, from_value=str(current[lead.pk][0]),
+                    to_value=str(lead.score), detail=_score_detail(lead.score_model, lead.score_factors),
+                    actor=actor, created_at=timezone.now())
+        for lead in rescored
+    ], batch_size=SCORE_BATCH)
+    for lead in rescored:
+        publish("lead.scored", {"lead_id": lead.pk, "score": lead.score, "model": lead.score_model}, actor=actor)
+    return len(rescored)

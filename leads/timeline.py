@@ -1,5 +1,6 @@
 """The lead's own history as timeline entries, for the activities app's timeline."""
 
+from activities.timeline import TimelineEntry
 from leads.selectors import history_entries
 
 KINDS = {"status": "status_changed", "scored": "score_changed"}
@@ -10,10 +11,9 @@ TITLES = {
 
 
 def lead_history_entries(ids, before, limit):
-    from activities.timeline import TimelineEntry
-
+    """The history lines of the leads `ids` (the timeline passes only leads the viewer may see)."""
     entries = []
-    for h in history_entries(list(ids), before, limit):
+    for h in history_entries(lead_ids=list(ids), before=before, limit=limit):
         if h.kind == "status":
             title = f"Status: {h.from_value} → {h.to_value}"
         elif h.kind == "assigned":

@@ -1,11 +1,10 @@
 """Lead pages: list with filters and bulk actions, detail with actions, forms, export."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
@@ -13,11 +12,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from leads import selectors, services, workflow
 from leads.dedup import find_duplicates
 from leads.filtersets import LeadFilter
-from leads.forms import AssignForm, ConvertForm, LeadForm, MergeForm
+from leads.forms import AssignForm, ConvertForm, LeadCreateForm, LeadForm, MergeForm
 from leads.models import Lead
-from salesapp.access import CHANGE, can_write
+from salesapp.access import CHANGE
+from salesapp.assignment import assignable_users
 from salesapp.exports import csv_response
-from salesapp.roles import perm
+from salesapp.guards import has_permission, perm_required
+from territories.selectors import active_model, territory_list
 
 SORTS = {
     "newest": "-id", "oldest": "id", "score": "-score", "score_low": "score", "name": "last_name",
@@ -61,11 +62,6 @@ def _options(pairs, selected) -> str:
         (value, mark_safe(" selected") if str(value) == str(selected) else "", label) for value, label in pairs))
 
 
-def _require(user, codename):
-    if not user.has_perm(perm(codename)):
-        raise PermissionDenied
-
-
 def _errors_into(form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
@@ -76,27 +72,46 @@ def _errors_into(form, exc: ValidationError) -> None:
 
 def _territories_for(user):
     """The active plan's territories the user may filter by."""
-    from territories.selectors import active_model, territory_list
-
     model = active_model()
     return list(territory_list(user=user, model_id=model.pk if model else None).values("id", "name")[:500])
 
 
-@login_required
+def _where(lead: Lead) -> str:
+    """Who works the lead now, in words: its owner, its queue, or both."""
+    owner = (lead.assigned_to.get_full_name() or lead.assigned_to.email) if lead.assigned_to else ""
+    if owner and lead.queue:
+        return f"{owner} (queue {lead.queue})"
+    if lead.queue:
+        return f"the queue {lead.queue}"
+    return owner or "nobody yet"
+
+
+def _land(request, lead: Lead, done: str):
+    """After saving: the lead's page, or, when it went where the user can no longer see it, the list saying where."""
+    if selectors.lead_list(user=request.user).filter(pk=lead.pk).exists():
+        messages.success(request, f"{done} {lead.assignment_reason}")
+        return redirect("leads:detail", pk=lead.pk)
+    messages.info(request, f"{done} It went to {_where(lead)}, so you no longer see it. Why: {lead.assignment_reason}")
+    return redirect("leads:list")
+
+
+@perm_required("lead:read")
 def lead_list(request):
-    _require(request.user, "lead:read")
     base = selectors.lead_list(user=request.user)
     filterset = LeadFilter(request.GET or None, queryset=base)
     qs = filterset.qs if filterset.is_bound else base
     sort = request.GET.get("sort", "newest")
-    qs = qs.order_by(SORTS.get(sort, "-id"), "-id").select_related("assigned_to", "territory").only(
-        "id", "first_name", "last_name", "email", "company", "status", "score", "source", "created_at",
-        "assigned_to__first_name", "assigned_to__last_name", "assigned_to__email", "territory__name", "queue")
+    qs = qs.order_by(SORTS.get(sort, "-id"), "-id").select_related(
+        "assigned_to", "territory", "converted_opportunity__stage").only(
+        "id", "first_name", "last_name", "email", "company", "status", "score", "score_model", "source", "created_at",
+        "assigned_to__first_name", "assigned_to__last_name", "assigned_to__email", "territory__name", "queue",
+        # a converted lead shows its deal's state instead of a score
+        "converted_opportunity__stage__is_closed", "converted_opportunity__stage__is_won")
     page = _page(qs, request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     owners = [(u["id"], f"{u['first_name']} {u['last_name']}".strip() or u["email"])
-              for u in selectors.lead_assignable_users(user=request.user).values("id", "first_name", "last_name", "email")]
+              for u in assignable_users(request.user).values("id", "first_name", "last_name", "email")]
     territories = [(t["id"], t["name"]) for t in _territories_for(request.user)]
     return render(request, "leads/list.html", {
         "page": page, "filter": filterset if filterset.is_bound else LeadFilter(queryset=base), "sort": sort,
@@ -105,16 +120,15 @@ def lead_list(request):
         "owner_filter_options": _options(owners, request.GET.get("assigned_to")),
         "owner_options": _options(owners, None),
         "territory_options": _options(territories, request.GET.get("territory_id")),
-        "can_write": can_write(request.user) and request.user.has_perm(perm("lead:write")),
-        "can_import": request.user.has_perm(perm("lead:import")),
+        "can_write": has_permission(request.user, "lead:write"),
+        "can_import": has_permission(request.user, "lead:import"),
         "selected_status": request.GET.getlist("status"),
     })
 
 
-@login_required
+@perm_required("lead:write")
 @require_POST
 def lead_bulk(request):
-    _require(request.user, "lead:write")
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     leads = list(selectors.lead_list(user=request.user, action=CHANGE).filter(pk__in=ids))
     back = reverse("leads:list") + ("?" + request.POST["query"] if request.POST.get("query") else "")
@@ -124,7 +138,7 @@ def lead_bulk(request):
     action = request.POST.get("action", "")
     try:
         if action == "assign":
-            owner = selectors.lead_assignable_users(user=request.user).filter(pk=request.POST.get("owner") or 0).first()
+            owner = assignable_users(request.user).filter(pk=request.POST.get("owner") or 0).first()
             if owner is None:
                 messages.error(request, "Choose the user to assign the leads to.")
                 return redirect(back)
@@ -147,65 +161,42 @@ def lead_bulk(request):
     return redirect(back)
 
 
-@login_required
+@perm_required("lead:read")
 def lead_export(request):
-    _require(request.user, "lead:read")
     base = selectors.lead_list(user=request.user)
     qs = LeadFilter(request.GET, queryset=base).qs.order_by("-id")
-    return csv_response("leads.csv", selectors.EXPORT_COLUMNS, selectors.lead_export_rows(qs))
-
-
-def _panel_url(name: str, **query) -> str:
-    """A panel URL from another app, by path arguments or query string; "" while that app has none."""
-    try:
-        return reverse(name, kwargs={"kind": query["kind"], "pk": query["id"]})
-    except NoReverseMatch:
-        pass
-    try:
-        url = reverse(name)
-    except NoReverseMatch:
-        return ""
-    return url + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    return csv_response("leads.csv", selectors.EXPORT_COLUMNS, selectors.lead_export_rows(queryset=qs))
 
 
 def _url(name: str, pk) -> str:
-    if not pk:
-        return ""
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return ""
+    """The page of a converted lead's account or deal; "" while the lead has none."""
+    return reverse(name, args=[pk]) if pk else ""
 
 
-@login_required
+@perm_required("lead:read")
 def lead_detail(request, pk):
-    _require(request.user, "lead:read")
     lead = selectors.lead_get(user=request.user, pk=pk)
     may_change = selectors.lead_list(user=request.user, action=CHANGE, include_merged=True).filter(pk=pk).exists()
     return render(request, "leads/detail.html", {
         "lead": lead,
         "actions": workflow.actions_for(lead.status) if may_change and not lead.merged_into_id else [],
         "may_change": may_change and not lead.merged_into_id,
-        "history": selectors.lead_history(lead=lead, limit=30),
         "duplicates": find_duplicates(lead, queryset=selectors.lead_list(user=request.user), exclude_pk=lead.pk),
         "merged_leads": selectors.lead_list(user=request.user, include_merged=True).filter(merged_into=lead),
-        "timeline_url": _panel_url("activities:timeline-panel", kind="lead", id=lead.pk),
-        "intelligence_url": _panel_url("intelligence:panel", kind="lead", id=lead.pk),
-        "assign_form": AssignForm(owners=selectors.lead_assignable_users(user=request.user)),
+        "timeline_url": reverse("activities:timeline-panel") + f"?kind=lead&id={lead.pk}",
+        "intelligence_url": reverse("intelligence:panel", kwargs={"kind": "lead", "pk": lead.pk}),
+        "assign_form": AssignForm(owners=assignable_users(request.user)),
         "merge_form": MergeForm(),
         "opportunity_url": _url("opportunities:detail", lead.converted_opportunity_id),
         "account_url": _url("opportunities:account-detail", lead.converted_account_id),
     })
 
 
-@login_required
+@perm_required("lead:write")
 @require_http_methods(["GET", "POST"])
 def lead_create(request):
-    _require(request.user, "lead:write")
-    if not can_write(request.user):
-        raise PermissionDenied
-    owners = selectors.lead_assignable_users(user=request.user)
-    form = LeadForm(request.POST or None, owners=owners)
+    """New lead: a rep keeps it unless they tick "route it for me"; the page after saving shows where it went."""
+    form = LeadCreateForm(request.POST or None, owners=selectors.lead_owner_choices(user=request.user))
     duplicates = []
     if request.method == "POST" and form.is_valid():
         data = form.lead_fields()
@@ -215,31 +206,27 @@ def lead_create(request):
                                                 "this box to save anyway.")
         else:
             try:
-                lead = services.lead_create(actor=request.user, **data)
+                lead = services.lead_create(actor=request.user, route=form.cleaned_data["route"], **data)
             except ValidationError as exc:
                 _errors_into(form, exc)
             else:
-                messages.success(request, f"Lead {lead} created. {lead.assignment_reason}")
-                return redirect("leads:detail", pk=lead.pk)
+                return _land(request, lead, f"Lead {lead} created.")
     return render(request, "leads/form.html", {"form": form, "duplicates": duplicates, "lead": None})
 
 
-@login_required
+@perm_required("lead:write")
 @require_http_methods(["GET", "POST"])
 def lead_edit(request, pk):
-    lead = selectors.lead_get(user=request.user, pk=pk)
-    if not selectors.lead_list(user=request.user, action=CHANGE).filter(pk=pk).exists():
-        raise PermissionDenied
-    owners = selectors.lead_assignable_users(user=request.user)
-    form = LeadForm(request.POST or None, owners=owners, initial=LeadForm.initial_from(lead))
+    lead = _changeable(request, pk)
+    form = LeadForm(request.POST or None, owners=selectors.lead_owner_choices(user=request.user, lead=lead),
+                    initial=LeadForm.initial_from(lead))
     if request.method == "POST" and form.is_valid():
         try:
-            services.lead_update(actor=request.user, lead=lead, **form.lead_fields())
+            lead = services.lead_update(actor=request.user, lead=lead, **form.lead_fields())
         except ValidationError as exc:
             _errors_into(form, exc)
         else:
-            messages.success(request, "Lead saved.")
-            return redirect("leads:detail", pk=lead.pk)
+            return _land(request, lead, "Lead saved.")
     return render(request, "leads/form.html", {"form": form, "duplicates": [], "lead": lead})
 
 
@@ -250,7 +237,7 @@ def _changeable(request, pk) -> Lead:
     return lead
 
 
-@login_required
+@perm_required("lead:write")
 @require_POST
 def lead_transition(request, pk, action):
     lead = _changeable(request, pk)
@@ -265,7 +252,7 @@ def lead_transition(request, pk, action):
     return redirect("leads:detail", pk=pk)
 
 
-@login_required
+@perm_required("lead:write")
 @require_http_methods(["GET", "POST"])
 def lead_convert(request, pk):
     lead = _changeable(request, pk)
@@ -282,26 +269,27 @@ def lead_convert(request, pk):
     return render(request, "leads/convert.html", {"lead": lead, "form": form})
 
 
-@login_required
+@perm_required("lead:write")
 @require_POST
 def lead_assign(request, pk):
     lead = _changeable(request, pk)
-    form = AssignForm(request.POST, owners=selectors.lead_assignable_users(user=request.user))
+    form = AssignForm(request.POST, owners=assignable_users(request.user))
     if form.is_valid():
         try:
             if form.cleaned_data["route"]:
                 lead = services.lead_route(actor=request.user, lead=lead)
             else:
                 lead = services.lead_assign(actor=request.user, lead=lead, owner=form.cleaned_data["assigned_to"])
-            messages.success(request, f"Assigned: {lead.assignment_reason}")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+        else:
+            return _land(request, lead, "Assigned.")
     else:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     return redirect("leads:detail", pk=pk)
 
 
-@login_required
+@perm_required("lead:write")
 @require_POST
 def lead_merge(request, pk):
     target = _changeable(request, pk)
@@ -319,7 +307,7 @@ def lead_merge(request, pk):
     return redirect("leads:detail", pk=pk)
 
 
-@login_required
+@perm_required("lead:read")
 def lead_duplicates_check(request):
     """htmx: likely duplicates of what is being typed in the create form."""
     data = {k: request.GET.get(k, "") for k in ("email", "phone", "company", "first_name", "last_name")}

@@ -1,9 +1,7 @@
 """Admin console: stages and their default probabilities, loss reasons, and the records themselves."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 
-from opportunities import services
 from opportunities.models import (
     Account,
     Contact,
@@ -15,6 +13,38 @@ from opportunities.models import (
     Stage,
     StageHistory,
 )
+from opportunities.services import accounts, contacts, deals
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """Changes and deletes go through the app's services, so the admin console's writes get the same
+    rules, audit entries and events as the UI's and the API's. Records start in the UI or the API.
+    """
+
+    def update(self, *, actor, instance, **fields):
+        raise NotImplementedError
+
+    def delete(self, *, actor, instance):
+        raise NotImplementedError
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # The form has already set its values on `obj`: hand the service the stored record and the changes.
+        stored = type(obj).objects.get(pk=obj.pk)
+        self.update(actor=request.user, instance=stored, **{f: form.cleaned_data[f] for f in form.changed_data})
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:  # many-to-many fields were handed to the service by save_model
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        self.delete(actor=request.user, instance=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete(actor=request.user, instance=obj)
 
 
 @admin.register(Stage)
@@ -27,17 +57,18 @@ class StageAdmin(admin.ModelAdmin):
     ordering = ["order"]
 
     def has_add_permission(self, request):
-        return False  # the six stages are the pipeline; their keys are referenced by the rules
+        return False  # the pipeline's stages are seeded; which are open, won and lost is fixed per stage
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def save_model(self, request, obj, form, change):
-        try:
-            services.stage_update(actor=request.user, stage=obj, default_probability=obj.default_probability,
-                                  label=obj.label)
-        except ValidationError as exc:
-            messages.error(request, "; ".join(exc.messages))
+        """Save through `stage_update`, so open deals that follow the stage's default follow the change
+        (with audit entries and events); the form's values are handed over, never saved directly.
+        """
+        data = form.cleaned_data
+        deals.stage_update(actor=request.user, stage=obj, label=data.get("label"), order=data.get("order"),
+                           default_probability=data.get("default_probability"))
 
 
 @admin.register(LossReason)
@@ -48,13 +79,21 @@ class LossReasonAdmin(admin.ModelAdmin):
 
 
 class ContactInline(admin.TabularInline):
+    """The account's contacts, read here; each is changed on its own page (through the contact services)."""
+
     model = Contact
     extra = 0
+    can_delete = False
+    show_change_link = True
     fields = ["first_name", "last_name", "email", "phone", "title", "buying_role"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(ServiceAdmin):
     list_display = ["name", "website_domain", "industry", "billing_country", "owner", "territory"]
     list_filter = ["industry", "billing_country"]
     search_fields = ["name", "website_domain", "normalized_name"]
@@ -63,14 +102,26 @@ class AccountAdmin(admin.ModelAdmin):
     readonly_fields = ["territory", "last_activity_at", "created_at", "updated_at"]
     inlines = [ContactInline]
 
+    def update(self, *, actor, instance, **fields):
+        accounts.account_update(actor=actor, account=instance, **fields)
+
+    def delete(self, *, actor, instance):
+        accounts.account_delete(actor=actor, account=instance)
+
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ServiceAdmin):
     list_display = ["__str__", "account", "email", "phone", "buying_role"]
     list_filter = ["buying_role"]
     search_fields = ["first_name", "last_name", "email", "account__name"]
     autocomplete_fields = ["account", "owner"]
     list_select_related = ["account"]
+
+    def update(self, *, actor, instance, **fields):
+        contacts.contact_update(actor=actor, contact=instance, **fields)
+
+    def delete(self, *, actor, instance):
+        contacts.contact_delete(actor=actor, contact=instance)
 
 
 class StageHistoryInline(admin.TabularInline):
@@ -85,7 +136,7 @@ class StageHistoryInline(admin.TabularInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(ServiceAdmin):
     """Stage, probability and closing go through the services (history and events), so they are read-only here."""
 
     list_display = ["name", "account", "stage", "amount", "probability", "forecast_category", "expected_close_date",
@@ -95,13 +146,16 @@ class OpportunityAdmin(admin.ModelAdmin):
     autocomplete_fields = ["account", "owner", "contacts"]
     list_select_related = ["account", "owner", "stage"]
     date_hierarchy = "expected_close_date"
-    readonly_fields = ["stage", "probability", "probability_is_manual", "actual_close_date", "loss_reason",
+    readonly_fields = ["lead_id", "stage", "probability", "probability_is_manual", "actual_close_date", "loss_reason",
                        "forecast_category_is_manual", "stage_changed_at", "last_activity_at", "territory",
-                       "created_at", "updated_at"]
+                       "deal_score", "created_at", "updated_at"]
     inlines = [StageHistoryInline]
 
-    def has_add_permission(self, request):
-        return False  # new deals start through the UI or API so they get history and events
+    def update(self, *, actor, instance, **fields):
+        deals.opportunity_update(actor=actor, opportunity=instance, **fields)
+
+    def delete(self, *, actor, instance):
+        deals.opportunity_delete(actor=actor, opportunity=instance)
 
 
 @admin.register(ForecastAdjustment)

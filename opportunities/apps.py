@@ -1,10 +1,5 @@
-import importlib
-import logging
-
-from django.apps import AppConfig, apps
+from django.apps import AppConfig
 from django.db.models.signals import post_migrate
-
-log = logging.getLogger(__name__)
 
 
 class OpportunitiesConfig(AppConfig):
@@ -15,22 +10,27 @@ class OpportunitiesConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        import opportunities.receivers  # noqa: F401  (connects the event receivers)
-        from opportunities import integrations
+        from opportunities import integrations, receivers
         from opportunities.models import (
             Account,
             Contact,
             ForecastAdjustment,
+            ForecastSnapshot,
             ForecastSubmission,
             LossReason,
             Opportunity,
             Stage,
         )
-        from salesapp.access import RecordRule, register_model
+        from salesapp.access import RecordRule, register_model, register_parent_access
 
         register_model(Account, RecordRule(owner_field="owner", territory_field="territory"))
         register_model(Opportunity, RecordRule(owner_field="owner", territory_field="territory"))
         register_model(Contact, RecordRule(owner_field=None, territory_field=None, via=(("account", Account),)))
+        # Whoever sees a deal reads its account (and so the account's contacts); never the reverse.
+        register_parent_access(Account, child=Opportunity, field="account")
+        # A forecast figure is its person's: they, their managers and admins see it.
+        for model in (ForecastSubmission, ForecastAdjustment, ForecastSnapshot):
+            register_model(model, RecordRule(owner_field="user", territory_field=None))
 
         auditlog.register(Account, exclude_fields=["normalized_name", "updated_at"])
         auditlog.register(Contact, exclude_fields=["normalized_phone", "updated_at"])
@@ -41,14 +41,5 @@ class OpportunitiesConfig(AppConfig):
         auditlog.register(ForecastSubmission)
 
         integrations.register_all()
-        post_migrate.connect(stages_ensure, sender=self)
+        post_migrate.connect(receivers.stages_ensure, sender=self)
 
-
-def stages_ensure(**kwargs) -> None:
-    """Seed the default stages and loss reasons when there are no stages at all.
-
-    The data migration seeds them once; this also brings them back after a
-    database flush (as transactional tests do), which keeps migrations' data out.
-    """
-    if not apps.get_model("opportunities", "Stage").objects.exists():
-        importlib.import_module("opportunities.migrations.0003_seed_stages").seed(apps, None)

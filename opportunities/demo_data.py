@@ -10,9 +10,12 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from opportunities import services
 from opportunities.models import ForecastSnapshot, Opportunity, StageHistory
 from opportunities.periods import previous_quarter, quarter_of, week_start
+from opportunities.selectors import forecast_rollup, open_stage_keys
+from opportunities.services import accounts, contacts, deals, forecasts
+from territories import selectors as territory_selectors
+from territories import services as territory_services
 
 ACCOUNTS = [
     # name, domain, industry, employees, revenue, country, state, postal
@@ -31,7 +34,6 @@ FIRST = ["Alex", "Sam", "Priya", "Jonas", "Mei", "Carlos", "Fatima", "Ola", "Noa
 LAST = ["Keller", "Okafor", "Nguyen", "Schmidt", "Rossi", "Haddad", "Berg", "Silva", "Kowalski", "Tanaka"]
 ROLES = ["decision_maker", "economic_buyer", "champion", "influencer", "technical_buyer", "user"]
 PRODUCTS = ["Platform", "Expansion", "Renewal", "Analytics add-on", "Pilot", "Enterprise licence"]
-OPEN = ["discovery", "qualification", "proposal", "negotiation"]
 
 
 def _spread_history(opp: Opportunity, start) -> None:
@@ -56,9 +58,6 @@ def _spread_history(opp: Opportunity, start) -> None:
 
 def _share_with_viewer(admin, viewer) -> None:
     """The read-only demo user holds North America (read only), so their pages have deals to show."""
-    from territories import selectors as territory_selectors
-    from territories import services as territory_services
-
     north_america = territory_selectors.territory_list(user=admin).filter(name="North America").first()
     if north_america is not None:
         territory_services.territory_grant_add(actor=admin, territory=north_america, user=viewer)
@@ -71,30 +70,30 @@ def load_demo(users: dict) -> None:
     today = timezone.localdate()
     this_q, last_q = quarter_of(today), previous_quarter(today)
 
-    accounts = []
+    made_accounts = []
     for i, (name, domain, industry, emp, rev, country, state, postal) in enumerate(ACCOUNTS):
         owner = sellers[i % len(sellers)]
-        account = services.account_create(
+        account = accounts.account_create(
             actor=admin, name=name, website_domain=domain, industry=industry, employee_count=emp,
             annual_revenue=Decimal(rev), billing_country=country, billing_state=state, billing_postal_code=postal,
             owner=owner,
         )
-        accounts.append(account)
+        made_accounts.append(account)
         for _ in range(2):
             first, last = rng.choice(FIRST), rng.choice(LAST)
-            services.contact_create(
+            contacts.contact_create(
                 actor=admin, account=account, first_name=first, last_name=last,
                 email=f"{first}.{last}.{i}@{domain}".lower(), phone=f"+1 555 01{rng.randint(10, 99)}",
                 title=rng.choice(["CTO", "VP Sales", "Head of IT", "CFO", "Procurement lead"]),
                 buying_role=rng.choice(ROLES),
             )
-    services.account_update(actor=admin, account=accounts[7], parent=accounts[0])
+    accounts.account_update(actor=admin, account=made_accounts[7], parent=made_accounts[0])
 
-    deals = []
+    open_keys = open_stage_keys()
     for i in range(30):
-        account = accounts[i % len(accounts)]
+        account = made_accounts[i % len(made_accounts)]
         owner = account.owner
-        contacts = list(account.contacts.all()[:1])
+        deal_contacts = list(account.contacts.all()[:1])
         amount = Decimal(rng.randrange(8, 160) * 1000)
         kind = "open" if i < 20 else ("won" if i % 2 == 0 else "lost")
         if kind == "open":
@@ -104,48 +103,44 @@ def load_demo(users: dict) -> None:
             if i >= 27:  # a few closed this quarter
                 close = min(this_q.start + timedelta(days=rng.randrange(0, 20)), today)
         created = timezone.now() - timedelta(days=rng.randrange(30, 150))
-        opp = services.opportunity_create(
+        opp = deals.opportunity_create(
             actor=owner, account=account, owner=owner, name=f"{account.name.split()[0]} {rng.choice(PRODUCTS)}",
-            amount=amount, expected_close_date=close, contacts=contacts, source=rng.choice(["inbound", "outbound",
+            amount=amount, expected_close_date=close, contacts=deal_contacts, source=rng.choice(["inbound", "outbound",
                                                                                              "partner", "event"]),
             next_step=rng.choice(["Send proposal", "Security review", "Pricing call", "Demo for IT", ""]),
-            deal_score=rng.randrange(15, 95),
         )
-        target = OPEN[i % 4] if kind == "open" else rng.choice(OPEN[1:])
-        for stage in OPEN[1:OPEN.index(target) + 1]:
-            services.opportunity_update(actor=owner, opportunity=opp, stage=stage)
+        target = open_keys[i % len(open_keys)] if kind == "open" else rng.choice(open_keys[1:])
+        for stage in open_keys[1:open_keys.index(target) + 1]:
+            deals.opportunity_update(actor=owner, opportunity=opp, stage=stage)
         if kind == "won":
-            services.opportunity_close(actor=owner, opportunity=opp, outcome="won", close_date=close,
+            deals.opportunity_close(actor=owner, opportunity=opp, outcome="won", close_date=close,
                                        note="Signed after pilot")
         elif kind == "lost":
-            services.opportunity_close(actor=owner, opportunity=opp, outcome="lost",
+            deals.opportunity_close(actor=owner, opportunity=opp, outcome="lost",
                                        reason=rng.choice(["Price", "Lost to competitor", "No budget", "Timing"]),
                                        close_date=close)
         opp.refresh_from_db()
         _spread_history(opp, created)
-        deals.append(opp)
 
     # Calls for last quarter (closed: accuracy shows) and this quarter, from each seller and the manager.
-    from opportunities.selectors import forecast_rollup
-
     for period in (last_q, this_q):
         when = timezone.make_aware(timezone.datetime.combine(period.start + timedelta(days=20),
                                                              timezone.datetime.min.time()).replace(hour=10))
         when = min(when, timezone.now())
         for person in sellers:
-            figures = forecast_rollup(admin, period.name, user_id=person.pk)["total"]
+            figures = forecast_rollup(user=admin, period=period.name, user_id=person.pk)["total"]
             guess = (figures["closed_won"] + figures["commit"]) * Decimal(rng.choice(["0.8", "0.9", "1.1", "1.25"]))
             guess = guess.quantize(Decimal("1000")) if guess else Decimal("25000")
-            services.forecast_submit(actor=person, period=period.name, commit=guess,
+            forecasts.forecast_submit(actor=person, period=period.name, commit=guess,
                                      best_case=guess + figures["best_case"], notes="Demo call",
                                      submitted_at=when)
-    services.forecast_adjust(actor=manager, user=reps[0], period=this_q.name, category="commit",
+    forecasts.forecast_adjust(actor=manager, user=reps[0], period=this_q.name, category="commit",
                              amount=Decimal("40000"), reason="Two deals depend on the same budget approval")
 
     _share_with_viewer(admin, users["viewer"])
 
     # A few weeks of snapshots for the trend chart: this week's figures, ramped for earlier weeks.
-    services.forecast_snapshot_take(today=today, period_names=[this_q.name])
+    forecasts.forecast_snapshot_take(today=today, period_names=[this_q.name])
     latest = list(ForecastSnapshot.objects.filter(period=this_q.name))
     for weeks_back in range(1, 6):
         monday = week_start(today) - timedelta(weeks=weeks_back)

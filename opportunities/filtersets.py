@@ -3,9 +3,15 @@
 import django_filters
 from django.db.models import Q
 
-from opportunities.models import Account, Contact, Opportunity
+from opportunities.models import Account, Contact, Opportunity, Stage
 from opportunities.periods import parse_period
 from salesapp.hierarchy import user_subtree_ids
+from territories.selectors import territory_subtree_ids
+
+
+def _period_key(value: str) -> None:
+    """A close period the filter understands (Q1_2026, 2026-01 or FY2026); the form reports others."""
+    parse_period(value)
 
 
 class AccountFilterSet(django_filters.FilterSet):
@@ -46,9 +52,8 @@ class ContactFilterSet(django_filters.FilterSet):
 
 class OpportunityFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    stage = django_filters.MultipleChoiceFilter(field_name="stage_id", choices=[
-        ("discovery", "Discovery"), ("qualification", "Qualification"), ("proposal", "Proposal"),
-        ("negotiation", "Negotiation"), ("closed_won", "Closed won"), ("closed_lost", "Closed lost")])
+    stage = django_filters.ModelMultipleChoiceFilter(field_name="stage", to_field_name="key",
+                                                     queryset=Stage.objects.order_by("order"))
     is_open = django_filters.BooleanFilter(field_name="stage__is_closed", exclude=True, label="Open")
     owner = django_filters.NumberFilter(field_name="owner_id")
     team = django_filters.NumberFilter(method="in_team", label="Manager's team (user id)")
@@ -61,7 +66,8 @@ class OpportunityFilterSet(django_filters.FilterSet):
     close_before = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
     expected_close_date_after = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="gte")
     expected_close_date_before = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
-    close_period = django_filters.CharFilter(method="in_period", label="Close period (Q1_2026 or 2026-01)")
+    close_period = django_filters.CharFilter(method="in_period", label="Close period (Q1_2026 or 2026-01)",
+                                             validators=[_period_key])
     min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
     max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
 
@@ -77,17 +83,12 @@ class OpportunityFilterSet(django_filters.FilterSet):
         return queryset.filter(owner_id__in=user_subtree_ids(int(value))) if value else queryset
 
     def in_territory(self, queryset, name, value):
-        from opportunities.selectors import territory_subtree_ids
-
         return queryset.filter(territory_id__in=territory_subtree_ids(int(value))) if value else queryset
 
     def in_period(self, queryset, name, value):
         if not value:
             return queryset
-        try:
-            period = parse_period(value)
-        except Exception:
-            return queryset.none()
+        period = parse_period(value)
         closed = Q(stage__is_closed=True, actual_close_date__gte=period.start, actual_close_date__lte=period.end)
         open_ = Q(stage__is_closed=False, expected_close_date__gte=period.start, expected_close_date__lte=period.end)
         return queryset.filter(closed | open_)

@@ -3,14 +3,14 @@
 from django import forms
 
 from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
-from salesapp.hierarchy import user_subtree_ids
+from salesapp.assignment import assignable_users
 from salesapp.models import User
-from salesapp.roles import Role
 
 
-def assignable_users(user):
-    qs = User.objects.filter(is_active=True).exclude(role=Role.READ_ONLY).order_by("first_name", "last_name")
-    return qs if user.role == Role.ADMIN else qs.filter(pk__in=user_subtree_ids(user.pk))
+def owner_choices(user, instance):
+    """Whom `user` may give the record to, plus its current owner (keeping an owner is no new pick)."""
+    choices = assignable_users(user)
+    return choices | User.objects.filter(pk=instance.owner_id) if instance.owner_id else choices
 
 
 class BootstrapMixin:
@@ -33,7 +33,7 @@ class AccountForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, user=None, visible_accounts=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_users(user)
+        self.fields["owner"].queryset = owner_choices(user, self.instance)
         self.fields["parent"].queryset = visible_accounts if visible_accounts is not None else Account.objects.none()
         if self.instance.pk:
             del self.fields["allow_duplicate"]
@@ -45,10 +45,13 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = Contact
-        fields = ["first_name", "last_name", "email", "phone", "title", "buying_role"]
+        fields = ["first_name", "last_name", "email", "phone", "title", "buying_role", "owner"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owner_choices(user, self.instance)
+        self.fields["owner"].required = False
+        self.fields["owner"].help_text = "Leave empty for the account's owner"
         if self.instance.pk:
             del self.fields["allow_duplicate"]
         self._style()
@@ -68,7 +71,7 @@ class OpportunityForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, user=None, visible_accounts=None, visible_contacts=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_users(user)
+        self.fields["owner"].queryset = owner_choices(user, self.instance)
         self.fields["account"].queryset = visible_accounts if visible_accounts is not None else Account.objects.none()
         self.fields["contacts"].queryset = visible_contacts if visible_contacts is not None else Contact.objects.none()
         self.fields["contacts"].required = False

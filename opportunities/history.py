@@ -6,9 +6,12 @@ Those apps import no higher app; `integrations.py` registers these in `ready()`.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Count, F
 
 from opportunities.models import Account, Opportunity, StageHistory
+from salesapp.access import VIEW
 from salesapp.audit import audit_bulk
+from salesapp.events import publish
 
 ACCOUNT_ATTRS = ("billing_country", "billing_state", "billing_postal_code", "industry", "employee_count",
                  "annual_revenue")
@@ -53,6 +56,7 @@ class _Realignment:
     label = ""
     model = Account
     record_type = ""
+    event_fields: tuple[str, ...] = ()
 
     def queryset(self):
         raise NotImplementedError
@@ -72,20 +76,34 @@ class _Realignment:
             yield [(r[0], {**dict(zip(MATCH_KEYS, r[3:], strict=True)), "label": r[2]}, r[1]) for r in rows]
             last = rows[-1][0]
 
+    def event(self, row: dict) -> tuple[str, dict]:
+        """The `*.updated` event of one moved record, from its row after the move."""
+        raise NotImplementedError
+
+    def territory_counts(self, territory_ids: list[int], *, user) -> dict[int, int]:
+        """How many of these records `user` may see lie in each territory (the territory pages' counts)."""
+        return dict(self.queryset().restrict(user, VIEW).filter(territory_id__in=territory_ids).order_by()
+                    .values_list("territory_id").annotate(n=Count("pk")))
+
     @transaction.atomic
     def apply_moves(self, moves, actor=None) -> int:
-        """Set each record's territory: (pk, to_territory_id) or (pk, from_id, to_id) pairs, one transaction."""
-        changes = {}
-        for move in moves:
-            pk, to_id = move[0], move[-1]
-            old = self.model.objects.filter(pk=pk).values_list("territory_id", flat=True).first()
-            self.model.objects.filter(pk=pk).update(territory_id=to_id)
-            changes[pk] = {"territory": [str(old), str(to_id)]}
-        audit_bulk(self.model, changes, actor=actor)
-        if changes:
-            from opportunities.selectors import pipeline_invalidate
+        """Set each record's territory: (pk, to_territory_id) or (pk, from_id, to_id) pairs, one transaction.
 
-            transaction.on_commit(pipeline_invalidate)
+        Each record that moved gets an audit entry and its `account.updated` / `opportunity.updated`
+        event naming `territory`.
+        """
+        targets = {move[0]: move[-1] for move in moves}
+        rows = {r["pk"]: r for r in self.model.objects.filter(pk__in=list(targets)).values(*self.event_fields)}
+        changes = {}
+        for pk, to_id in targets.items():
+            row = rows.get(pk)
+            if row is None or row["territory_id"] == to_id:
+                continue  # deleted since the plan was made, or already there
+            self.model.objects.filter(pk=pk).update(territory_id=to_id)
+            changes[pk] = {"territory": [str(row["territory_id"]), str(to_id)]}
+            name, payload = self.event({**row, "territory_id": to_id})
+            publish(name, payload, actor=actor)
+        audit_bulk(self.model, changes, actor=actor)
         return len(changes)
 
 
@@ -93,10 +111,13 @@ class AccountRealignment(_Realignment):
     label = "Accounts"
     model = Account
     record_type = "account"
+    event_fields = ("pk", "owner_id", "territory_id")
+
+    def event(self, row):
+        return "account.updated", {"account_id": row["pk"], "owner_id": row["owner_id"],
+                                   "territory_id": row["territory_id"], "fields": ["territory"]}
 
     def queryset(self):
-        from django.db.models import F
-
         return Account.objects.annotate(_label=F("name"))
 
 
@@ -106,10 +127,16 @@ class OpportunityRealignment(_Realignment):
     label = "Open opportunities"
     model = Opportunity
     record_type = "opportunity"
+    event_fields = ("pk", "owner_id", "territory_id", "account_id", "stage_id", "amount")
+
+    def event(self, row):
+        return "opportunity.updated", {
+            "opportunity_id": row["pk"], "owner_id": row["owner_id"], "account_id": row["account_id"],
+            "territory_id": row["territory_id"], "stage": row["stage_id"],
+            "amount": f"{row['amount']:.2f}" if row["amount"] is not None else None, "fields": ["territory"],
+        }
 
     def queryset(self):
-        from django.db.models import F
-
         return Opportunity.objects.filter(stage__is_closed=False).annotate(_label=F("name"))
 
     def attrs_fields(self):

@@ -7,18 +7,19 @@ carry original dates: `created_at`, and `actual_close_date` for closed deals.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
-
-from opportunities import services
 from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
+from opportunities.selectors import open_stage_keys
+from opportunities.services import accounts, contacts, deals
+from salesapp.access import VIEW
+from salesapp.imports import ImportColumn as Column
+from salesapp.imports import ImportKind as Kind
+from salesapp.imports import RowError, RowErrors, parse_date_cell, parse_datetime_cell, register_import_kind
 from salesapp.normalize import domain_of, normalize_company, normalize_email
 
 
-def _decimal(row, column, RowError, *, minimum=Decimal(0)):
+def _decimal(row, column, *, minimum=Decimal(0)):
     value = row.get(column, "")
     if not value:
         return None
@@ -31,7 +32,7 @@ def _decimal(row, column, RowError, *, minimum=Decimal(0)):
     return number
 
 
-def _int(row, column, RowError, *, low=0, high=None):
+def _int(row, column, *, low=0, high=None):
     value = row.get(column, "")
     if not value:
         return None
@@ -44,32 +45,7 @@ def _int(row, column, RowError, *, low=0, high=None):
     return number
 
 
-def _date(row, column, RowError):
-    value = row.get(column, "")
-    if not value:
-        return None
-    day = parse_date(value[:10]) if len(value) >= 10 else None
-    if day is None:
-        raise RowError(column, f"{value!r} is not a date (use YYYY-MM-DD)")
-    return day
-
-
-def _datetime(row, column, RowError):
-    value = row.get(column, "")
-    if not value:
-        return None
-    moment = parse_datetime(value)
-    if moment is None:
-        day = parse_date(value)
-        if day is None:
-            raise RowError(column, f"{value!r} is not a date or time (use ISO 8601)")
-        moment = dt.datetime.combine(day, dt.time(9))
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, dt.UTC)
-    return moment
-
-
-def _collect(fns, RowErrors, RowError):
+def _collect(fns):
     """Run each cell parser, gathering every bad cell of the row before raising."""
     out, errors = {}, []
     for name, fn in fns.items():
@@ -82,15 +58,14 @@ def _collect(fns, RowErrors, RowError):
     return out
 
 
-def register_import_kinds(imports) -> None:
+def register_import_kinds() -> None:
     """Register the three kinds with the kernel's import registry (`salesapp.imports`)."""
-    Column, Kind, RowError, RowErrors = imports.ImportColumn, imports.ImportKind, imports.RowError, imports.RowErrors
 
     def visible_account(ctx, name, column="account"):
         key = normalize_company(name)
         accounts = ctx.cache.setdefault("accounts", {})
         if key not in accounts:
-            qs = Account.objects.restrict(ctx.actor)
+            qs = Account.objects.restrict(ctx.actor, VIEW)
             accounts[key] = (qs.filter(normalized_name=key).order_by("id").first()
                              or qs.filter(website_domain=domain_of(name)).order_by("id").first())
         if accounts[key] is None:
@@ -102,12 +77,12 @@ def register_import_kinds(imports) -> None:
         ctx.claim("account", normalize_company(row["name"]), "name")
         ctx.claim("domain", domain_of(row["website_domain"]), "website_domain")
         cleaned = _collect({
-            "employee_count": lambda: _int(row, "employee_count", RowError),
-            "annual_revenue": lambda: _decimal(row, "annual_revenue", RowError),
+            "employee_count": lambda: _int(row, "employee_count"),
+            "annual_revenue": lambda: _decimal(row, "annual_revenue"),
             "owner": lambda: ctx.owner(row["owner_email"]),
-            "created_at": lambda: _datetime(row, "created_at", RowError),
+            "created_at": lambda: parse_datetime_cell(row["created_at"], "created_at", past_only=True),
             "parent": lambda: visible_account(ctx, row["parent_name"], "parent_name") if row["parent_name"] else None,
-        }, RowErrors, RowError)
+        })
         country = row["billing_country"].upper()
         if country and len(country) != 2:
             raise RowError("billing_country", "use the two-letter ISO country code")
@@ -118,18 +93,18 @@ def register_import_kinds(imports) -> None:
     def account_write(rows, ctx):
         created = updated = 0
         for data in rows:
-            existing = services.account_find_match(website_domain=data["website_domain"], company_name=data["name"])
+            existing = accounts.account_find_match(website_domain=data["website_domain"], company_name=data["name"])
             created_at = data.pop("created_at")
             if existing is not None:
                 fields = {k: v for k, v in data.items() if v not in (None, "")}
-                services.account_update(actor=ctx.actor, account=existing, **fields)
+                accounts.account_update(actor=ctx.actor, account=existing, **fields)
                 updated += 1
             else:
-                services.account_create(actor=ctx.actor, created_at=created_at, **data)
+                accounts.account_create(actor=ctx.actor, created_at=created_at, **data)
                 created += 1
         return created, updated
 
-    imports.register_import_kind(Kind(
+    register_import_kind(Kind(
         name="accounts", label="Accounts", permission="lead:import",
         columns=[
             Column("name", required=True), Column("website_domain"), Column("industry"), Column("employee_count"),
@@ -151,24 +126,24 @@ def register_import_kinds(imports) -> None:
         cleaned = _collect({
             "account": lambda: visible_account(ctx, row["account_name"], "account_name"),
             "owner": lambda: ctx.owner(row["owner_email"]),
-        }, RowErrors, RowError)
+        })
         return {**cleaned, "first_name": row["first_name"], "last_name": row["last_name"], "email": email,
                 "phone": row["phone"], "title": row["title"], "buying_role": row["buying_role"]}
 
     def contact_write(rows, ctx):
         created = updated = 0
         for data in rows:
-            existing = services.contact_find_match(email=data["email"]) if data["email"] else None
+            existing = contacts.contact_find_match(email=data["email"]) if data["email"] else None
             if existing is not None:
-                services.contact_update(actor=ctx.actor, contact=existing,
+                contacts.contact_update(actor=ctx.actor, contact=existing,
                                         **{k: v for k, v in data.items() if v not in (None, "")})
                 updated += 1
             else:
-                services.contact_create(actor=ctx.actor, **data)
+                contacts.contact_create(actor=ctx.actor, **data)
                 created += 1
         return created, updated
 
-    imports.register_import_kind(Kind(
+    register_import_kind(Kind(
         name="contacts", label="Contacts", permission="lead:import",
         columns=[
             Column("account_name", required=True), Column("first_name"), Column("last_name", required=True),
@@ -180,23 +155,24 @@ def register_import_kinds(imports) -> None:
     # --- opportunities ----------------------------------------------------------------------------
     def opportunity_validate(row, ctx):
         stages = ctx.cache.setdefault("stages", {s.key: s for s in Stage.objects.all()})
-        stage_key = (row["stage"] or "discovery").strip().lower().replace(" ", "_")
+        first_open = min((s for s in stages.values() if not s.is_closed), key=lambda s: s.order)
+        stage_key = (row["stage"] or first_open.key).strip().lower().replace(" ", "_")
         if stage_key not in stages:
             raise RowError("stage", f"unknown stage; use one of {', '.join(stages)}")
         cleaned = _collect({
             "account": lambda: visible_account(ctx, row["account_name"], "account_name"),
             "owner": lambda: ctx.owner(row["owner_email"]),
-            "amount": lambda: _decimal(row, "amount", RowError),
-            "probability": lambda: _int(row, "probability", RowError, high=100),
-            "expected_close_date": lambda: _date(row, "expected_close_date", RowError),
-            "actual_close_date": lambda: _date(row, "actual_close_date", RowError),
-            "created_at": lambda: _datetime(row, "created_at", RowError),
-        }, RowErrors, RowError)
+            "amount": lambda: _decimal(row, "amount"),
+            "probability": lambda: _int(row, "probability", high=100),
+            "expected_close_date": lambda: parse_date_cell(row["expected_close_date"], "expected_close_date"),
+            "actual_close_date": lambda: parse_date_cell(row["actual_close_date"], "actual_close_date"),
+            "created_at": lambda: parse_datetime_cell(row["created_at"], "created_at", past_only=True),
+        })
         stage = stages[stage_key]
         loss_reason = None
-        if stage.key == "closed_won" and not cleaned["amount"]:
+        if stage.is_won and not cleaned["amount"]:
             raise RowError("amount", "a won deal needs an amount")
-        if stage.key == "closed_lost":
+        if stage.is_closed and not stage.is_won:
             if not row["loss_reason"]:
                 raise RowError("loss_reason", "a lost deal needs a loss reason")
             loss_reason = LossReason.objects.filter(name__iexact=row["loss_reason"], is_active=True).first()
@@ -213,19 +189,21 @@ def register_import_kinds(imports) -> None:
                 "forecast_category": category}
 
     def opportunity_write(rows, ctx):
+        # A closed deal is opened in the last open stage, then closed with its outcome and date.
+        open_keys = open_stage_keys()
         created = 0
         for data in rows:
             stage = data["stage"]
-            opp = services.opportunity_create(
+            opp = deals.opportunity_create(
                 actor=ctx.actor, account=data["account"], name=data["name"], owner=data["owner"] or ctx.actor,
                 amount=data["amount"], expected_close_date=data["expected_close_date"],
-                stage="negotiation" if stage.is_closed else stage.key, source=data["source"],
+                stage=open_keys[-1] if stage.is_closed else stage.key, source=data["source"],
                 next_step=data["next_step"], probability=None if stage.is_closed else data["probability"],
                 forecast_category="" if stage.is_closed else data["forecast_category"],
                 created_at=data["created_at"],
             )
             if stage.is_closed:
-                services.opportunity_close(
+                deals.opportunity_close(
                     actor=ctx.actor, opportunity=opp, outcome="won" if stage.is_won else "lost",
                     reason=data["loss_reason"] if not stage.is_won else (data["close_reason"] or None),
                     note=data["close_reason"], close_date=data["actual_close_date"],
@@ -233,11 +211,11 @@ def register_import_kinds(imports) -> None:
             created += 1
         return created, 0
 
-    imports.register_import_kind(Kind(
+    register_import_kind(Kind(
         name="opportunities", label="Opportunities", permission="lead:import",
         columns=[
             Column("name", required=True), Column("account_name", required=True), Column("owner_email"),
-            Column("stage", help="discovery ... closed_won, closed_lost"), Column("amount"),
+            Column("stage", help="a stage key: discovery ... closed_won, closed_lost"), Column("amount"),
             Column("expected_close_date"), Column("probability"), Column("forecast_category"),
             Column("loss_reason", help="for closed_lost"), Column("close_reason"), Column("next_step"),
             Column("source"),

@@ -129,7 +129,12 @@ class Opportunity(TimeStampedModel):
     territory = models.ForeignKey(
         "territories.Territory", null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
     )
-    deal_score = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(100)])
+    deal_score = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(100)],
+                                                  editable=False)
+    score_model = models.CharField(max_length=60, blank=True, default="", editable=False,
+                                   help_text="The model that made deal_score, e.g. LightGBM v3 or Rules v1")
+    score_factors = models.JSONField(default=list, blank=True, editable=False,
+                                     help_text="Why: reasons as {factor, points, detail}")
     loss_reason = models.ForeignKey(LossReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     close_reason = models.TextField(blank=True, default="")
     next_step = models.CharField(max_length=255, blank=True, default="")
@@ -157,6 +162,13 @@ class Opportunity(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def outcome(self) -> str:
+        """"won" or "lost" once the deal is closed (a closed deal shows its outcome, not a score); "" while open."""
+        if not self.stage.is_closed:
+            return ""
+        return "won" if self.stage.is_won else "lost"
 
 
 class StageHistory(models.Model):

@@ -1,13 +1,16 @@
-"""What opportunities does on events: refresh pipeline caches, follow activities."""
+"""What opportunities does on events and signals: refresh pipeline caches, follow activities, keep the stages."""
 
 from django.utils.dateparse import parse_datetime
 
-from opportunities import selectors, services
+from opportunities import selectors
+from opportunities.models import LossReason, Stage
+from opportunities.services import deals
+from opportunities.stages import stages_seed
 from salesapp.events import on_event
 
 
-@on_event("opportunity.created", "opportunity.stage_changed", "opportunity.won", "opportunity.lost",
-          "opportunity.reopened")
+@on_event("opportunity.created", "opportunity.updated", "opportunity.deleted", "opportunity.stage_changed",
+          "opportunity.won", "opportunity.lost", "opportunity.reopened")
 def pipeline_cache_refresh(event: dict) -> None:
     """Any deal change makes cached pipeline summaries stale, so the next request shows it."""
     selectors.pipeline_invalidate()
@@ -17,10 +20,17 @@ def pipeline_cache_refresh(event: dict) -> None:
 def last_activity_follow(event: dict) -> None:
     """A logged activity moves the deal's and account's `last_activity_at` forward."""
     payload = event["payload"]
-    occurred = payload.get("occurred_at")
-    occurred_at = parse_datetime(occurred) if isinstance(occurred, str) else occurred
-    if occurred_at is None:
-        return
-    services.opportunity_touch_activity(
-        opportunity_id=payload.get("opportunity_id"), account_id=payload.get("account_id"), occurred_at=occurred_at
+    deals.opportunity_touch_activity(
+        opportunity_id=payload["opportunity_id"], account_id=payload["account_id"],
+        occurred_at=parse_datetime(payload["occurred_at"]),
     )
+
+
+def stages_ensure(**kwargs) -> None:
+    """After migrate: seed the default stages and loss reasons when there are no stages at all.
+
+    The data migration seeds them once; this also brings them back after a database flush
+    (as transactional tests do), which keeps migrations' data out.
+    """
+    if not Stage.objects.exists():
+        stages_seed(Stage, LossReason)

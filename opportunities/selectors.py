@@ -1,7 +1,8 @@
 """Reads for accounts, contacts, opportunities, the pipeline and forecasts.
 
-Each read that serves a user takes that user and goes through `restrict()`. The few
-system-level reads for other apps (`won_opportunities`, `stage_history_for`) say so.
+Each read that serves a user takes that user (keyword-only) and goes through `restrict()`.
+The system reads for other apps (`won_opportunities`, `won_opportunity_rows`) say so.
+Which stages are open, won and lost comes from `Stage` through `open_stage_keys()` and its siblings.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Query
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from opportunities.filtersets import AccountFilterSet, ContactFilterSet, OpportunityFilterSet
 from opportunities.models import (
     Account,
     Contact,
@@ -23,118 +25,128 @@ from opportunities.models import (
     LossReason,
     Opportunity,
     Stage,
-    StageHistory,
 )
 from opportunities.periods import Period, parse_period
-from salesapp.access import VIEW
+from salesapp.access import CHANGE, VIEW
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.models import User
 from salesapp.roles import Role
+from territories.selectors import territory_subtree_ids
 
 PIPELINE_TTL = 60
 PIPELINE_VERSION_KEY = "pipeline:version"
 ZERO = Decimal("0")
-OPEN_STAGE_KEYS = ("discovery", "qualification", "proposal", "negotiation")
 
 
 # --- accounts and contacts -------------------------------------------------------------------------
 
-def account_list(user, filters: dict | None = None, action: str = VIEW) -> QuerySet[Account]:
-    """Accounts the user may see (or change), with owner and territory joined."""
+def account_list(*, user, filters: dict | None = None, action: str = VIEW) -> QuerySet[Account]:
+    """Accounts the user may see (or change), with owner and territory joined.
+
+    Whoever sees a deal reads its account (implicit parent access, view only).
+    """
     qs = Account.objects.select_related("owner", "territory").restrict(user, action)
     if filters:
-        from opportunities.filtersets import AccountFilterSet
-
         qs = AccountFilterSet(filters, queryset=qs).qs
     return qs
 
 
-def account_get(user, pk, action: str = VIEW) -> Account:
-    """One account the user may see; 404 otherwise."""
+def account_get(*, user, pk, action: str = VIEW) -> Account:
+    """One account the user may see (or change); 404 otherwise."""
     try:
-        return account_list(user, action=action).select_related("parent").get(pk=pk)
+        return account_list(user=user, action=action).select_related("parent").get(pk=pk)
     except (Account.DoesNotExist, ValueError, TypeError):
         raise Http404("No such account.")
 
 
-def contact_list(user, filters: dict | None = None, action: str = VIEW) -> QuerySet[Contact]:
-    """Contacts at accounts the user may see."""
+def account_may_change(*, user, account: Account) -> bool:
+    """Whether the user may change this account (reading it through one of its deals is not enough)."""
+    return Account.objects.restrict(user, CHANGE).filter(pk=account.pk).exists()
+
+
+def contact_list(*, user, filters: dict | None = None, action: str = VIEW) -> QuerySet[Contact]:
+    """Contacts at accounts the user may see (or change)."""
     qs = Contact.objects.select_related("account", "owner").restrict(user, action)
     if filters:
-        from opportunities.filtersets import ContactFilterSet
-
         qs = ContactFilterSet(filters, queryset=qs).qs
     return qs
 
 
-def contact_get(user, pk, action: str = VIEW) -> Contact:
+def contact_get(*, user, pk, action: str = VIEW) -> Contact:
+    """One contact the user may see (or change); 404 otherwise."""
     try:
-        return contact_list(user, action=action).get(pk=pk)
+        return contact_list(user=user, action=action).get(pk=pk)
     except (Contact.DoesNotExist, ValueError, TypeError):
         raise Http404("No such contact.")
 
 
 # --- opportunities ---------------------------------------------------------------------------------
 
-def opportunity_list(user, filters: dict | None = None, action: str = VIEW) -> QuerySet[Opportunity]:
+def opportunity_list(*, user, filters: dict | None = None, action: str = VIEW) -> QuerySet[Opportunity]:
     """Deals the user may see (or change), filtered like the UI list and the API."""
     qs = Opportunity.objects.select_related("account", "owner", "stage", "territory").restrict(user, action)
     if filters:
-        from opportunities.filtersets import OpportunityFilterSet
-
         qs = OpportunityFilterSet(filters, queryset=qs).qs
     return qs
 
 
-def opportunity_get(user, pk, action: str = VIEW) -> Opportunity:
+def opportunity_get(*, user, pk, action: str = VIEW) -> Opportunity:
     """One deal the user may see; 404 otherwise (never 403, so ids cannot be probed)."""
     try:
-        return opportunity_list(user, action=action).select_related("loss_reason").get(pk=pk)
+        return opportunity_list(user=user, action=action).select_related("loss_reason").get(pk=pk)
     except (Opportunity.DoesNotExist, ValueError, TypeError):
         raise Http404("No such opportunity.")
 
 
+# --- stages: the one source of which stages are open, won and lost ---------------------------------
+
 def stage_list() -> QuerySet[Stage]:
+    """Every pipeline stage in pipeline order (reference data, the same for everyone)."""
     return Stage.objects.order_by("order")
 
 
 def open_stages() -> list[Stage]:
+    """The open stages in pipeline order."""
     return list(Stage.objects.filter(is_closed=False).order_by("order"))
 
 
+def _stage_keys(**flags) -> list[str]:
+    return list(Stage.objects.filter(**flags).order_by("order").values_list("key", flat=True))
+
+
+def open_stage_keys() -> list[str]:
+    """Keys of the open stages, in pipeline order."""
+    return _stage_keys(is_closed=False)
+
+
+def closed_stage_keys() -> list[str]:
+    """Keys of the closed stages (won and lost), in pipeline order."""
+    return _stage_keys(is_closed=True)
+
+
+def won_stage_keys() -> list[str]:
+    """Keys of the stages that close a deal as won."""
+    return _stage_keys(is_closed=True, is_won=True)
+
+
+def lost_stage_keys() -> list[str]:
+    """Keys of the stages that close a deal as lost."""
+    return _stage_keys(is_closed=True, is_won=False)
+
+
 def loss_reason_list() -> QuerySet[LossReason]:
+    """The active loss reasons, by name (reference data)."""
     return LossReason.objects.filter(is_active=True).order_by("name")
 
 
-def stage_history_for(ids) -> dict[int, list[dict]]:
-    """Stage changes of the given deals, oldest first, keyed by deal id.
-
-    System-level: callers pass ids they already selected through `restrict()`.
-    """
-    out: dict[int, list[dict]] = defaultdict(list)
-    rows = (
-        StageHistory.objects.filter(opportunity_id__in=list(ids))
-        .order_by("changed_at", "id")
-        .values("id", "opportunity_id", "from_stage", "to_stage", "changed_by_id", "changed_by__email",
-                "changed_at", "days_in_previous_stage", "note")
-    )
-    for row in rows:
-        out[row["opportunity_id"]].append(row)
-    return dict(out)
-
-
 def won_opportunities(start, end, owner_ids=None, territory_ids=None, group_by: str | None = None):
-    """Deals closed won with `actual_close_date` in [start, end], as plain aggregates.
+    """Deals closed won with `actual_close_date` in [start, end], as plain aggregates (a system read).
 
     Without `group_by`: {"count": n, "amount": Decimal}. With `group_by="owner"` or
-    `"territory"`: {owner_id or territory_id: {"count", "amount"}}. System-level (quota
-    attainment); callers decide who may read the figures.
+    `"territory"`: {owner_id or territory_id: {"count", "amount"}}. For quota attainment;
+    callers decide who may read the figures.
     """
-    qs = Opportunity.objects.filter(stage_id="closed_won", actual_close_date__gte=start, actual_close_date__lte=end)
-    if owner_ids is not None:
-        qs = qs.filter(owner_id__in=list(owner_ids))
-    if territory_ids is not None:
-        qs = qs.filter(territory_id__in=list(territory_ids))
+    qs = _won_between(start, end, owner_ids, territory_ids)
     aggregates = {"count": Count("id"), "amount": Coalesce(Sum("amount"), ZERO, output_field=DecimalField())}
     if group_by is None:
         return qs.aggregate(**aggregates)
@@ -144,21 +156,19 @@ def won_opportunities(start, end, owner_ids=None, territory_ids=None, group_by: 
 
 
 def won_opportunity_rows(start, end, owner_ids=None, territory_ids=None) -> list[dict]:
-    """The won deals behind `won_opportunities`, as plain rows (id, owner, territory, amount, date)."""
-    qs = Opportunity.objects.filter(stage_id="closed_won", actual_close_date__gte=start, actual_close_date__lte=end)
-    if owner_ids is not None:
-        qs = qs.filter(owner_id__in=list(owner_ids))
-    if territory_ids is not None:
-        qs = qs.filter(territory_id__in=list(territory_ids))
+    """The won deals behind `won_opportunities`, as plain rows (id, owner, territory, amount, date); a system read."""
+    qs = _won_between(start, end, owner_ids, territory_ids)
     return list(qs.order_by("actual_close_date", "id").values("id", "owner_id", "territory_id", "amount",
                                                               "actual_close_date"))
 
 
-def territory_subtree_ids(territory_id: int) -> list[int]:
-    """A territory and all territories below it (the territories app's one-query selector)."""
-    from territories import selectors as territory_selectors
-
-    return territory_selectors.territory_subtree_ids(territory_id)
+def _won_between(start, end, owner_ids, territory_ids) -> QuerySet[Opportunity]:
+    qs = Opportunity.objects.filter(stage__is_won=True, actual_close_date__gte=start, actual_close_date__lte=end)
+    if owner_ids is not None:
+        qs = qs.filter(owner_id__in=list(owner_ids))
+    if territory_ids is not None:
+        qs = qs.filter(territory_id__in=list(territory_ids))
+    return qs
 
 
 # --- pipeline summary ------------------------------------------------------------------------------
@@ -172,16 +182,16 @@ def _pipeline_version() -> int:
 
 
 def pipeline_invalidate() -> None:
-    """Make every cached pipeline summary stale (called on every opportunity event)."""
+    """Make every cached pipeline summary stale (called on every opportunity event and territory realignment)."""
     try:
         cache.incr(PIPELINE_VERSION_KEY)
     except ValueError:
         cache.add(PIPELINE_VERSION_KEY, 2, timeout=None)
 
 
-def pipeline_scope(user, owner=None, team=None, territory=None) -> QuerySet[Opportunity]:
+def pipeline_scope(*, user, owner=None, team=None, territory=None) -> QuerySet[Opportunity]:
     """Open deals the user may see, narrowed to an owner, a manager's subtree or a territory subtree."""
-    qs = Opportunity.objects.filter(stage_id__in=OPEN_STAGE_KEYS).restrict(user, VIEW)
+    qs = Opportunity.objects.restrict(user, VIEW).filter(stage_id__in=open_stage_keys())
     if owner:
         qs = qs.filter(owner_id=int(owner))
     if team:
@@ -191,11 +201,11 @@ def pipeline_scope(user, owner=None, team=None, territory=None) -> QuerySet[Oppo
     return qs
 
 
-def pipeline_summary_uncached(user, owner=None, team=None, territory=None) -> dict:
+def pipeline_summary_uncached(*, user, owner=None, team=None, territory=None) -> dict:
     """Count, total amount and average probability per open stage: one grouped query."""
     money = DecimalField(max_digits=20, decimal_places=2)
     rows = (
-        pipeline_scope(user, owner, team, territory)
+        pipeline_scope(user=user, owner=owner, team=team, territory=territory)
         .order_by()
         .values("stage_id")
         .annotate(count=Count("id"), total=Coalesce(Sum("amount"), ZERO, output_field=money),
@@ -228,7 +238,7 @@ def pipeline_cache_key(user_id: int) -> str:
     return f"pipeline:user:{user_id}"
 
 
-def pipeline_summary(user, owner=None, team=None, territory=None) -> dict:
+def pipeline_summary(*, user, owner=None, team=None, territory=None) -> dict:
     """The pipeline summary, served from `pipeline:user:{userId}` (60 s) while no opportunity event
     has happened since it was computed; any opportunity event makes it stale at once.
     """
@@ -239,7 +249,7 @@ def pipeline_summary(user, owner=None, team=None, territory=None) -> dict:
     entry = cache.get(key)
     if entry and entry.get("version") == version and variant in entry["variants"]:
         return {**entry["variants"][variant], "cached": True}
-    summary = pipeline_summary_uncached(user, owner, team, territory)
+    summary = pipeline_summary_uncached(user=user, owner=owner, team=team, territory=territory)
     variants = entry["variants"] if entry and entry.get("version") == version else {}
     variants[variant] = summary
     cache.set(key, {"version": version, "variants": variants}, PIPELINE_TTL)
@@ -255,44 +265,43 @@ def _empty_figures() -> dict:
     return dict.fromkeys(CATEGORY_FIELDS, ZERO)
 
 
-def _personal_figures(period: Period, *, owner_ids=None, territory_ids=None) -> dict[int, dict]:
-    """Per owner: won in the period (by close date), open commit/best case/pipeline and the
-    probability-weighted amount of open non-omitted deals expected to close in the period.
+def _figure_aggregates(period: Period) -> tuple[Q, dict]:
+    """What a forecast counts in a period: won deals by close date; open deals expected to close in it,
+    by forecast category, and their probability-weighted amount (omitted deals left out).
     """
     money = DecimalField(max_digits=20, decimal_places=2)
-    in_period_open = Q(stage_id__in=OPEN_STAGE_KEYS, expected_close_date__gte=period.start,
-                       expected_close_date__lte=period.end)
-    won = Q(stage_id="closed_won", actual_close_date__gte=period.start, actual_close_date__lte=period.end)
-    qs = Opportunity.objects.filter(in_period_open | won)
-    if owner_ids is not None:
-        qs = qs.filter(owner_id__in=list(owner_ids))
-    if territory_ids is not None:
-        qs = qs.filter(territory_id__in=list(territory_ids))
-    rows = qs.order_by().values("owner_id").annotate(
-        closed_won=Coalesce(Sum("amount", filter=won), ZERO, output_field=money),
-        commit=Coalesce(Sum("amount", filter=in_period_open & Q(forecast_category="commit")), ZERO, output_field=money),
-        best_case=Coalesce(Sum("amount", filter=in_period_open & Q(forecast_category="best_case")), ZERO,
-                           output_field=money),
-        pipeline=Coalesce(Sum("amount", filter=in_period_open & Q(forecast_category="pipeline")), ZERO,
-                          output_field=money),
-        weighted=Coalesce(
-            Sum(ExpressionWrapper(F("amount") * F("probability") / 100, output_field=money),
-                filter=in_period_open & ~Q(forecast_category="omitted")), ZERO, output_field=money),
-    )
+    in_open = Q(stage_id__in=open_stage_keys(), expected_close_date__gte=period.start,
+                expected_close_date__lte=period.end)
+    won = Q(stage_id__in=won_stage_keys(), actual_close_date__gte=period.start, actual_close_date__lte=period.end)
+    aggregates = {
+        "closed_won": Coalesce(Sum("amount", filter=won), ZERO, output_field=money),
+        **{category: Coalesce(Sum("amount", filter=in_open & Q(forecast_category=category)), ZERO, output_field=money)
+           for category in ("commit", "best_case", "pipeline")},
+        "weighted": Coalesce(Sum(ExpressionWrapper(F("amount") * F("probability") / 100, output_field=money),
+                                 filter=in_open & ~Q(forecast_category="omitted")), ZERO, output_field=money),
+    }
+    return in_open | won, aggregates
+
+
+def _personal_figures(period: Period, *, user, owner_ids) -> dict[int, dict]:
+    """Per owner among `owner_ids`, over the deals `user` may see: the figures of `_figure_aggregates`."""
+    counted, aggregates = _figure_aggregates(period)
+    rows = (Opportunity.objects.restrict(user, VIEW).filter(counted, owner_id__in=list(owner_ids))
+            .order_by().values("owner_id").annotate(**aggregates))
     return {r.pop("owner_id"): {k: Decimal(v).quantize(Decimal("0.01")) for k, v in r.items()} for r in rows}
 
 
-def _latest_adjustments(period: Period, user_ids) -> dict[int, dict[str, ForecastAdjustment]]:
+def _latest_adjustments(period: Period, *, user, user_ids) -> dict[int, dict[str, ForecastAdjustment]]:
     latest: dict[int, dict[str, ForecastAdjustment]] = defaultdict(dict)
-    for adj in (ForecastAdjustment.objects.filter(period=period.name, user_id__in=list(user_ids))
+    for adj in (ForecastAdjustment.objects.restrict(user, VIEW).filter(period=period.name, user_id__in=list(user_ids))
                 .select_related("adjusted_by").order_by("created_at", "id")):
         latest[adj.user_id][adj.category] = adj  # later rows win
     return latest
 
 
-def _latest_submissions(period: Period, user_ids, *, before=None) -> dict[int, ForecastSubmission]:
+def _latest_submissions(period: Period, *, user, user_ids, before=None) -> dict[int, ForecastSubmission]:
     latest = {}
-    qs = ForecastSubmission.objects.filter(period=period.name, user_id__in=list(user_ids))
+    qs = ForecastSubmission.objects.restrict(user, VIEW).filter(period=period.name, user_id__in=list(user_ids))
     if before is not None:
         qs = qs.filter(submitted_at__date__lte=before)
     for sub in qs.order_by("submitted_at", "id"):
@@ -300,17 +309,17 @@ def _latest_submissions(period: Period, user_ids, *, before=None) -> dict[int, F
     return latest
 
 
-def forecast_rollup(viewer, period_name: str, *, user_id: int | None = None) -> dict:
-    """The forecast for `user_id`'s team (default: the viewer) in one period.
+def forecast_rollup(*, user, period: str, user_id: int | None = None) -> dict:
+    """The forecast for `user_id`'s team (default: the user's own) in one period.
 
     Rows: the head's own deals, then one row per direct report carrying that report's whole
     subtree; then the team total. Each row has raw figures and adjusted commit / best case,
     where a manager's adjustment of a person replaces that person's (subtree) figure, and the
     person's latest submission. Three queries however deep the hierarchy is.
     """
-    period = parse_period(period_name)
-    head_id = int(user_id or viewer.pk)
-    if viewer.role != Role.ADMIN and head_id not in user_subtree_ids(viewer.pk):
+    period = parse_period(period)
+    head_id = int(user_id or user.pk)
+    if user.role != Role.ADMIN and head_id not in user_subtree_ids(user.pk):
         raise Http404("No such user.")
     subtree = user_subtree_ids(head_id)
     users = {u["id"]: u for u in User.objects.filter(pk__in=subtree).values(
@@ -319,10 +328,10 @@ def forecast_rollup(viewer, period_name: str, *, user_id: int | None = None) -> 
     for u in users.values():
         if u["id"] != head_id and u["manager_id"] in users:
             children[u["manager_id"]].append(u["id"])
-    may_adjust = viewer.role == Role.ADMIN or viewer.has_perm("salesapp.forecast:adjust")
-    personal = _personal_figures(period, owner_ids=subtree)
-    adjustments = _latest_adjustments(period, subtree)
-    submissions = _latest_submissions(period, subtree)
+    may_adjust = user.role == Role.ADMIN or user.has_perm("salesapp.forecast:adjust")
+    personal = _personal_figures(period, user=user, owner_ids=subtree)
+    adjustments = _latest_adjustments(period, user=user, user_ids=subtree)
+    submissions = _latest_submissions(period, user=user, user_ids=subtree)
 
     memo: dict[int, dict] = {}
 
@@ -339,7 +348,7 @@ def forecast_rollup(viewer, period_name: str, *, user_id: int | None = None) -> 
             adj_commit += sub["adjusted_commit"]
             adj_best += sub["adjusted_best_case"]
         own_adj = adjustments.get(uid, {})
-        if uid != head_id or viewer.pk != head_id:
+        if uid != head_id or user.pk != head_id:
             if "commit" in own_adj:
                 adj_commit = own_adj["commit"].amount
             if "best_case" in own_adj:
@@ -370,7 +379,7 @@ def forecast_rollup(viewer, period_name: str, *, user_id: int | None = None) -> 
                                 "at": a.created_at} for c, a in adj.items()},
             "submission": ({"commit": sub.commit, "best_case": sub.best_case, "notes": sub.notes,
                             "submitted_at": sub.submitted_at} if sub else None),
-            "can_adjust": may_adjust and not own_only and uid != viewer.pk,
+            "can_adjust": may_adjust and not own_only and uid != user.pk,
         }
 
     rows = []
@@ -392,31 +401,19 @@ def forecast_rollup(viewer, period_name: str, *, user_id: int | None = None) -> 
     }
 
 
-def forecast_territory_rollup(viewer, period_name: str, territory_id: int) -> dict:
-    """Forecast figures for a territory subtree, over the deals the viewer may see."""
-    period = parse_period(period_name)
-    ids = territory_subtree_ids(territory_id)
-    visible = Opportunity.objects.restrict(viewer, VIEW).values("pk")
-    money = DecimalField(max_digits=20, decimal_places=2)
-    in_open = Q(stage_id__in=OPEN_STAGE_KEYS, expected_close_date__gte=period.start, expected_close_date__lte=period.end)
-    won = Q(stage_id="closed_won", actual_close_date__gte=period.start, actual_close_date__lte=period.end)
-    agg = Opportunity.objects.filter(pk__in=visible, territory_id__in=ids).aggregate(
-        closed_won=Coalesce(Sum("amount", filter=won), ZERO, output_field=money),
-        commit=Coalesce(Sum("amount", filter=in_open & Q(forecast_category="commit")), ZERO, output_field=money),
-        best_case=Coalesce(Sum("amount", filter=in_open & Q(forecast_category="best_case")), ZERO, output_field=money),
-        pipeline=Coalesce(Sum("amount", filter=in_open & Q(forecast_category="pipeline")), ZERO, output_field=money),
-        weighted=Coalesce(Sum(ExpressionWrapper(F("amount") * F("probability") / 100, output_field=money),
-                              filter=in_open & ~Q(forecast_category="omitted")), ZERO, output_field=money),
-    )
+def forecast_territory_rollup(*, user, period: str, territory_id: int) -> dict:
+    """Forecast figures for a territory subtree, over the deals the user may see."""
+    period = parse_period(period)
+    counted, aggregates = _figure_aggregates(period)
+    agg = Opportunity.objects.restrict(user, VIEW).filter(
+        counted, territory_id__in=territory_subtree_ids(territory_id)).aggregate(**aggregates)
     return {"period": period.name, "territory_id": territory_id,
             **{k: Decimal(v).quantize(Decimal("0.01")) for k, v in agg.items()}}
 
 
-def forecast_submission_list(viewer, *, period: str | None = None, user_id: int | None = None):
-    """Submissions by the viewer and the people below them (admins: all), newest first."""
-    qs = ForecastSubmission.objects.select_related("user")
-    if viewer.role != Role.ADMIN:
-        qs = qs.filter(user_id__in=user_subtree_ids(viewer.pk))
+def forecast_submission_list(*, user, period: str | None = None, user_id: int | None = None):
+    """Submissions by the user and the people below them (admins: all), newest first."""
+    qs = ForecastSubmission.objects.restrict(user, VIEW).select_related("user")
     if period:
         qs = qs.filter(period=parse_period(period).name)
     if user_id:
@@ -424,11 +421,9 @@ def forecast_submission_list(viewer, *, period: str | None = None, user_id: int 
     return qs
 
 
-def forecast_adjustment_list(viewer, *, period: str | None = None, user_id: int | None = None):
-    """The adjustment history the viewer may see: about themselves and their subtree (admins: all)."""
-    qs = ForecastAdjustment.objects.select_related("user", "adjusted_by")
-    if viewer.role != Role.ADMIN:
-        qs = qs.filter(user_id__in=user_subtree_ids(viewer.pk))
+def forecast_adjustment_list(*, user, period: str | None = None, user_id: int | None = None):
+    """The adjustment history the user may see: about themselves and their subtree (admins: all)."""
+    qs = ForecastAdjustment.objects.restrict(user, VIEW).select_related("user", "adjusted_by")
     if period:
         qs = qs.filter(period=parse_period(period).name)
     if user_id:
@@ -436,30 +431,30 @@ def forecast_adjustment_list(viewer, *, period: str | None = None, user_id: int 
     return qs
 
 
-def forecast_snapshot_list(viewer, *, period: str, user_id: int | None = None, scope: str | None = None):
-    """Weekly snapshots for one person and period, oldest first (for the trend chart)."""
-    uid = int(user_id or viewer.pk)
-    if viewer.role != Role.ADMIN and uid not in user_subtree_ids(viewer.pk):
+def forecast_snapshot_list(*, user, period: str, user_id: int | None = None, scope: str | None = None):
+    """Weekly snapshots for one person (default: the user) and period, oldest first (for the trend chart)."""
+    uid = int(user_id or user.pk)
+    if user.role != Role.ADMIN and uid not in user_subtree_ids(user.pk):
         raise Http404("No such user.")
-    qs = ForecastSnapshot.objects.filter(user_id=uid, period=parse_period(period).name)
+    qs = ForecastSnapshot.objects.restrict(user, VIEW).filter(user_id=uid, period=parse_period(period).name)
     if scope:
         qs = qs.filter(scope=scope)
     return qs.order_by("week_start")
 
 
-def forecast_accuracy(viewer, period_name: str, *, user_id: int | None = None) -> list[dict]:
+def forecast_accuracy(*, user, period: str, user_id: int | None = None) -> list[dict]:
     """After a period has closed: each person's latest submitted commit (made by the period's end)
     against what was actually closed won in their scope (own deals for reps, subtree for managers).
 
     accuracy = 100 - |won - commit| / commit * 100, floored at 0 (100 when both are zero).
     """
-    period = parse_period(period_name)
+    period = parse_period(period)
     if not period.is_closed():
         return []
-    rollup = forecast_rollup(viewer, period.name, user_id=user_id)
+    rollup = forecast_rollup(user=user, period=period.name, user_id=user_id)
     people = {r["user_id"]: r for r in rollup["rows"] if not r["own_only"]}
     people[rollup["user_id"]] = rollup["total"]
-    subs = _latest_submissions(period, people.keys(), before=period.end)
+    subs = _latest_submissions(period, user=user, user_ids=people.keys(), before=period.end)
     out = []
     for uid, r in people.items():
         sub = subs.get(uid)

@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from opportunities import services
+from opportunities.services import forecasts
 
 
 @shared_task(name="opportunities.tasks.forecast_snapshot_task")
 def forecast_snapshot_task() -> int:
     """Weekly: snapshot every forecast roll-up for the current quarter and month."""
-    return services.forecast_snapshot_take()
+    return forecasts.forecast_snapshot_take()

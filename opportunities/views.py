@@ -10,29 +10,28 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from opportunities import selectors, services
+from opportunities import selectors
 from opportunities.filtersets import AccountFilterSet, OpportunityFilterSet
-from opportunities.forms import AccountForm, CloseForm, ContactForm, OpportunityForm, SubmissionForm, assignable_users
+from opportunities.forms import AccountForm, CloseForm, ContactForm, OpportunityForm, SubmissionForm
 from opportunities.models import Opportunity
 from opportunities.periods import parse_period, period_choices, quarter_of
+from opportunities.services import accounts, contacts, deals, forecasts
 from salesapp.access import CHANGE, can_write
-from salesapp.roles import Role, perm
+from salesapp.assignment import assignable_users
+from salesapp.guards import has_permission, perm_required, require_permission
+from salesapp.models import User
+from salesapp.roles import Role
+from territories.selectors import territory_list
 
 PAGE_SIZE = 50
-
-
-def _need(request, codename):
-    if not request.user.has_perm(perm(codename)):
-        raise PermissionDenied
 
 
 def _style_filters(filterset) -> None:
@@ -42,36 +41,27 @@ def _style_filters(filterset) -> None:
 
 
 def _form_errors(form, exc: ValidationError) -> None:
-    """Put a service's field errors on the form's fields (or on the form when it has no such field)."""
+    """Put a service's field errors on the form's fields (or on the form when it has no such field).
+
+    Services name relations as the API does (`owner_id`); the form field is `owner`.
+    """
     for field, errors in (exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]):
-        name = field if field in form.fields else None
-        name = "reason" if field == "reason" and "reason" in form.fields else name
+        name = next((f for f in (field, (field or "").removesuffix("_id")) if f in form.fields), None)
         for error in errors:
             form.add_error(name, error)
 
 
-def _try_reverse(name: str, **kwargs) -> str:
-    try:
-        return reverse(name, kwargs=kwargs or None)
-    except NoReverseMatch:
-        return ""
-
-
 def _panels(kind: str, pk: int) -> dict:
-    """URLs of the activities timeline and intelligence panels, when those apps provide them."""
-    timeline = _try_reverse("activities:timeline-panel")
-    intelligence = _try_reverse("intelligence:panel", kind=kind, pk=pk) or _try_reverse(
-        "intelligence:panel", kind=kind, id=pk)
-    return {"timeline_url": f"{timeline}?kind={kind}&id={pk}" if timeline else "",
-            "intelligence_url": intelligence}
+    """URLs of the activities timeline and intelligence panels the page loads with htmx."""
+    return {"timeline_url": f"{reverse('activities:timeline-panel')}?kind={kind}&id={pk}",
+            "intelligence_url": reverse("intelligence:panel", kwargs={"kind": kind, "pk": pk})}
 
 
 # --- accounts --------------------------------------------------------------------------------------
 
-@login_required
+@perm_required("opportunity:read")
 def account_list_view(request):
-    _need(request, "opportunity:read")
-    qs = selectors.account_list(request.user).order_by("name", "id")
+    qs = selectors.account_list(user=request.user).order_by("name", "id")
     filterset = AccountFilterSet(request.GET or None, queryset=qs)
     _style_filters(filterset)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -82,24 +72,27 @@ def account_list_view(request):
         "query_prefix": f"{query.urlencode()}&" if query else ""})
 
 
-@login_required
+@perm_required("opportunity:read")
 def account_detail_view(request, pk):
-    _need(request, "opportunity:read")
-    account = selectors.account_get(request.user, pk)
-    contacts = selectors.contact_list(request.user).filter(account=account).order_by("last_name")
-    opps = selectors.opportunity_list(request.user).filter(account=account).order_by("-created_at")
+    """An account, its contacts and the deals on it the user may see. Whoever reads the account only
+    through one of its deals gets no edit buttons: they may not change it or its contacts.
+    """
+    account = selectors.account_get(user=request.user, pk=pk)
+    account_contacts = selectors.contact_list(user=request.user).filter(account=account).order_by("last_name")
+    opps = selectors.opportunity_list(user=request.user).filter(account=account).order_by("-created_at")
     return render(request, "opportunities/account_detail.html", {
-        "account": account, "contacts": contacts, "opportunities": opps, "can_write": can_write(request.user),
-        "subsidiaries": selectors.account_list(request.user).filter(parent=account),
-        "contact_form": ContactForm(), **_panels("account", account.pk),
+        "account": account, "contacts": account_contacts, "opportunities": opps,
+        "can_write": can_write(request.user),
+        "can_change": selectors.account_may_change(user=request.user, account=account),
+        "subsidiaries": selectors.account_list(user=request.user).filter(parent=account),
+        **_panels("account", account.pk),
     })
 
 
-@login_required
+@perm_required("opportunity:write")
 def account_form_view(request, pk=None):
-    _need(request, "opportunity:write")
-    account = selectors.account_get(request.user, pk, action=CHANGE) if pk else None
-    visible = selectors.account_list(request.user)
+    account = selectors.account_get(user=request.user, pk=pk, action=CHANGE) if pk else None
+    visible = selectors.account_list(user=request.user)
     if account:
         visible = visible.exclude(pk=account.pk)
     form = AccountForm(request.POST or None, instance=account, user=request.user, visible_accounts=visible,
@@ -110,14 +103,14 @@ def account_form_view(request, pk=None):
                                                 "billing_postal_code") else v) for k, v in data.items()}
         try:
             if account is None:
-                match = services.account_find_match(website_domain=data["website_domain"], company_name=data["name"])
+                match = accounts.account_find_match(website_domain=data["website_domain"], company_name=data["name"])
                 if match is not None and not form.cleaned_data.get("allow_duplicate"):
                     raise ValidationError({"name": [f"A similar account exists: {match.name} (#{match.pk}). "
                                                     "Tick the box below to create it anyway."]})
-                account = services.account_create(actor=request.user, **data)
+                account = accounts.account_create(actor=request.user, **data)
                 messages.success(request, f"Account {account.name} created.")
             else:
-                services.account_update(actor=request.user, account=account, **data)
+                accounts.account_update(actor=request.user, account=account, **data)
                 messages.success(request, "Account saved.")
             return redirect("opportunities:account-detail", pk=account.pk)
         except ValidationError as exc:
@@ -128,24 +121,25 @@ def account_form_view(request, pk=None):
             "opportunities:account-list")})
 
 
-@login_required
+@perm_required("opportunity:write")
 def contact_form_view(request, account_pk=None, pk=None):
-    _need(request, "opportunity:write")
-    contact = selectors.contact_get(request.user, pk, action=CHANGE) if pk else None
-    account = contact.account if contact else selectors.account_get(request.user, account_pk, action=CHANGE)
-    form = ContactForm(request.POST or None, instance=contact)
+    contact = selectors.contact_get(user=request.user, pk=pk, action=CHANGE) if pk else None
+    account = contact.account if contact else selectors.account_get(user=request.user, pk=account_pk, action=CHANGE)
+    form = ContactForm(request.POST or None, instance=contact, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "allow_duplicate"}
+        if data["owner"] is None:
+            del data["owner"]  # no pick: the account's owner for a new contact, the current one otherwise
         try:
             if contact is None:
-                match = services.contact_find_match(account=account, email=data["email"], phone=data["phone"])
+                match = contacts.contact_find_match(account=account, email=data["email"], phone=data["phone"])
                 if match is not None and not form.cleaned_data.get("allow_duplicate"):
                     raise ValidationError({"email": [f"A similar contact exists: {match} (#{match.pk}) at "
                                                      f"{match.account}. Tick the box to create it anyway."]})
-                services.contact_create(actor=request.user, account=account, **data)
+                contacts.contact_create(actor=request.user, account=account, **data)
                 messages.success(request, "Contact added.")
             else:
-                services.contact_update(actor=request.user, contact=contact, **data)
+                contacts.contact_update(actor=request.user, contact=contact, **data)
                 messages.success(request, "Contact saved.")
             return redirect("opportunities:account-detail", pk=account.pk)
         except ValidationError as exc:
@@ -157,10 +151,9 @@ def contact_form_view(request, account_pk=None, pk=None):
 
 # --- opportunities ---------------------------------------------------------------------------------
 
-@login_required
+@perm_required("opportunity:read")
 def opportunity_list_view(request):
-    _need(request, "opportunity:read")
-    qs = selectors.opportunity_list(request.user).order_by("stage__is_closed", "expected_close_date", "id")
+    qs = selectors.opportunity_list(user=request.user).order_by("stage__is_closed", "expected_close_date", "id")
     filterset = OpportunityFilterSet(request.GET or None, queryset=qs)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -173,39 +166,37 @@ def opportunity_list_view(request):
         "params": request.GET, "query_prefix": f"{query.urlencode()}&" if query else ""})
 
 
-@login_required
+@perm_required("opportunity:read")
 def opportunity_detail_view(request, pk):
-    _need(request, "opportunity:read")
-    opp = selectors.opportunity_get(request.user, pk)
+    opp = selectors.opportunity_get(user=request.user, pk=pk)
     history = opp.stage_history.select_related("changed_by").order_by("-changed_at", "-id")
     return render(request, "opportunities/opportunity_detail.html", {
         "opp": opp, "history": history, "contacts": opp.contacts.all(), "can_write": can_write(request.user),
-        "can_reopen": request.user.has_perm(perm("opportunity:delete")), "stages": selectors.open_stages(),
+        "can_reopen": has_permission(request.user, "opportunity:delete"), "stages": selectors.open_stages(),
         "close_form": CloseForm(), **_panels("opportunity", opp.pk),
     })
 
 
-@login_required
+@perm_required("opportunity:write")
 def opportunity_form_view(request, pk=None):
-    _need(request, "opportunity:write")
-    opp = selectors.opportunity_get(request.user, pk, action=CHANGE) if pk else None
-    accounts = selectors.account_list(request.user).order_by("name")
+    opp = selectors.opportunity_get(user=request.user, pk=pk, action=CHANGE) if pk else None
+    visible_accounts = selectors.account_list(user=request.user).order_by("name")
     initial = {}
     if opp is None:
-        initial = {"owner": request.user, "stage": "discovery"}
+        initial = {"owner": request.user}
         if request.GET.get("account"):
             initial["account"] = request.GET["account"]
-    form = OpportunityForm(request.POST or None, instance=opp, user=request.user, visible_accounts=accounts,
-                           visible_contacts=selectors.contact_list(request.user), initial=initial)
+    form = OpportunityForm(request.POST or None, instance=opp, user=request.user, visible_accounts=visible_accounts,
+                           visible_contacts=selectors.contact_list(user=request.user), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        contacts = list(data.pop("contacts", []) or [])
+        chosen_contacts = list(data.pop("contacts", []) or [])
         if "stage" in data:
             data["stage"] = data["stage"].key
         try:
             if opp is None:
                 probability = data.pop("probability")
-                opp = services.opportunity_create(actor=request.user, contacts=contacts, probability=probability,
+                opp = deals.opportunity_create(actor=request.user, contacts=chosen_contacts, probability=probability,
                                                   **{k: v for k, v in data.items() if k != "probability"})
                 messages.success(request, f"Opportunity {opp.name} created.")
             else:
@@ -215,7 +206,7 @@ def opportunity_form_view(request, pk=None):
                 if data.get("forecast_category") and opp.owner_id != request.user.pk and \
                         request.user.role != Role.ADMIN:
                     data.pop("forecast_category")
-                services.opportunity_update(actor=request.user, opportunity=opp, contacts=contacts, **data)
+                deals.opportunity_update(actor=request.user, opportunity=opp, contacts=chosen_contacts, **data)
                 messages.success(request, "Opportunity saved.")
             return redirect("opportunities:detail", pk=opp.pk)
         except ValidationError as exc:
@@ -225,15 +216,14 @@ def opportunity_form_view(request, pk=None):
         "cancel": reverse("opportunities:detail", args=[opp.pk]) if opp else reverse("opportunities:list")})
 
 
-@login_required
+@perm_required("opportunity:write")
 @require_POST
 def opportunity_stage_view(request, pk):
     """Move a deal to an open stage (detail page select, board drag-and-drop, board select)."""
-    _need(request, "opportunity:write")
-    opp = selectors.opportunity_get(request.user, pk, action=CHANGE)
+    opp = selectors.opportunity_get(user=request.user, pk=pk, action=CHANGE)
     error = ""
     try:
-        services.opportunity_update(actor=request.user, opportunity=opp, stage=request.POST.get("stage", ""))
+        deals.opportunity_update(actor=request.user, opportunity=opp, stage=request.POST.get("stage", ""))
     except ValidationError as exc:
         error = "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
     if request.headers.get("HX-Request") and request.POST.get("from") == "board":
@@ -244,16 +234,15 @@ def opportunity_stage_view(request, pk):
     return redirect("opportunities:detail", pk=pk)
 
 
-@login_required
+@perm_required("opportunity:write")
 @require_POST
 def opportunity_close_view(request, pk):
-    _need(request, "opportunity:write")
-    opp = selectors.opportunity_get(request.user, pk, action=CHANGE)
+    opp = selectors.opportunity_get(user=request.user, pk=pk, action=CHANGE)
     form = CloseForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.opportunity_close(actor=request.user, opportunity=opp, outcome=data["outcome"],
+            deals.opportunity_close(actor=request.user, opportunity=opp, outcome=data["outcome"],
                                        reason=data["reason"] if data["outcome"] == "lost" else None,
                                        note=data["note"], amount=data["amount"])
             messages.success(request, f"Closed {'won' if data['outcome'] == 'won' else 'lost'}.")
@@ -263,32 +252,30 @@ def opportunity_close_view(request, pk):
     history = opp.stage_history.select_related("changed_by").order_by("-changed_at", "-id")
     return render(request, "opportunities/opportunity_detail.html", {
         "opp": opp, "history": history, "contacts": opp.contacts.all(), "can_write": True,
-        "can_reopen": request.user.has_perm(perm("opportunity:delete")), "stages": selectors.open_stages(),
+        "can_reopen": has_permission(request.user, "opportunity:delete"), "stages": selectors.open_stages(),
         "close_form": form, "close_open": True, **_panels("opportunity", opp.pk)}, status=400)
 
 
-@login_required
+@perm_required("opportunity:delete")
 @require_POST
 def opportunity_reopen_view(request, pk):
-    _need(request, "opportunity:delete")
-    opp = selectors.opportunity_get(request.user, pk, action=CHANGE)
+    opp = selectors.opportunity_get(user=request.user, pk=pk, action=CHANGE)
     try:
-        services.opportunity_reopen(actor=request.user, opportunity=opp)
+        deals.opportunity_reopen(actor=request.user, opportunity=opp)
         messages.success(request, "Deal reopened.")
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     return redirect("opportunities:detail", pk=pk)
 
 
-@login_required
+@perm_required("opportunity:write")
 @require_POST
 def opportunity_bulk_stage_view(request):
-    _need(request, "opportunity:write")
     ids = request.POST.getlist("ids")
     try:
-        result = services.opportunity_bulk_stage(
+        result = deals.opportunity_bulk_stage(
             actor=request.user, ids=ids, stage=request.POST.get("stage", ""),
-            visible=selectors.opportunity_list(request.user, action=CHANGE).select_related(None))
+            visible=selectors.opportunity_list(user=request.user, action=CHANGE).select_related(None))
         text = f"Moved {len(result['updated'])} deals."
         if result["errors"]:
             text += f" {len(result['errors'])} could not move (closed or not yours)."
@@ -303,19 +290,18 @@ def opportunity_bulk_stage_view(request):
 BOARD_CARDS_PER_COLUMN = 100
 
 
-@login_required
+@perm_required("opportunity:read")
 def board_view(request, partial=False, message=""):
     """One column per open stage, filterable by owner, team, territory and close period."""
-    _need(request, "opportunity:read")
     params = request.GET if request.method == "GET" else request.POST
     filters = {k: params.get(k) for k in ("owner", "team", "territory", "close_period") if params.get(k)}
-    qs = selectors.opportunity_list(request.user, filters or None).filter(stage__is_closed=False)
+    qs = selectors.opportunity_list(user=request.user, filters=filters or None).filter(stage__is_closed=False)
     columns = []
     for stage in selectors.open_stages():
         stage_qs = qs.filter(stage=stage)
         totals = stage_qs.aggregate(n=Count("id"), s=Sum("amount"))
         cards = list(stage_qs.select_related(None).select_related("owner", "account").order_by("expected_close_date", "id")
-                     .only("id", "name", "amount", "expected_close_date", "deal_score", "probability",
+                     .only("id", "name", "amount", "expected_close_date", "deal_score", "score_model", "probability",
                            "owner__first_name", "owner__last_name", "owner__email", "account__name", "stage_id")
                      [:BOARD_CARDS_PER_COLUMN])
         columns.append({"stage": stage, "cards": cards, "count": totals["n"], "total": totals["s"] or Decimal(0)})
@@ -325,7 +311,7 @@ def board_view(request, partial=False, message=""):
         else [], "managers": assignable_users(request.user).filter(reports__isnull=False).distinct()
         if request.user.role != Role.READ_ONLY else [], "territories": _territories(request.user),
         "periods": period_choices(), "filter_query": "&".join(f"{k}={v}" for k, v in filters.items()),
-        "summary": selectors.pipeline_summary(request.user, owner=filters.get("owner"), team=filters.get("team"),
+        "summary": selectors.pipeline_summary(user=request.user, owner=filters.get("owner"), team=filters.get("team"),
                                               territory=filters.get("territory")),
     }
     template = "opportunities/_board.html" if partial or request.headers.get("HX-Request") else \
@@ -334,20 +320,14 @@ def board_view(request, partial=False, message=""):
 
 
 def _territories(user):
-    try:
-        from territories.selectors import territory_list
-
-        return list(territory_list(user=user).order_by("name")[:200])
-    except Exception:  # the territories app's reads are not there: no territory filter
-        return []
+    return list(territory_list(user=user).order_by("name")[:200])
 
 
 # --- forecast --------------------------------------------------------------------------------------
 
-@login_required
+@perm_required("opportunity:read")
 def forecast_view(request):
     """The user's team as rows, categories as columns, adjustments inline, snapshot trend chart."""
-    _need(request, "opportunity:read")
     period_name = request.GET.get("period") or quarter_of(date.today()).name
     try:
         period = parse_period(period_name)
@@ -358,10 +338,10 @@ def forecast_view(request):
         # An admin outside the sales hierarchy starts at the top manager's team.
         top = assignable_users(request.user).filter(manager__isnull=True, reports__isnull=False).first()
         user_id = str(top.pk) if top else None
-    rollup = selectors.forecast_rollup(request.user, period.name,
+    rollup = selectors.forecast_rollup(user=request.user, period=period.name,
                                        user_id=int(user_id) if user_id and user_id.isdigit() else None)
     head_id = rollup["user_id"]
-    snapshots = list(selectors.forecast_snapshot_list(request.user, period=period.name, user_id=head_id,
+    snapshots = list(selectors.forecast_snapshot_list(user=request.user, period=period.name, user_id=head_id,
                                                       scope="team" if rollup["rows"] else "personal"))
     chart = {
         "labels": [s.week_start.isoformat() for s in snapshots],
@@ -370,10 +350,10 @@ def forecast_view(request):
     }
     submission_form = SubmissionForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "submit":
-        _need(request, "opportunity:write")
+        require_permission(request.user, "opportunity:write")
         if submission_form.is_valid():
             try:
-                services.forecast_submit(actor=request.user, period=period.name, **submission_form.cleaned_data)
+                forecasts.forecast_submit(actor=request.user, period=period.name, **submission_form.cleaned_data)
                 messages.success(request, f"Forecast for {period.name} submitted.")
                 return redirect(f"{reverse('opportunities:forecast')}?period={period.name}")
             except ValidationError as exc:
@@ -382,32 +362,30 @@ def forecast_view(request):
     territory_rollup = None
     territories = _territories(request.user)
     if territory_id and territory_id.isdigit() and any(t.pk == int(territory_id) for t in territories):
-        territory_rollup = selectors.forecast_territory_rollup(request.user, period.name, int(territory_id))
+        territory_rollup = selectors.forecast_territory_rollup(
+            user=request.user, period=period.name, territory_id=int(territory_id))
         territory_rollup["name"] = next(str(t) for t in territories if t.pk == int(territory_id))
     return render(request, "opportunities/forecast.html", {
         "territories": territories, "territory_rollup": territory_rollup,
         "rollup": rollup, "period": period, "periods": period_choices(), "chart_json": json.dumps(chart),
-        "has_snapshots": bool(snapshots), "accuracy": selectors.forecast_accuracy(request.user, period.name,
+        "has_snapshots": bool(snapshots), "accuracy": selectors.forecast_accuracy(user=request.user, period=period.name,
                                                                                   user_id=head_id),
         "submission_form": submission_form, "can_write": can_write(request.user),
-        "submissions": selectors.forecast_submission_list(request.user, period=period.name)[:20],
-        "adjustments": selectors.forecast_adjustment_list(request.user, period=period.name)[:20],
+        "submissions": selectors.forecast_submission_list(user=request.user, period=period.name)[:20],
+        "adjustments": selectors.forecast_adjustment_list(user=request.user, period=period.name)[:20],
         "team_heads": assignable_users(request.user).filter(reports__isnull=False).distinct()
         if request.user.role != Role.READ_ONLY else [],
     })
 
 
-@login_required
+@perm_required("forecast:adjust")
 @require_POST
 def forecast_adjust_view(request):
     """Inline adjustment from a forecast row (htmx): answers the updated row."""
-    _need(request, "forecast:adjust")
     period = request.POST.get("period", "")
     try:
-        from salesapp.models import User
-
         target = User.objects.get(pk=int(request.POST.get("user", "0")))
-        services.forecast_adjust(actor=request.user, user=target, period=period,
+        forecasts.forecast_adjust(actor=request.user, user=target, period=period,
                                  category=request.POST.get("category", ""), amount=request.POST.get("amount") or "x",
                                  reason=request.POST.get("reason", ""))
         messages.success(request, f"Adjusted {target}'s {request.POST.get('category', '').replace('_', ' ')}.")
@@ -422,8 +400,8 @@ def forecast_adjust_view(request):
 def home_pipeline_panel(request):
     """The signed-in user's open pipeline on the home page."""
     user = request.user
-    if not user.is_authenticated or not user.has_perm(perm("opportunity:read")):
+    if not has_permission(user, "opportunity:read"):
         return None
-    summary = selectors.pipeline_summary(user)
+    summary = selectors.pipeline_summary(user=user)
     return {"title": "My pipeline", "template": "opportunities/_home_panel.html", "order": 20,
             "context": {"summary": summary}}

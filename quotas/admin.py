@@ -10,8 +10,13 @@ from django.urls import path, reverse
 from quotas import attainment, services
 from quotas.forms import BulkQuotaForm, QuotaImportForm
 from quotas.models import Quota
-from quotas.permissions import may_set
+from salesapp import imports
+from salesapp.guards import has_permission
 from salesapp.periods import parse_period
+
+
+def may_set(user) -> bool:
+    return has_permission(user, services.SET_PERMISSION)
 
 
 class QuotaAdminForm(forms.ModelForm):
@@ -28,7 +33,7 @@ class QuotaAdminForm(forms.ModelForm):
         if self.instance.pk is None:
             try:
                 data["period"] = parse_period(data.get("period", "")).key
-                services.check_new_quota(self.actor, user=data.get("user"), territory=data.get("territory"),
+                services.check_new_quota(actor=self.actor, user=data.get("user"), territory=data.get("territory"),
                                          period=data["period"], quota_type=data.get("quota_type", ""))
             except ValidationError as exc:
                 for field_name, errors in exc.message_dict.items():
@@ -86,7 +91,7 @@ class QuotaAdmin(admin.ModelAdmin):
                     period=data["period"], quota_type=data["quota_type"], quota_amount=data["quota_amount"],
                     status=data["status"], parent=data.get("parent"))
         except (ValidationError, PermissionDenied) as exc:  # raced with another change since the form was checked
-            messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))
+            messages.error(request, "; ".join(exc.messages if isinstance(exc, ValidationError) else [str(exc)]))
             raise
         obj.pk = saved.pk
         obj.refresh_from_db()
@@ -123,7 +128,7 @@ class QuotaAdmin(admin.ModelAdmin):
         """The same quota for many people or territories in one go."""
         if not may_set(request.user):
             raise PermissionDenied
-        form = BulkQuotaForm(request.POST or None, viewer=request.user)
+        form = BulkQuotaForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -145,8 +150,6 @@ class QuotaAdmin(admin.ModelAdmin):
         """CSV import through the shared import runner: every bad row is reported, with its column."""
         if not may_set(request.user):
             raise PermissionDenied
-        from salesapp import imports
-
         form = QuotaImportForm(request.POST or None, request.FILES or None)
         job = None
         if request.method == "POST" and form.is_valid():
@@ -160,8 +163,7 @@ class QuotaAdmin(admin.ModelAdmin):
                 form.add_error("file" if exc.field in ("file", "mapping") else None, exc.message)
             else:
                 job = imports.import_job_run(job.pk)
-        columns = imports.import_kind("quotas").columns if imports is not None else []
         return TemplateResponse(request, "admin/quotas/quota/import.html", {
-            **self._context(request, "Import quotas from CSV"), "form": form, "job": job, "columns": columns,
-            "available": imports is not None,
+            **self._context(request, "Import quotas from CSV"), "form": form, "job": job,
+            "columns": imports.import_kind("quotas").columns,
         })

@@ -11,7 +11,7 @@ measures of the roll-up, so all three give the same figures by construction:
 
 The deal figures come from one grouped query per period window (owner or
 territory -> sum, count); subtree totals are added up in Python over the
-reporting tree, which is loaded once.
+kernel's reporting tree, which is loaded once.
 """
 
 from collections import defaultdict
@@ -25,7 +25,7 @@ from django.utils import timezone
 from quotas import sources
 from quotas.models import Quota
 from salesapp.events import publish
-from salesapp.models import User
+from salesapp.hierarchy import ReportingTree, user_ancestor_ids
 
 CENT = Decimal("0.01")
 MAX_PERCENT = Decimal("9999999.99")
@@ -45,48 +45,37 @@ def cache_invalidate(pairs) -> None:
         cache.delete_many(list(keys))
 
 
+def user_quota_rows(user_id: int, period: str) -> list[dict]:
+    """Every quota of one user for one period as plain rows, from the cache (120 s) when there.
+
+    System read shared by every reader: callers decide which of the rows their user may see.
+    """
+    key = cache_key(user_id, period)
+    rows = cache.get(key)
+    if rows is None:
+        rows = [
+            {
+                "id": q["pk"],
+                "quota_type": q["quota_type"],
+                "status": q["status"],
+                "quota_amount": str(q["quota_amount"]),
+                "attainment_amount": str(q["attainment_amount"]),
+                "attainment_percentage": str(q["attainment_percentage"]),
+                "attained_at": q["attained_at"].isoformat() if q["attained_at"] else None,
+            }
+            for q in Quota.objects.filter(user_id=user_id, period=period).order_by("quota_type").values(
+                "pk", "quota_type", "status", "quota_amount", "attainment_amount", "attainment_percentage",
+                "attained_at")
+        ]
+        cache.set(key, rows, CACHE_TTL)
+    return rows
+
+
 def percentage(amount: Decimal, quota_amount: Decimal) -> Decimal:
     if not quota_amount or quota_amount <= 0:
         return Decimal("0.00")
     pct = (Decimal(amount) * 100 / Decimal(quota_amount)).quantize(CENT, rounding=ROUND_HALF_UP)
     return min(pct, MAX_PERCENT)
-
-
-class ReportingTree:
-    """Who reports to whom, loaded in one query, with subtree sums."""
-
-    def __init__(self):
-        self.children: dict[int, list[int]] = defaultdict(list)
-        self.manager: dict[int, int | None] = {}
-        for pk, manager_id in User.objects.order_by().values_list("pk", "manager_id"):
-            self.manager[pk] = manager_id
-            if manager_id:
-                self.children[manager_id].append(pk)
-
-    def subtree(self, user_id: int) -> list[int]:
-        seen, stack = [], [user_id]
-        visited = set()
-        while stack:
-            node = stack.pop()
-            if node in visited:
-                continue
-            visited.add(node)
-            seen.append(node)
-            stack.extend(self.children.get(node, ()))
-        return seen
-
-
-def ancestors(user_id: int) -> list[int]:
-    """The user's manager, their manager, and so on up (loop-safe)."""
-    found: list[int] = []
-    current = user_id
-    for _ in range(50):
-        manager_id = User.objects.filter(pk=current).order_by().values_list("manager_id", flat=True).first()
-        if not manager_id or manager_id in found or manager_id == user_id:
-            break
-        found.append(manager_id)
-        current = manager_id
-    return found
 
 
 class Measurer:
@@ -215,32 +204,31 @@ def _write(updates: list[tuple]) -> None:
 # --- which quotas an event touches ---------------------------------------------------------
 
 
-def payload_day(value) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
+def payload_day(value: str | None) -> date | None:
+    """The day of an ISO date or date-time an event carries (None when the event has none)."""
+    return date.fromisoformat(value[:10]) if value else None
 
 
-def quotas_for_deal(payload: dict) -> list[Quota]:
-    """Revenue and deal quotas a won, lost or reopened deal can move.
+def quotas_for_deal(payload: dict, *, any_holder: bool = False, any_period: bool = False) -> list[Quota]:
+    """Revenue and deal quotas a deal can move.
 
     Those of the owner and everyone above them, and of territories whose subtree
-    holds the deal's territory; only periods containing the close date when the
-    payload carries one.
+    holds the deal's territory, in the periods containing the close date. Events
+    carry the deal as it is now: when its owner or territory moved, the quotas it
+    left are unknown, so `any_holder` takes every holder; when its close date moved,
+    `any_period` takes every period.
     """
-    owner_id = payload.get("owner_id")
-    territory_id = payload.get("territory_id")
-    day = payload_day(payload.get("actual_close_date"))
+    owner_id = payload["owner_id"]
+    territory_id = payload["territory_id"]
+    day = payload_day(payload["actual_close_date"])
     qs = Quota.objects.filter(quota_type__in=DEAL_TYPES)
-    if day:
+    if day and not any_period:
         qs = qs.filter(start_date__lte=day, end_date__gte=day)
+    if any_holder:
+        return list(qs.only("pk", "user_id", "period"))
     found = []
     if owner_id:
-        users = [owner_id, *ancestors(owner_id)]
-        found.extend(qs.filter(user_id__in=users).only("pk", "user_id", "period"))
+        found.extend(qs.filter(user_id__in=[owner_id, *user_ancestor_ids(owner_id)]).only("pk", "user_id", "period"))
     if territory_id:
         measurer = Measurer()
         for quota in qs.filter(territory__isnull=False).only("pk", "territory_id", "user_id", "period"):
@@ -251,11 +239,11 @@ def quotas_for_deal(payload: dict) -> list[Quota]:
 
 def quotas_for_activity(payload: dict) -> list[Quota]:
     """Activity quotas of the user who completed it and everyone above them, for that day."""
-    user_id = payload.get("user_id")
+    user_id = payload["user_id"]
     if not user_id:
         return []
-    day = payload_day(payload.get("completed_at") or payload.get("occurred_at"))
-    qs = Quota.objects.filter(quota_type=Quota.Type.ACTIVITIES, user_id__in=[user_id, *ancestors(user_id)])
+    day = payload_day(payload["completed_at"] or payload["occurred_at"])
+    qs = Quota.objects.filter(quota_type=Quota.Type.ACTIVITIES, user_id__in=[user_id, *user_ancestor_ids(user_id)])
     if day:
         qs = qs.filter(start_date__lte=day, end_date__gte=day)
     return list(qs.only("pk", "user_id", "period"))

@@ -9,6 +9,7 @@ from quotas.attainment import measure_one
 from quotas.models import Quota
 from salesapp.demo import register_loader
 from salesapp.periods import current_quarter
+from territories.selectors import territory_list
 
 
 def _target(manager, quota_type: str, period, *, factor: str, step: int, floor: int) -> Decimal:
@@ -51,8 +52,6 @@ def _load(users: dict) -> None:
 
 
 def _territory_quota(admin, period: str) -> None:
-    from territories.selectors import territory_list
-
     roots = territory_list(user=admin).filter(parent__isnull=True, is_active=True)
     root = (roots.filter(model__state="active") or roots).order_by("pk").first()
     if root is None:
@@ -63,7 +62,7 @@ def _territory_quota(admin, period: str) -> None:
                  Decimal(500000))
     quota, _ = services.quota_set(actor=admin, territory=root, period=period, quota_type=Quota.Type.REVENUE,
                                   quota_amount=amount, status=Quota.Status.PUBLISHED)
-    if services.allocation_children(quota):
+    if services.allocation_children(quota, actor=admin):
         services.quota_allocate(actor=admin, quota=quota, method=services.EVEN)
 
 

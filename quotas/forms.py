@@ -1,15 +1,16 @@
 """Quota forms: the inline amount cell, the allocation dialog, admin bulk setup and CSV import."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from quotas.models import Quota
 from quotas.services import METHODS
+from salesapp.assignment import assignable_users
 from salesapp.periods import parse_period
+from territories.selectors import territory_list
 
 
 def _period(value: str) -> str:
-    from django.core.exceptions import ValidationError
-
     try:
         return parse_period(value).key
     except ValidationError as exc:
@@ -60,14 +61,11 @@ class BulkQuotaForm(forms.Form):
     territories = forms.ModelMultipleChoiceField(queryset=None, required=False,
                                                  widget=forms.SelectMultiple(attrs={"size": 12}))
 
-    def __init__(self, *args, viewer, **kwargs):
+    def __init__(self, *args, user, **kwargs):
+        """The people `user` may set quotas for, and the active territories they can see."""
         super().__init__(*args, **kwargs)
-        from salesapp.selectors import user_list
-        from territories.selectors import territory_list
-
-        self.fields["users"].queryset = user_list(user=viewer).filter(is_active=True).order_by("first_name",
-                                                                                                  "last_name")
-        self.fields["territories"].queryset = territory_list(user=viewer).filter(is_active=True).order_by("name")
+        self.fields["users"].queryset = assignable_users(user)
+        self.fields["territories"].queryset = territory_list(user=user).filter(is_active=True).order_by("name")
 
     def clean_period(self):
         return _period(self.cleaned_data["period"])

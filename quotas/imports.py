@@ -9,13 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from quotas import services
 from quotas.models import Quota
-from quotas.permissions import territory_visible, user_visible
+from salesapp.assignment import assignee_check, territory_check
+from salesapp.imports import ImportColumn, ImportKind, RowError, RowErrors, register_import_kind
 from salesapp.periods import parse_period
 
 
 def quota_import_validate(row: dict, ctx) -> dict:
-    from salesapp.imports import RowError, RowErrors
-
+    """One row checked as the service will check it; the person and territory picks under the assignment policy."""
     errors = []
     user = territory = None
     try:
@@ -46,10 +46,14 @@ def quota_import_validate(row: dict, ctx) -> dict:
     except ValidationError as exc:
         errors.append(RowError("quota_amount", exc.message_dict["quota_amount"][0]))
         amount = None
-    if user is not None and not user_visible(ctx.actor, user.pk):
-        errors.append(RowError("user_email", "you may set quotas only for yourself and your reports"))
-    if territory is not None and not territory_visible(ctx.actor, territory.pk):
-        errors.append(RowError("territory", "you may not set quotas for this territory"))
+    try:
+        assignee_check(actor=ctx.actor, assignee=user, field="user_email")
+    except ValidationError as exc:
+        errors.append(RowError("user_email", exc.messages[0]))
+    try:
+        territory_check(actor=ctx.actor, territory=territory, field="territory")
+    except ValidationError as exc:
+        errors.append(RowError("territory", exc.messages[0]))
     if errors:
         raise RowErrors(errors)
     holder = ("user", user.pk) if user is not None else ("territory", territory.pk)
@@ -71,8 +75,6 @@ def quota_import_write(rows: list, ctx) -> tuple[int, int]:
 
 
 def register() -> None:
-    from salesapp.imports import ImportColumn, ImportKind, register_import_kind
-
     register_import_kind(ImportKind(
         name="quotas",
         label="Quotas",

@@ -1,67 +1,51 @@
-"""What quotas do when deals close or reopen and activities complete.
+"""What quotas do when deals and activities change: re-measure exactly the quotas the event can move.
 
-In process, right after the commit: forget the cached attainment of everyone
-the event can move. On the Celery side, idempotently: re-measure exactly the
-quotas the event can move (the same engine as the full recompute), so a
-redelivered event finds nothing to change.
+Consumers run on the Celery side, once per event (receipts), with the same
+engine as the hourly recompute, so a redelivered event finds nothing to change;
+the recompute forgets the cached attainment of the quotas it changed.
+
+A deal moves attainment when it is won, lost or reopened, when a won deal's
+amount, owner, territory or close date changes (`opportunity.updated`), and when
+a won deal is deleted.
 """
 
-from quotas import attainment
-from salesapp.events import consumer, on_event
-from salesapp.periods import periods_containing
+from quotas import attainment, sources
+from salesapp.events import consumer
 
-DEAL_EVENTS = ("opportunity.won", "opportunity.lost", "opportunity.reopened")
-# A deleted deal is announced as a stage change flagged `deleted` (there is no deletion event).
-DELETION = "opportunity.stage_changed"
+DEAL_EVENTS = ("opportunity.won", "opportunity.lost", "opportunity.reopened", "opportunity.updated",
+               "opportunity.deleted")
+# The fields of a won deal that attainment is measured on.
+MEASURED_FIELDS = {"amount", "owner", "territory", "actual_close_date"}
 
 
-def _moves_deals(event: dict) -> bool:
-    if event["name"] != DELETION:
-        return True
+def _deal_quotas(event: dict) -> list:
+    """The quotas a deal event can move (none for changes that do not touch a won deal's figures)."""
     payload = event["payload"]
-    return bool(payload.get("deleted")) and payload.get("from_stage") == "closed_won"
+    if event["name"] in ("opportunity.won", "opportunity.lost", "opportunity.reopened"):
+        return attainment.quotas_for_deal(payload)
+    if not sources.is_won_stage(payload["stage"]):
+        return []
+    if event["name"] == "opportunity.deleted":
+        return attainment.quotas_for_deal(payload)
+    # `fields` names model fields; "owner_id" and "owner" are the same fact.
+    fields = {name.removesuffix("_id") for name in payload["fields"]} & MEASURED_FIELDS
+    if not fields:
+        return []
+    return attainment.quotas_for_deal(payload, any_holder=bool(fields & {"owner", "territory"}),
+                                      any_period="actual_close_date" in fields)
 
 
-def _forget(quotas, user_ids, day) -> None:
-    pairs = {(q.user_id, q.period) for q in quotas if q.user_id}
-    if day:
-        pairs |= {(u, p.key) for u in user_ids for p in periods_containing(day)}
-    attainment.cache_invalidate(pairs)
-
-
-@on_event(*DEAL_EVENTS, DELETION)
-def deal_closed_forget_cache(event: dict) -> None:
-    if not _moves_deals(event):
-        return
-    payload = event["payload"]
-    owner_id = payload.get("owner_id")
-    users = [owner_id, *attainment.ancestors(owner_id)] if owner_id else []
-    _forget(attainment.quotas_for_deal(payload), users, attainment.payload_day(payload.get("actual_close_date")))
-
-
-@on_event("activity.completed", "activity.logged")
-def activity_completed_forget_cache(event: dict) -> None:
-    payload = event["payload"]
-    if event["name"] == "activity.logged" and not payload.get("completed_at"):
-        return  # a call or email logged as already done counts; a planned one not yet
-    user_id = payload.get("user_id")
-    users = [user_id, *attainment.ancestors(user_id)] if user_id else []
-    _forget(attainment.quotas_for_activity(payload), users, attainment.payload_day(payload.get("completed_at") or payload.get("occurred_at")))
-
-
-@consumer("quotas.deal_attainment", *DEAL_EVENTS, DELETION)
+@consumer("quotas.deal_attainment", *DEAL_EVENTS)
 def deal_attainment_consumer(event: dict) -> None:
-    if not _moves_deals(event):
-        return
-    quotas = attainment.quotas_for_deal(event["payload"])
+    quotas = _deal_quotas(event)
     if quotas:
         attainment.quotas_recompute(quota_ids=[q.pk for q in quotas])
 
 
 @consumer("quotas.activity_attainment", "activity.completed", "activity.logged")
 def activity_attainment_consumer(event: dict) -> None:
-    if event["name"] == "activity.logged" and not event["payload"].get("completed_at"):
-        return
+    if event["name"] == "activity.logged" and not event["payload"]["completed_at"]:
+        return  # a call or email logged as already done counts; a planned one not yet
     quotas = attainment.quotas_for_activity(event["payload"])
     if quotas:
         attainment.quotas_recompute(quota_ids=[q.pk for q in quotas])

@@ -1,15 +1,16 @@
 """Quota reads: lists, attainment (cached), roll-ups, the plan tree and the attainment series.
 
-Every read takes the viewer and goes through the record rule: reps see their
-own quotas, managers their subtree's and their territories', admins all.
-Draft quotas are shown only to those who set quotas.
+Every read takes the user and goes through the quota's record rule (restrict):
+reps see their own quotas, managers their subtree's and their territories',
+admins all. People are those the kernel lets the user see (`user_list`),
+territories those the territories app does. Draft quotas are a plan not yet
+handed out: shown only to those who set quotas.
 """
 
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
@@ -17,65 +18,57 @@ from django.utils import timezone
 
 from quotas import attainment, sources
 from quotas.models import Quota
-from quotas.permissions import may_set, user_visible, visible_user_ids
-from quotas.services import allocation_state
+from quotas.services import SET_PERMISSION, allocation_state
 from salesapp.access import VIEW
+from salesapp.assignment import assignable_users
+from salesapp.guards import has_permission
+from salesapp.hierarchy import user_subtree_ids
 from salesapp.models import User
 from salesapp.periods import Period, parse_period
+from salesapp.selectors import user_list
+from territories.selectors import territory_get, territory_list
 
 
-def quota_list(*, viewer, action: str = VIEW) -> QuerySet[Quota]:
-    """Quotas the viewer may see (or change), holders joined."""
-    qs = Quota.objects.select_related("user", "territory").restrict(viewer, action)
-    if not may_set(viewer):
+def _sees_drafts(user) -> bool:
+    return has_permission(user, SET_PERMISSION)
+
+
+def quota_list(*, user, action: str = VIEW) -> QuerySet[Quota]:
+    """Quotas the user may see (or change), holders joined; drafts only for those who set quotas."""
+    qs = Quota.objects.restrict(user, action).select_related("user", "territory")
+    if not _sees_drafts(user):
         qs = qs.filter(status=Quota.Status.PUBLISHED)
     return qs
 
 
-def quota_get(*, viewer, pk, action: str = VIEW) -> Quota:
-    """One quota the viewer may see; 404 otherwise."""
-    quota = quota_list(viewer=viewer, action=action).filter(pk=pk).first()
+def quota_get(*, user, pk, action: str = VIEW) -> Quota:
+    """One quota the user may see; 404 otherwise."""
+    quota = quota_list(user=user, action=action).filter(pk=pk).first()
     if quota is None:
         raise Http404("No such quota.")
     return quota
 
 
-def _quota_row(q) -> dict:
-    return {
-        "id": q["pk"],
-        "quota_type": q["quota_type"],
-        "status": q["status"],
-        "quota_amount": str(q["quota_amount"]),
-        "attainment_amount": str(q["attainment_amount"]),
-        "attainment_percentage": str(q["attainment_percentage"]),
-        "attained_at": q["attained_at"].isoformat() if q["attained_at"] else None,
-    }
-
-
-def quota_attainment(*, viewer, user_id: int, period: str) -> dict:
-    """One user's quotas and attainment for a period, from the cache (120 s) when there.
-
-    The cached entry holds every quota of the user for the period; what the
-    viewer may see of it (drafts) is filtered after the read.
-    """
-    if not user_visible(viewer, user_id):
+def person_get(*, user, pk: int) -> User:
+    """A person whose quotas and attainment the user may read (the kernel's user rule); 404 otherwise."""
+    person = user_list(user=user).filter(pk=pk).first()
+    if person is None:
         raise Http404("No such user.")
+    return person
+
+
+def quota_attainment(*, user, user_id: int, period: str) -> dict:
+    """One person's quotas and attainment for a period, the figures from the cache (120 s) when there.
+
+    The cached entry holds every quota of the person for the period; what `user`
+    may see of it is decided by restrict() on those quota ids (one indexed query).
+    """
+    person_get(user=user, pk=user_id)
     window = parse_period(period)
-    key = attainment.cache_key(user_id, window.key)
-    rows = cache.get(key)
-    if rows is None:
-        rows = [
-            _quota_row(q)
-            for q in Quota.objects.filter(user_id=user_id, period=window.key)
-            .order_by("quota_type")
-            .values("pk", "quota_type", "status", "quota_amount", "attainment_amount", "attainment_percentage",
-                    "attained_at")
-        ]
-        cache.set(key, rows, attainment.CACHE_TTL)
-    if not may_set(viewer):
-        rows = [r for r in rows if r["status"] == Quota.Status.PUBLISHED]
+    rows = attainment.user_quota_rows(user_id, window.key)
+    visible = set(quota_list(user=user).filter(pk__in=[r["id"] for r in rows]).values_list("pk", flat=True))
     return {"user_id": int(user_id), "period": window.key, "start_date": window.start.isoformat(),
-            "end_date": window.end.isoformat(), "quotas": rows}
+            "end_date": window.end.isoformat(), "quotas": [r for r in rows if r["id"] in visible]}
 
 
 # --- roll-up ----------------------------------------------------------------------------------
@@ -95,7 +88,7 @@ def _entry(kind: str, holder, quota: Quota | None, measured: Decimal) -> dict:
     }
 
 
-def quota_rollup(*, viewer, period: str, user_id: int | None = None, territory_id: int | None = None,
+def quota_rollup(*, user, period: str, user_id: int | None = None, territory_id: int | None = None,
                  quota_type: str = Quota.Type.REVENUE) -> dict:
     """For one node (a user or a territory) and period: its quota, each child's quota and attainment, totals.
 
@@ -108,29 +101,19 @@ def quota_rollup(*, viewer, period: str, user_id: int | None = None, territory_i
     if quota_type not in Quota.Type.values:
         raise ValidationError({"quota_type": [f"{quota_type!r} is not one of {', '.join(Quota.Type.values)}."]})
     if user_id:
-        if not user_visible(viewer, user_id):
-            raise Http404("No such user.")
-        node = User.objects.filter(pk=user_id).first()
-        if node is None:
-            raise Http404("No such user.")
+        node = person_get(user=user, pk=user_id)
         kind = "user"
-        children = list(User.objects.filter(manager_id=node.pk, is_active=True).order_by("first_name", "last_name"))
+        children = list(user_list(user=user).filter(manager_id=node.pk, is_active=True)
+                        .order_by("first_name", "last_name"))
     elif territory_id:
-        from territories.selectors import territory_get
-
-        node = territory_get(user=viewer, pk=territory_id)  # 404 when not visible
+        node = territory_get(user=user, pk=territory_id)
         kind = "territory"
-        children = sources.territory_children(node.pk)
+        children = list(territory_list(user=user).filter(parent_id=node.pk, is_active=True).order_by("name"))
     else:
         raise ValidationError({"user": ["Give a user or a territory."]})
-    field_name = "user_id" if kind == "user" else "territory_id"
-    quotas = {
-        getattr(q, field_name): q
-        for q in Quota.objects.filter(period=window.key, quota_type=quota_type,
-                                      **{f"{field_name}__in": [node.pk, *[c.pk for c in children]]})
-    }
-    if not may_set(viewer):
-        quotas = {k: q for k, q in quotas.items() if q.status == Quota.Status.PUBLISHED}
+    holders = [node.pk, *[c.pk for c in children]]
+    found = quota_list(user=user).filter(period=window.key, quota_type=quota_type, **{f"{kind}_id__in": holders})
+    quotas = {q.user_id if kind == "user" else q.territory_id: q for q in found}
     missing = [(kind, h.pk, quota_type) for h in [node, *children] if h.pk not in quotas]
     measured = attainment.Measurer().measure(window.start, window.end, missing) if missing else {}
     node_entry = _entry(kind, node, quotas.get(node.pk), measured.get((kind, node.pk, quota_type), Decimal(0)))
@@ -165,30 +148,26 @@ def quota_rollup(*, viewer, period: str, user_id: int | None = None, territory_i
 # --- the planning tree --------------------------------------------------------------------------
 
 
-def plan_user_tree(*, viewer, period: str, quota_type: str = Quota.Type.REVENUE) -> list[dict]:
-    """The reporting hierarchy the viewer can see, depth-first, each person with their quota and gap."""
+def plan_user_tree(*, user, period: str, quota_type: str = Quota.Type.REVENUE) -> list[dict]:
+    """The people `user` may set quotas for as their reporting hierarchy, depth-first, with quota and gap."""
     window = parse_period(period)
-    ids = visible_user_ids(viewer)
-    users = User.objects.filter(is_active=True)
-    if ids is not None:
-        users = users.filter(pk__in=ids)
-    users = list(users.order_by("first_name", "last_name", "email"))
+    users = list(assignable_users(user))
     by_id = {u.pk: u for u in users}
     children = defaultdict(list)
     roots = []
     for u in users:
         (children[u.manager_id] if u.manager_id in by_id else roots).append(u)
-    quotas = {q.user_id: q for q in quota_list(viewer=viewer).filter(period=window.key, quota_type=quota_type,
-                                                                      user_id__in=list(by_id))}
+    quotas = {q.user_id: q for q in quota_list(user=user).filter(period=window.key, quota_type=quota_type,
+                                                                  user_id__in=list(by_id))}
     rows: list[dict] = []
 
-    def walk(user, depth):
-        quota = quotas.get(user.pk)
-        kids = children.get(user.pk, [])
+    def walk(person, depth):
+        quota = quotas.get(person.pk)
+        kids = children.get(person.pk, [])
         allocated = sum((quotas[k.pk].quota_amount for k in kids if k.pk in quotas), Decimal(0))
         gap = (quota.quota_amount - allocated) if quota and kids else None
         rows.append({
-            "kind": "user", "holder": user, "depth": min(depth, 4), "quota": quota, "has_children": bool(kids),
+            "kind": "user", "holder": person, "depth": min(depth, 4), "quota": quota, "has_children": bool(kids),
             "allocated": allocated if kids else None, "gap": gap,
             "state": allocation_state(gap) if gap is not None else None,
         })
@@ -200,12 +179,10 @@ def plan_user_tree(*, viewer, period: str, quota_type: str = Quota.Type.REVENUE)
     return rows
 
 
-def plan_territory_tree(*, viewer, period: str, quota_type: str = Quota.Type.REVENUE) -> list[dict]:
-    """The territories of the active plan the viewer can see, as a tree, each with its quota and gap."""
-    from territories.selectors import territory_list
-
+def plan_territory_tree(*, user, period: str, quota_type: str = Quota.Type.REVENUE) -> list[dict]:
+    """The territories of the active plan the user can see, as a tree, each with its quota and gap."""
     window = parse_period(period)
-    territories = territory_list(user=viewer).filter(is_active=True)
+    territories = territory_list(user=user).filter(is_active=True)
     active = territories.filter(model__state="active")
     if active.exists():
         territories = active
@@ -215,7 +192,7 @@ def plan_territory_tree(*, viewer, period: str, quota_type: str = Quota.Type.REV
     roots = []
     for t in territories:
         (children[t.parent_id] if t.parent_id in by_id else roots).append(t)
-    quotas = {q.territory_id: q for q in quota_list(viewer=viewer).filter(
+    quotas = {q.territory_id: q for q in quota_list(user=user).filter(
         period=window.key, quota_type=quota_type, territory_id__in=list(by_id))}
     rows: list[dict] = []
 
@@ -240,12 +217,11 @@ def plan_territory_tree(*, viewer, period: str, quota_type: str = Quota.Type.REV
 # --- the attainment series for the dashboard chart ---------------------------------------------
 
 
-def attainment_series(*, viewer, period: str, user_id: int, quota_type: str = Quota.Type.REVENUE) -> dict:
-    """Cumulative attainment of a user's subtree, day by day through the period, and the quota's pace line."""
-    if not user_visible(viewer, user_id):
-        raise Http404("No such user.")
+def attainment_series(*, user, period: str, user_id: int, quota_type: str = Quota.Type.REVENUE) -> dict:
+    """Cumulative attainment of a person's subtree, day by day through the period, and the quota's pace line."""
+    person = person_get(user=user, pk=user_id)
     window: Period = parse_period(period)
-    owners = attainment.ReportingTree().subtree(int(user_id))
+    owners = user_subtree_ids(person.pk)
     today = timezone.localdate()
     last = min(window.end, today) if window.start <= today else window.start - timedelta(days=1)
     per_day: dict = {}
@@ -253,7 +229,7 @@ def attainment_series(*, viewer, period: str, user_id: int, quota_type: str = Qu
         for r in sources.won_rows(window.start, window.end, owner_ids=owners):
             value = (r["amount"] or 0) if quota_type == Quota.Type.REVENUE else 1
             per_day[r["actual_close_date"]] = per_day.get(r["actual_close_date"], 0) + value
-    quota = quota_list(viewer=viewer).filter(user_id=user_id, period=window.key, quota_type=quota_type).first()
+    quota = quota_list(user=user).filter(user_id=user_id, period=window.key, quota_type=quota_type).first()
     labels, actual, pace = [], [], []
     days = (window.end - window.start).days + 1
     running = Decimal(0)

@@ -1,22 +1,29 @@
 """Quota writes: set, change, delete, publish, allocate down the hierarchy.
 
-Only `quota:set` holders (admins, sales managers) write quotas, and only for
-themselves, their reporting subtree and territories they can see. Every write
-re-measures the quota it touches and publishes `quota.set` or `quota.updated`.
+Only `quota:set` holders (admins, sales managers) write quotas. The person a
+quota is set for and the territory it is set on are picked under the kernel's
+assignment policy: a manager sets quotas for themselves and their reporting
+subtree, an admin for any active writer, and territories only among those the
+actor can see. Every write re-measures the quota it touches and publishes
+`quota.set` or `quota.updated`.
 """
 
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from quotas import attainment, sources
+from quotas import attainment
 from quotas.models import Quota
-from quotas.permissions import may_set, territory_visible, user_visible
+from salesapp.assignment import assignable_users, assignee_check, territory_check
 from salesapp.events import publish
+from salesapp.guards import require_permission
 from salesapp.models import User
 from salesapp.periods import parse_period
+from territories.selectors import territory_list
+
+SET_PERMISSION = "quota:set"
 
 EVEN, HISTORY, MANUAL = "even", "history", "manual"
 METHODS = (EVEN, HISTORY, MANUAL)
@@ -34,22 +41,16 @@ def _amount(value, field_name: str = "quota_amount") -> Decimal:
     return amount
 
 
-def _check_actor(actor) -> None:
-    if not may_set(actor):
-        raise PermissionDenied("Only admins and sales managers set quotas.")
-
-
 def _check_holder(actor, *, user, territory, quota_type: str) -> None:
+    """The holder is one user or one territory, the actor may pick it, and it may hold this type."""
     if (user is None) == (territory is None):
         raise ValidationError({"user": ["A quota belongs to a user or to a territory (exactly one)."]})
     if quota_type not in Quota.Type.values:
         raise ValidationError({"quota_type": [f"{quota_type!r} is not one of {', '.join(Quota.Type.values)}."]})
     if territory is not None and quota_type == Quota.Type.ACTIVITIES:
         raise ValidationError({"quota_type": ["Territories have revenue and deal quotas, not activity quotas."]})
-    if user is not None and not user_visible(actor, user.pk):
-        raise ValidationError({"user": ["You may set quotas only for yourself and the people who report to you."]})
-    if territory is not None and not territory_visible(actor, territory.pk):
-        raise ValidationError({"territory": ["You may set quotas only for territories you can see."]})
+    assignee_check(actor=actor, assignee=user, field="user")
+    territory_check(actor=actor, territory=territory, field="territory")
 
 
 def _payload(quota: Quota, **extra) -> dict:
@@ -70,9 +71,9 @@ def _forget_on_commit(quota: Quota) -> None:
     transaction.on_commit(lambda: attainment.cache_invalidate(pair))
 
 
-def check_new_quota(actor, *, user, territory, period: str, quota_type: str) -> None:
+def check_new_quota(*, actor, user, territory, period: str, quota_type: str) -> None:
     """What must hold before a holder gets a new quota: rights, one holder, the type, no duplicate."""
-    _check_actor(actor)
+    require_permission(actor, SET_PERMISSION)
     window = parse_period(period)
     _check_holder(actor, user=user, territory=territory, quota_type=quota_type)
     holder = {"user": user} if user is not None else {"territory": territory}
@@ -86,7 +87,7 @@ def quota_create(*, actor, period: str, quota_amount, quota_type: str = Quota.Ty
     """Set a new quota for a user or a territory; its attainment is measured at once."""
     window = parse_period(period)
     amount = _amount(quota_amount)
-    check_new_quota(actor, user=user, territory=territory, period=window.key, quota_type=quota_type)
+    check_new_quota(actor=actor, user=user, territory=territory, period=window.key, quota_type=quota_type)
     if status not in Quota.Status.values:
         raise ValidationError({"status": [f"{status!r} is not draft or published."]})
     if parent is not None and (parent.period != window.key or parent.quota_type != quota_type):
@@ -94,8 +95,7 @@ def quota_create(*, actor, period: str, quota_amount, quota_type: str = Quota.Ty
     holder = {"user": user} if user is not None else {"territory": territory}
     quota = Quota.objects.create(
         **holder, period=window.key, period_kind=window.kind, start_date=window.start, end_date=window.end,
-        quota_type=quota_type, quota_amount=amount, parent=parent, status=status,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        quota_type=quota_type, quota_amount=amount, parent=parent, status=status, created_by=actor,
     )
     attainment.quotas_recompute(quota_ids=[quota.pk], actor=actor)
     quota.refresh_from_db()
@@ -109,9 +109,11 @@ _UNSET = object()
 
 @transaction.atomic
 def quota_update(*, actor, quota: Quota, quota_amount=None, status: str | None = None, parent=_UNSET) -> Quota:
-    """Change a quota's amount, state or parent; the percentage follows the new amount."""
-    _check_actor(actor)
-    _check_holder(actor, user=quota.user, territory=quota.territory, quota_type=quota.quota_type)
+    """Change a quota's amount, state or parent; the percentage follows the new amount.
+
+    The holder stays: callers reach the quota through restrict(user, "change").
+    """
+    require_permission(actor, SET_PERMISSION)
     changes = {}
     if quota_amount is not None:
         amount = _amount(quota_amount)
@@ -143,9 +145,11 @@ def quota_update(*, actor, quota: Quota, quota_amount=None, status: str | None =
 
 @transaction.atomic
 def quota_delete(*, actor, quota: Quota) -> None:
-    """Remove a quota; quotas allocated from it keep their amounts and lose the link."""
-    _check_actor(actor)
-    _check_holder(actor, user=quota.user, territory=quota.territory, quota_type=quota.quota_type)
+    """Remove a quota; quotas allocated from it keep their amounts and lose the link.
+
+    Callers reach the quota through restrict(user, "delete").
+    """
+    require_permission(actor, SET_PERMISSION)
     payload = _payload(quota, deleted=True)
     _forget_on_commit(quota)
     quota.delete()
@@ -154,7 +158,10 @@ def quota_delete(*, actor, quota: Quota) -> None:
 
 def quota_set(*, actor, period: str, quota_amount, quota_type: str = Quota.Type.REVENUE, user=None, territory=None,
               status: str | None = None, parent=_UNSET) -> tuple[Quota, bool]:
-    """Create or change the quota of a holder for a period and type; returns (quota, created)."""
+    """Create or change the quota of a holder for a period and type; returns (quota, created).
+
+    The actor picks the holder either way, so the pick is judged either way.
+    """
     window = parse_period(period)
     holder = {"user": user} if user is not None else {"territory": territory}
     existing = None
@@ -164,6 +171,8 @@ def quota_set(*, actor, period: str, quota_amount, quota_type: str = Quota.Type.
         return quota_create(actor=actor, period=window.key, quota_amount=quota_amount, quota_type=quota_type,
                             user=user, territory=territory, parent=None if parent is _UNSET else parent,
                             status=status or Quota.Status.DRAFT), True
+    require_permission(actor, SET_PERMISSION)
+    _check_holder(actor, user=user, territory=territory, quota_type=quota_type)
     return quota_update(actor=actor, quota=existing, quota_amount=quota_amount, status=status, parent=parent), False
 
 
@@ -236,12 +245,13 @@ def allocation_state(gap: Decimal) -> str:
     return "balanced"
 
 
-def allocation_children(quota: Quota) -> list[tuple[str, object]]:
-    """The holders a quota is allocated to: direct reports, or child territories."""
+def allocation_children(quota: Quota, *, actor) -> list[tuple[str, object]]:
+    """The holders a quota is allocated to: the direct reports `actor` may set quotas for, or the
+    active child territories they can see."""
     if quota.user_id:
-        reports = User.objects.filter(manager_id=quota.user_id, is_active=True).order_by("first_name", "last_name", "email")
-        return [("user", u) for u in reports]
-    return [("territory", t) for t in sources.territory_children(quota.territory_id)]
+        return [("user", u) for u in assignable_users(actor).filter(manager_id=quota.user_id)]
+    children = territory_list(user=actor).filter(parent_id=quota.territory_id, is_active=True).order_by("name")
+    return [("territory", t) for t in children]
 
 
 def _split(total: Decimal, weights: list[Decimal], unit: Decimal) -> list[Decimal]:
@@ -257,11 +267,11 @@ def _split(total: Decimal, weights: list[Decimal], unit: Decimal) -> list[Decima
     return [Decimal(p) * unit for p in parts]
 
 
-def allocation_plan(*, quota: Quota, method: str, amounts: dict | None = None) -> AllocationPlan:
+def allocation_plan(*, actor, quota: Quota, method: str, amounts: dict | None = None) -> AllocationPlan:
     """What an allocation would give each child (nothing is written)."""
     if method not in METHODS:
         raise ValidationError({"method": [f"{method!r} is not one of {', '.join(METHODS)}."]})
-    children = allocation_children(quota)
+    children = allocation_children(quota, actor=actor)
     if not children:
         raise ValidationError({"method": [f"{quota.holder} has no reports or child territories to allocate to."]})
     current = {
@@ -310,9 +320,9 @@ def _child_quotas(quota: Quota, children) -> list[Quota]:
     return list(Quota.objects.filter(period=quota.period, quota_type=quota.quota_type, **lookup))
 
 
-def allocation_summary(quota: Quota) -> dict:
+def allocation_summary(quota: Quota, *, actor) -> dict:
     """Parent amount, what its children's quotas add up to, and the gap (negative: over-allocated)."""
-    children = allocation_children(quota)
+    children = allocation_children(quota, actor=actor)
     allocated = sum((q.quota_amount for q in _child_quotas(quota, children)), Decimal(0)) if children else Decimal(0)
     gap = quota.quota_amount - allocated
     return {"quota_amount": quota.quota_amount, "allocated": allocated, "gap": gap, "state": allocation_state(gap)}
@@ -326,14 +336,11 @@ def quota_allocate(*, actor, quota: Quota, method: str, amounts: dict | None = N
     Child quotas are created or changed with this quota as their parent and
     take its draft/published state.
     """
-    _check_actor(actor)
-    plan = allocation_plan(quota=quota, method=method, amounts=amounts)
-    users = {u.pk: u for u in User.objects.filter(pk__in=[r.holder_id for r in plan.rows if r.kind == "user"])}
-    territories = {}
-    if quota.territory_id:
-        territories = {t.pk: t for _, t in allocation_children(quota)}
+    require_permission(actor, SET_PERMISSION)
+    plan = allocation_plan(actor=actor, quota=quota, method=method, amounts=amounts)
+    children = {h.pk: h for _, h in allocation_children(quota, actor=actor)}
     for row in plan.rows:
-        holder = {"user": users[row.holder_id]} if row.kind == "user" else {"territory": territories[row.holder_id]}
+        holder = {row.kind: children[row.holder_id]}
         quota_set(actor=actor, period=quota.period, quota_type=quota.quota_type, quota_amount=row.amount,
                   status=quota.status, parent=quota, **holder)
     return plan

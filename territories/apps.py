@@ -9,12 +9,11 @@ class TerritoriesConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        import territories.receivers  # noqa: F401  (connects the event receivers)
         from salesapp.access import RecordRule, register_model, register_scope
         from salesapp.demo import register_loader
         from salesapp.home import register_panel
         from salesapp.imports import register_territory_resolver
-        from territories.access import territory_scope
+        from territories.access import realignment_job_q, territory_model_q, territory_scope
         from territories.demo import load_demo
         from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
         from territories.selectors import territory_by_name
@@ -23,6 +22,8 @@ class TerritoriesConfig(AppConfig):
         register_scope(territory_scope)
         # A territory is visible to who holds it (or an ancestor of it), owns it, or manages either.
         register_model(Territory, RecordRule(owner_field="owner", territory_field="id"))
+        register_model(TerritoryModel, RecordRule(owner_field=None, territory_field=None, q=territory_model_q))
+        register_model(RealignmentJob, RecordRule(owner_field=None, territory_field=None, q=realignment_job_q))
         register_territory_resolver(territory_by_name)
         register_loader(10, "territories", load_demo)
         register_panel(my_territories_panel)

@@ -2,9 +2,12 @@
 
 from django import forms
 from django.contrib.auth.models import Group
+from django.db.models import Q
 
+from salesapp.assignment import assignable_users
 from salesapp.models import User
 from territories.models import Territory
+from territories.selectors import territory_list
 
 
 def _csv(value) -> str:
@@ -18,7 +21,7 @@ class TerritoryForm(forms.Form):
     type = forms.ChoiceField(choices=Territory.Type.choices)
     parent = forms.ModelChoiceField(queryset=Territory.objects.none(), required=False,
                                     help_text="A child only takes records its parent takes too.")
-    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False)
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
     countries = forms.CharField(required=False, help_text="Two-letter codes, comma separated, e.g. US, CA")
     states = forms.CharField(required=False, help_text="e.g. CA, WA")
     zip_codes = forms.CharField(required=False, help_text="Exact 94107, prefix 941*, range 94100-94199")
@@ -31,7 +34,9 @@ class TerritoryForm(forms.Form):
     is_active = forms.BooleanField(required=False, initial=True)
     routing_policy = forms.ChoiceField(choices=Territory.RoutingPolicy.choices)
 
-    def __init__(self, *args, model=None, instance: Territory | None = None, **kwargs):
+    def __init__(self, *args, actor, model=None, instance: Territory | None = None, **kwargs):
+        """Owners are the people `actor` may give records to, parents the territories they can see
+        (the current picks stay selectable, so saving other changes keeps them)."""
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "name": instance.name, "type": instance.type, "parent": instance.parent_id,
@@ -44,10 +49,17 @@ class TerritoryForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         model = model or (instance.model if instance else None)
-        parents = Territory.objects.filter(model=model) if model else Territory.objects.none()
+        current_owner = Q(pk=instance.owner_id) if instance is not None and instance.owner_id else Q(pk__in=[])
+        self.fields["owner"].queryset = User.objects.filter(
+            Q(pk__in=assignable_users(actor).values("pk")) | current_owner).order_by("first_name", "last_name", "email")
+        parents = Territory.objects.none()
+        if model is not None:
+            current_parent = Q(pk=instance.parent_id) if instance is not None and instance.parent_id else Q(pk__in=[])
+            parents = Territory.objects.filter(
+                Q(pk__in=territory_list(user=actor, model_id=model.pk).values("pk")) | current_parent)
         if instance is not None:
             parents = parents.exclude(pk=instance.pk)
-        self.fields["parent"].queryset = parents
+        self.fields["parent"].queryset = parents.order_by("name")
 
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)
@@ -61,8 +73,14 @@ class TerritoryForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("email"))
+    """A new member: one of the people the actor may give records to (members receive routed leads)."""
+
+    user = forms.ModelChoiceField(queryset=User.objects.none())
     daily_capacity = forms.IntegerField(required=False, min_value=0, help_text="Leads per day; empty is unlimited")
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = assignable_users(actor)
 
 
 class GrantForm(forms.Form):

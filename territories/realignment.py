@@ -13,15 +13,8 @@ Business rules:
 - Closed opportunities never move: providers do not offer them.
 
 Territories import no other app: the apps that own records register a
-provider here in their AppConfig.ready():
-
-    register_provider("leads", provider)
-
-where `provider.label` is a plural noun, `provider.iter_candidates(batch_size)`
-yields lists of `(pk, attrs, current_territory_id)` (attrs: country, state,
-postal_code, industry, employee_count, annual_revenue, and optionally "label"
-for display), and `provider.apply_moves(moves, actor)` writes one batch of
-`(pk, to_territory_id)` in one transaction.
+provider in their AppConfig.ready() with `register_provider("leads", provider)`
+(territories.providers says what a provider offers).
 """
 
 from __future__ import annotations
@@ -29,43 +22,24 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import timedelta
-from typing import Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from salesapp.events import publish
+from salesapp.models import User
+from territories import services
 from territories.models import RealignmentJob, RealignmentMove, Territory, TerritoryModel
+
+# The apps register their providers through this module (register_provider): realignment's public face.
+from territories.providers import RealignmentProvider, providers, register_provider, unregister_provider  # noqa: F401
+from territories.selectors import index_for_model
 
 log = logging.getLogger(__name__)
 
 SAMPLE_SIZE = 20
 STALLED_AFTER = timedelta(minutes=10)
-
-
-class RealignmentProvider(Protocol):
-    label: str
-
-    def iter_candidates(self, batch_size: int): ...
-
-    def apply_moves(self, moves: list[tuple], actor) -> None: ...
-
-
-_providers: dict[str, RealignmentProvider] = {}
-
-
-def register_provider(key: str, provider: RealignmentProvider) -> None:
-    """Offer records of one kind (leads, accounts, opportunities) to realignment."""
-    _providers[key] = provider
-
-
-def unregister_provider(key: str) -> None:
-    _providers.pop(key, None)
-
-
-def providers() -> dict[str, RealignmentProvider]:
-    return dict(_providers)
 
 
 # --- preview ------------------------------------------------------------------------
@@ -82,8 +56,11 @@ def _overrides(job: RealignmentJob) -> dict[int, dict]:
 @transaction.atomic
 def realignment_preview_start(*, actor, model: TerritoryModel, rule_changes: list[dict] | None = None,
                               batch_size: int = 500, auto_apply: bool = False) -> RealignmentJob:
-    """Plan a realignment to `model`'s rules (with unsaved `rule_changes`); computed by a task."""
-    from territories import services
+    """Plan a realignment to `model`'s rules (with unsaved `rule_changes`); computed by a task.
+
+    The previewed owner and parent picks are judged now, for the planner who makes them.
+    """
+    # Imported here: territories.tasks imports this module.
     from territories.tasks import realignment_preview_task
 
     if model.state == TerritoryModel.State.ARCHIVED:
@@ -101,12 +78,12 @@ def realignment_preview_start(*, actor, model: TerritoryModel, rule_changes: lis
         if unknown:
             raise ValidationError({"changes": [f"Change {i + 1}: {sorted(unknown)[0]} is not a territory field."]})
         clean = services.territory_validate(_resolve(change), instance=territory)
+        services.check_picks(actor=actor, clean=clean, instance=territory)
         changes.append({"territory_id": territory.pk, **_plain(clean)})
     job = RealignmentJob.objects.create(
-        model=model, rule_changes=changes, created_by=actor if getattr(actor, "pk", None) else None,
+        model=model, rule_changes=changes, created_by=actor,
         kind=RealignmentJob.Kind.REALIGN if model.state == TerritoryModel.State.ACTIVE else RealignmentJob.Kind.ACTIVATE,
-        batch_size=batch_size, auto_apply=auto_apply,
-        applied_by=actor if auto_apply and getattr(actor, "pk", None) else None,
+        batch_size=batch_size, auto_apply=auto_apply, applied_by=actor if auto_apply else None,
     )
     transaction.on_commit(lambda: realignment_preview_task.delay(job.pk))
     return job
@@ -114,8 +91,6 @@ def realignment_preview_start(*, actor, model: TerritoryModel, rule_changes: lis
 
 def _resolve(change: dict) -> dict:
     """Ids in a change (owner, parent) become objects for validation."""
-    from salesapp.models import User
-
     out = dict(change)
     if "parent" in out and out["parent"] is not None and not isinstance(out["parent"], Territory):
         out["parent"] = Territory.objects.filter(pk=out["parent"]).first()
@@ -141,8 +116,6 @@ def _plain(clean: dict) -> dict:
 
 def realignment_compute(job: RealignmentJob) -> RealignmentJob:
     """Compute and store the moves of a job; changes no record."""
-    from territories.selectors import index_for_model
-
     index = index_for_model(job.model_id, overrides=_overrides(job))
     job.moves.all().delete()
     totals: dict[str, dict] = {}
@@ -163,7 +136,7 @@ def realignment_compute(job: RealignmentJob) -> RealignmentJob:
                     flows[(key, current, target)] += 1
             RealignmentMove.objects.bulk_create(rows, batch_size=1000)
             moved += len(rows)
-        totals[key] = {"label": getattr(provider, "label", key), "candidates": candidates, "moves": moved}
+        totals[key] = {"label": provider.label, "candidates": candidates, "moves": moved}
         total += moved
     job.totals = totals
     job.flows = [
@@ -184,12 +157,14 @@ def realignment_preview_run(job_id: int) -> None:
         with transaction.atomic():
             realignment_compute(job)
             if job.auto_apply:
+                # Imported here: territories.tasks imports this module.
                 from territories.tasks import realignment_apply_task
 
                 job.status = RealignmentJob.Status.QUEUED
                 job.save(update_fields=["status", "updated_at"])
                 transaction.on_commit(lambda: realignment_apply_task.delay(job.pk))
     except Exception as exc:
+        # Whatever broke, the planner sees the preview failed (status and error on the job), and the task fails.
         log.exception("realignment preview %s failed", job_id)
         RealignmentJob.objects.filter(pk=job_id).update(
             status=RealignmentJob.Status.FAILED, error=f"preview failed: {type(exc).__name__}: {exc}"[:2000]
@@ -202,6 +177,7 @@ def realignment_preview_run(job_id: int) -> None:
 @transaction.atomic
 def realignment_apply(*, actor, job: RealignmentJob) -> RealignmentJob:
     """Start (or resume) applying a previewed job in the background."""
+    # Imported here: territories.tasks imports this module.
     from territories.tasks import realignment_apply_task
 
     job = RealignmentJob.objects.select_for_update().get(pk=job.pk)
@@ -215,7 +191,7 @@ def realignment_apply(*, actor, job: RealignmentJob) -> RealignmentJob:
     if not job.rules_applied and job.model.state == TerritoryModel.State.ARCHIVED:
         raise ValidationError({"model": ["This territory model was archived since the preview."]})
     job.status = RealignmentJob.Status.QUEUED
-    job.applied_by = actor if getattr(actor, "pk", None) else None
+    job.applied_by = actor
     job.error = ""
     job.save(update_fields=["status", "applied_by", "error", "updated_at"])
     transaction.on_commit(lambda: realignment_apply_task.delay(job.pk))
@@ -224,8 +200,6 @@ def realignment_apply(*, actor, job: RealignmentJob) -> RealignmentJob:
 
 def _commit_rules(job: RealignmentJob, actor) -> None:
     """Save the previewed rule edits and activate the model, once, with the checkpoint."""
-    from territories import services
-
     for stored in job.rule_changes or []:
         change = dict(stored)
         territory = Territory.objects.get(pk=change.pop("territory_id"))
@@ -278,6 +252,8 @@ def realignment_run(job_id: int) -> RealignmentJob:
                 job.checkpoint = batch[-1].pk
                 job.save(update_fields=["processed", "batches_done", "checkpoint", "updated_at"])
     except Exception as exc:
+        # Whatever broke (a provider, the database), the applied batches stay and the job is marked failed
+        # with its error, shown on the job page and in the API, and resumable from its checkpoint.
         log.exception("realignment %s failed", job_id)
         RealignmentJob.objects.filter(pk=job_id).update(
             status=RealignmentJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]

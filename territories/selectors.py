@@ -1,6 +1,9 @@
 """Territory reads: matching, hierarchy, members, holders, and restricted lists.
 
-Other apps read territories only through this module.
+Other apps read territories only through this module. Lists for pages and the
+API take the user and go through restrict(); the matching index, the hierarchy
+walks and the member list are system reads (routing, realignment, imports),
+marked as such.
 """
 
 from __future__ import annotations
@@ -10,13 +13,25 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.core.cache import cache
-from django.db import connection, models
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
+from salesapp.access import VIEW
+from salesapp.hierarchy import subtree_cte
+from salesapp.models import User
+from salesapp.roles import Role
 from territories.engine import RULE_FIELDS, TerritoryIndex, rules_in_words
-from territories.models import Territory, TerritoryGroupGrant, TerritoryMember, TerritoryModel, TerritoryUserGrant
+from territories.models import (
+    RealignmentJob,
+    Territory,
+    TerritoryGroupGrant,
+    TerritoryMember,
+    TerritoryModel,
+    TerritoryUserGrant,
+)
+from territories.providers import providers
 
 CACHE_KEY = "territory:assignments"
 CACHE_TTL = 300
@@ -24,7 +39,7 @@ ACCESS_CODENAME = "access_territory"
 ACCESS_PERM = f"territories.{ACCESS_CODENAME}"
 
 # token -> compiled index of the active model, per process. The shared cache key
-# holds the token: deleting it (territory events) makes every process recompile.
+# holds the token: deleting it (every territory write, after commit) makes every process recompile.
 _local: dict[str, tuple[str, TerritoryIndex] | None] = {"entry": None}
 
 INDEX_FIELDS = ("id", "name", "parent_id", "priority", "created_at", *RULE_FIELDS)
@@ -40,12 +55,16 @@ class MatchResult:
 
 
 def active_model() -> TerritoryModel | None:
+    """The plan in force. System read (matching, imports): no user."""
     return TerritoryModel.objects.filter(state=TerritoryModel.State.ACTIVE).first()
 
 
 def index_for_model(model_id: int, *, overrides: Mapping[int, Mapping] | None = None,
                     with_objects: bool = False) -> TerritoryIndex:
-    """Compile the active territories of one model, with optional unsaved rule edits."""
+    """Compile the active territories of one model, with optional unsaved rule edits.
+
+    System read (matching, realignment): no user.
+    """
     qs = Territory.objects.filter(model_id=model_id)
     objects = {}
     rows = []
@@ -80,6 +99,7 @@ def assignment_index() -> TerritoryIndex:
 
 
 def assignment_index_invalidate() -> None:
+    """Drop the compiled index here and, through the shared key, in every process."""
     cache.delete(CACHE_KEY)
     _local["entry"] = None
 
@@ -111,7 +131,7 @@ _SUBTREE = (
 
 
 def territory_subtree_ids(territory_id: int) -> list[int]:
-    """The territory and all its descendants (one query)."""
+    """The territory and all its descendants (one query). System read (attainment, pipeline filters): no user."""
     with connection.cursor() as cursor:
         cursor.execute(_SUBTREE, [territory_id])
         return [row[0] for row in cursor.fetchall()]
@@ -134,20 +154,16 @@ def held_territories_sql(user_id: int) -> tuple[str, list]:
     """SQL for the ids of territories the user or anyone below them holds, and their descendants.
 
     Holding: a guardian `access_territory` grant to the user or one of their
-    groups, or owning the territory. One statement, indexed joins only.
+    groups, or owning the territory. One statement, indexed joins only; the
+    team is the kernel's reporting subtree.
     """
-    from salesapp.models import User
-
-    users = User._meta.db_table
     groups = User.groups.through._meta.db_table
     ug = TerritoryUserGrant._meta.db_table
     gg = TerritoryGroupGrant._meta.db_table
     perm = "auth_permission"
     sql = (
-        "WITH RECURSIVE team(id) AS ("
-        f" SELECT id FROM {users} WHERE id = %s"
-        f" UNION SELECT u.id FROM {users} u JOIN team ON u.manager_id = team.id"
-        "), seeds(id) AS ("
+        f"WITH RECURSIVE {subtree_cte('team')}"
+        ", seeds(id) AS ("
         f" SELECT g.content_object_id FROM {ug} g JOIN {perm} p ON p.id = g.permission_id"
         "  WHERE p.codename = %s AND g.user_id IN (SELECT id FROM team)"
         f" UNION SELECT g.content_object_id FROM {gg} g JOIN {perm} p ON p.id = g.permission_id"
@@ -162,33 +178,28 @@ def held_territories_sql(user_id: int) -> tuple[str, list]:
     return sql, [user_id, ACCESS_CODENAME, ACCESS_CODENAME]
 
 
-def held_territory_ids(user) -> list[int]:
-    sql, params = held_territories_sql(user.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
-
-
-def territories_held_by(user) -> QuerySet[Territory]:
+def territories_held_by(*, user) -> QuerySet[Territory]:
     """Territories the user holds directly: a grant to them or their groups, membership, or ownership."""
-    return Territory.objects.filter(
+    return Territory.objects.restrict(user, VIEW).filter(
         Q(user_grants__user=user, user_grants__permission__codename=ACCESS_CODENAME)
         | Q(group_grants__group__user=user, group_grants__permission__codename=ACCESS_CODENAME)
         | Q(owner=user)
     ).distinct().select_related("model")
 
 
-def territory_members(territory) -> list[TerritoryMember]:
-    """Active members of a territory, in a stable order (oldest membership first)."""
-    tid = getattr(territory, "pk", territory)
+def territory_members(territory: Territory) -> list[TerritoryMember]:
+    """Active members of a territory, in a stable order (oldest membership first).
+
+    System read (routing) as well as the territory page's: the caller already reached the territory.
+    """
     return list(
-        TerritoryMember.objects.filter(territory_id=tid, user__is_active=True)
+        TerritoryMember.objects.filter(territory_id=territory.pk, user__is_active=True)
         .select_related("user")
         .order_by("created_at", "id")
     )
 
 
-def territory_grants(territory) -> dict:
+def territory_grants(territory: Territory) -> dict:
     """Who was given access: users and groups (members included, as they hold it too)."""
     return {
         "users": list(
@@ -205,55 +216,65 @@ def territory_grants(territory) -> dict:
 # --- lists for pages and the API ----------------------------------------------------
 
 def territory_by_name(name: str) -> Territory | None:
-    """The active territory of this name, in the active plan first (imports resolve names with it)."""
+    """The active territory of this name, in the active plan first.
+
+    System read: the import runner resolves names with it and judges the pick itself.
+    """
     qs = Territory.objects.filter(name__iexact=name, is_active=True)
     return qs.filter(model__state=TerritoryModel.State.ACTIVE).first() or qs.first()
 
 
-def territory_list(*, user, model_id: int | None = None) -> QuerySet[Territory]:
-    """Territories the user may see (restrict), newest model first."""
-    qs = Territory.objects.select_related("owner", "parent", "model")
+def territory_list(*, user, model_id: int | None = None, action: str = VIEW) -> QuerySet[Territory]:
+    """Territories the user may see (or change), owner, parent and model joined."""
+    qs = Territory.objects.restrict(user, action).select_related("owner", "parent", "model")
     if model_id:
         qs = qs.filter(model_id=model_id)
-    return qs.restrict(user)
+    return qs
 
 
-def territory_get(*, user, pk: int) -> Territory:
-    from django.shortcuts import get_object_or_404
-
-    return get_object_or_404(territory_list(user=user), pk=pk)
-
-
-def territory_model_list(*, user) -> QuerySet[TerritoryModel]:
-    """Territory models (versions): planning information every territory reader sees."""
-    return TerritoryModel.objects.annotate(territory_count=Count("territories"))
+def territory_get(*, user, pk: int, action: str = VIEW) -> Territory:
+    """One territory the user may see (or change); 404 otherwise."""
+    return get_object_or_404(territory_list(user=user, action=action), pk=pk)
 
 
-def record_counts(territory_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per territory: how many records of each kind point at it (leads, accounts, opportunities...).
+def territory_model_list(*, user, action: str = VIEW) -> QuerySet[TerritoryModel]:
+    """Territory models (versions of the plan) the user may see or change, with their territory counts."""
+    return TerritoryModel.objects.restrict(user, action).annotate(territory_count=Count("territories"))
 
-    Found through the foreign keys other apps declare to Territory, so this app
-    imports none of them. Everything in a territory is visible to whoever may see
-    the territory, so the counts reveal nothing the viewer could not list.
+
+def territory_model_get(*, user, pk: int, action: str = VIEW) -> TerritoryModel:
+    """One territory model the user may see (or change); 404 otherwise."""
+    return get_object_or_404(territory_model_list(user=user, action=action), pk=pk)
+
+
+def realignment_job_list(*, user, action: str = VIEW) -> QuerySet[RealignmentJob]:
+    """Realignment jobs the user may see (or apply): planners only."""
+    return RealignmentJob.objects.restrict(user, action).select_related("model", "created_by", "applied_by")
+
+
+def realignment_job_get(*, user, pk: int, action: str = VIEW) -> RealignmentJob:
+    """One realignment job the user may see (or apply); 404 otherwise."""
+    return get_object_or_404(realignment_job_list(user=user, action=action), pk=pk)
+
+
+def move_labels_shown(*, user) -> bool:
+    """A realignment job spans every record: the names of the records it moves are shown to admins only."""
+    return user.role == Role.ADMIN
+
+
+def record_counts(territory_ids: list[int], *, user) -> dict[int, dict[str, int]]:
+    """Per territory: how many records of each registered kind the user may see lie in it.
+
+    The kinds are those the owning apps registered as realignment providers
+    (leads, accounts, open opportunities); each counts through its own access rule.
     """
     counts: dict[int, dict[str, int]] = {tid: {} for tid in territory_ids}
     if not territory_ids:
         return counts
-    for model in apps.get_models():
-        if model._meta.app_label == "territories":
-            continue
-        for f in model._meta.get_fields():
-            # Records assigned to a territory (SET_NULL: they outlive it), not the
-            # territory's own planning data such as quotas (CASCADE).
-            if (getattr(f, "many_to_one", False) and f.concrete and f.related_model is Territory
-                    and f.name == "territory" and f.remote_field.on_delete is models.SET_NULL):
-                label = str(model._meta.verbose_name_plural)
-                rows = (
-                    model._default_manager.filter(**{f"{f.name}__in": territory_ids})
-                    .values_list(f.attname).annotate(n=Count("pk")).order_by()
-                )
-                for tid, n in rows:
-                    counts[tid][label] = n
+    for provider in providers().values():
+        for tid, n in provider.territory_counts(list(territory_ids), user=user).items():
+            if n:
+                counts[tid][provider.label] = n
     return counts
 
 
@@ -266,7 +287,7 @@ def territory_tree(*, user, model: TerritoryModel) -> list[dict]:
         )
     )
     ids = {t.pk for t in territories}
-    counts = record_counts(list(ids))
+    counts = record_counts(list(ids), user=user)
     children: dict[int | None, list[Territory]] = {}
     for t in territories:
         parent = t.parent_id if t.parent_id in ids else None

@@ -1,8 +1,15 @@
 """Territory writes: models (versions), territories and their rules, members, grants.
 
 Every write takes the acting user, validates first, runs in one transaction and
-publishes `territory.created` / `territory.updated`; the compiled assignment
-index is dropped at once and again after commit (other processes).
+publishes what happened to a territory: `territory.created`, `territory.updated`
+(naming the changed `fields`; `members` and `grants` for its people) or
+`territory.deleted`. The compiled assignment index is dropped at once and again
+after commit, so no process keeps matching against the old rules.
+
+A territory's owner is a record owner: the acting user picks one under the
+kernel's assignment policy, as they pick a member (members receive the
+territory's routed leads). The parent is a territory pick: only among those the
+actor can see. Grants give access without records and are not assignments.
 """
 
 from __future__ import annotations
@@ -15,18 +22,37 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from salesapp.assignment import assignee_check, territory_check
+from salesapp.changes import apply_changes
 from salesapp.events import publish
 from territories.engine import RULE_FIELDS, parse_zip_entry
-from territories.models import Territory, TerritoryMember, TerritoryModel
+from territories.models import Territory, TerritoryGroupGrant, TerritoryMember, TerritoryModel, TerritoryUserGrant
 from territories.selectors import ACCESS_PERM, assignment_index_invalidate
 
 EDITABLE_FIELDS = ("name", "type", "owner", "parent", "priority", "is_active", "routing_policy", *RULE_FIELDS)
 
 
-def _changed(*, actor, territory_id, model_id, change: str, created: bool = False, **extra) -> None:
-    payload = {"territory_id": territory_id, "model_id": model_id, "change": change, **extra}
-    publish("territory.created" if created else "territory.updated", payload, actor=actor)
+def _index_changed() -> None:
+    """Matching must see the change: drop the index now and once more after commit (other processes)."""
     assignment_index_invalidate()
+    transaction.on_commit(assignment_index_invalidate)
+
+
+def _published(name: str, *, actor, territory_id: int, model_id: int, **extra) -> None:
+    publish(name, {"territory_id": territory_id, "model_id": model_id, **extra}, actor=actor)
+    _index_changed()
+
+
+def check_picks(*, actor, clean: dict, instance: Territory | None = None) -> None:
+    """Refuse an owner or a parent the actor may not pick (only when it changes; actor None: system work)."""
+    if actor is None:
+        return
+    owner = clean.get("owner")
+    if "owner" in clean and (instance is None or (owner.pk if owner else None) != instance.owner_id):
+        assignee_check(actor=actor, assignee=owner, field="owner")
+    parent = clean.get("parent")
+    if "parent" in clean and (instance is None or (parent.pk if parent else None) != instance.parent_id):
+        territory_check(actor=actor, territory=parent, field="parent")
 
 
 def _clean_list(value, field: str, *, upper: bool = True) -> list[str]:
@@ -133,17 +159,22 @@ def territory_model_update(*, actor, model: TerritoryModel, name: str) -> Territ
 
 @transaction.atomic
 def territory_model_delete(*, actor, model: TerritoryModel) -> None:
-    """Only a planning or archived model may go; the active one carries the records."""
+    """Only a planning or archived model may go; the active one carries the records. Its territories go too."""
     if model.state == TerritoryModel.State.ACTIVE:
         raise ValidationError({"state": ["The active territory model cannot be deleted."]})
+    territory_ids = list(model.territories.order_by("pk").values_list("pk", flat=True))
+    model_id = model.pk
     model.delete()
+    for tid in territory_ids:
+        _published("territory.deleted", actor=actor, territory_id=tid, model_id=model_id)
 
 
 @transaction.atomic
 def territory_model_clone(*, actor, source: TerritoryModel, name: str) -> TerritoryModel:
-    """Copy a model (hierarchy, rules, members and grants) into a new planning model to re-plan."""
-    from territories.models import TerritoryGroupGrant, TerritoryUserGrant
+    """Copy a model (hierarchy, rules, members and grants) into a new planning model to re-plan.
 
+    A copy of picks already made: owners and members are not judged again.
+    """
     target = territory_model_create(actor=actor, name=name)
     mapping: dict[int, Territory] = {}
     pending = list(source.territories.order_by("id"))
@@ -172,22 +203,26 @@ def territory_model_clone(*, actor, source: TerritoryModel, name: str) -> Territ
         TerritoryGroupGrant.objects.get_or_create(content_object=mapping[g.content_object_id], group=g.group,
                                                   permission=g.permission)
     for t in mapping.values():
-        _changed(actor=actor, territory_id=t.pk, model_id=target.pk, change="created", created=True)
+        _published("territory.created", actor=actor, territory_id=t.pk, model_id=target.pk)
     return target
 
 
 @transaction.atomic
 def territory_model_activate_now(*, actor, model: TerritoryModel) -> TerritoryModel:
-    """Make `model` the active one and archive the previous (records move in the realignment job)."""
+    """Make `model` the active one and archive the previous (records move in the realignment job).
+
+    No territory changes, so no territory event: the state changes are audited and
+    every moved record publishes `territory.assignment_changed` as the job applies it.
+    """
     if model.state == TerritoryModel.State.ACTIVE:
         return model
-    TerritoryModel.objects.filter(state=TerritoryModel.State.ACTIVE).update(
-        state=TerritoryModel.State.ARCHIVED, updated_at=timezone.now()
-    )
+    for previous in TerritoryModel.objects.select_for_update().filter(state=TerritoryModel.State.ACTIVE):
+        previous.state = TerritoryModel.State.ARCHIVED
+        previous.save(update_fields=["state", "updated_at"])
     model.state = TerritoryModel.State.ACTIVE
     model.activated_at = timezone.now()
     model.save(update_fields=["state", "activated_at", "updated_at"])
-    _changed(actor=actor, territory_id=None, model_id=model.pk, change="model_activated")
+    _index_changed()
     return model
 
 
@@ -201,8 +236,9 @@ def territory_create(*, actor, name: str, model: TerritoryModel | None = None, *
     if model.state == TerritoryModel.State.ARCHIVED:
         raise ValidationError({"model": ["An archived territory model cannot change."]})
     clean = territory_validate({"name": name, "model": model, **fields})
+    check_picks(actor=actor, clean=clean)
     territory = Territory.objects.create(**clean)
-    _changed(actor=actor, territory_id=territory.pk, model_id=model.pk, change="created", created=True)
+    _published("territory.created", actor=actor, territory_id=territory.pk, model_id=model.pk)
     return territory
 
 
@@ -215,13 +251,12 @@ def territory_update(*, actor, territory: Territory, **fields) -> Territory:
     if territory.model.state == TerritoryModel.State.ARCHIVED:
         raise ValidationError({"model": ["An archived territory model cannot change."]})
     clean = territory_validate(fields, instance=territory)
-    changed = [f for f, v in clean.items() if getattr(territory, f) != v]
-    for f, v in clean.items():
-        setattr(territory, f, v)
+    check_picks(actor=actor, clean=clean, instance=territory)
+    changed = apply_changes(territory, clean)
     if changed:
         territory.save()
-        _changed(actor=actor, territory_id=territory.pk, model_id=territory.model_id, change="updated",
-                 fields=sorted(changed))
+        _published("territory.updated", actor=actor, territory_id=territory.pk, model_id=territory.model_id,
+                   fields=sorted(changed))
     return territory
 
 
@@ -232,22 +267,21 @@ def territory_delete(*, actor, territory: Territory) -> None:
         raise ValidationError({"parent": ["Move or delete this territory's child territories first."]})
     tid, model_id = territory.pk, territory.model_id
     territory.delete()
-    _changed(actor=actor, territory_id=tid, model_id=model_id, change="deleted")
+    _published("territory.deleted", actor=actor, territory_id=tid, model_id=model_id)
 
 
 @transaction.atomic
 def territory_member_add(*, actor, territory: Territory, user, daily_capacity: int | None = None) -> TerritoryMember:
     """Make `user` a member: they hold the territory (guardian grant) and receive its routed leads."""
-    if not user.is_active:
-        raise ValidationError({"user": ["That user is deactivated."]})
+    assignee_check(actor=actor, assignee=user, field="user")
     if daily_capacity is not None and daily_capacity < 0:
         raise ValidationError({"daily_capacity": ["Must not be negative."]})
     if TerritoryMember.objects.filter(territory=territory, user=user).exists():
         raise ValidationError({"user": ["Already a member of this territory."]})
     member = TerritoryMember.objects.create(territory=territory, user=user, daily_capacity=daily_capacity)
     assign_perm(ACCESS_PERM, user, territory)
-    _changed(actor=actor, territory_id=territory.pk, model_id=territory.model_id, change="member_added",
-             user_id=user.pk)
+    _published("territory.updated", actor=actor, territory_id=territory.pk, model_id=territory.model_id,
+               fields=["members"], change="member_added", user_id=user.pk)
     return member
 
 
@@ -255,10 +289,13 @@ def territory_member_add(*, actor, territory: Territory, user, daily_capacity: i
 def territory_member_update(*, actor, member: TerritoryMember, daily_capacity: int | None) -> TerritoryMember:
     if daily_capacity is not None and daily_capacity < 0:
         raise ValidationError({"daily_capacity": ["Must not be negative."]})
+    if daily_capacity == member.daily_capacity:
+        return member
     member.daily_capacity = daily_capacity
     member.save(update_fields=["daily_capacity", "updated_at"])
-    _changed(actor=actor, territory_id=member.territory_id, model_id=member.territory.model_id,
-             change="member_updated", user_id=member.user_id)
+    _published("territory.updated", actor=actor, territory_id=member.territory_id,
+               model_id=member.territory.model_id, fields=["members"], change="member_updated",
+               user_id=member.user_id)
     return member
 
 
@@ -268,8 +305,8 @@ def territory_member_remove(*, actor, member: TerritoryMember) -> None:
     territory, user = member.territory, member.user
     member.delete()
     remove_perm(ACCESS_PERM, user, territory)
-    _changed(actor=actor, territory_id=territory.pk, model_id=territory.model_id, change="member_removed",
-             user_id=user.pk)
+    _published("territory.updated", actor=actor, territory_id=territory.pk, model_id=territory.model_id,
+               fields=["members"], change="member_removed", user_id=user.pk)
 
 
 def _grantee(user, group):
@@ -283,8 +320,9 @@ def territory_grant_add(*, actor, territory: Territory, user=None, group: Group 
     """Give a user or a group access to the territory's records, without routing leads to them."""
     grantee = _grantee(user, group)
     assign_perm(ACCESS_PERM, grantee, territory)
-    _changed(actor=actor, territory_id=territory.pk, model_id=territory.model_id, change="grant_added",
-             user_id=getattr(user, "pk", None), group_id=getattr(group, "pk", None))
+    _published("territory.updated", actor=actor, territory_id=territory.pk, model_id=territory.model_id,
+               fields=["grants"], change="grant_added", user_id=user.pk if user else None,
+               group_id=group.pk if group else None)
 
 
 @transaction.atomic
@@ -292,5 +330,6 @@ def territory_grant_remove(*, actor, territory: Territory, user=None, group: Gro
     """Take access away from a user or a group (a member keeps membership but loses access too)."""
     grantee = _grantee(user, group)
     remove_perm(ACCESS_PERM, grantee, territory)
-    _changed(actor=actor, territory_id=territory.pk, model_id=territory.model_id, change="grant_removed",
-             user_id=getattr(user, "pk", None), group_id=getattr(group, "pk", None))
+    _published("territory.updated", actor=actor, territory_id=territory.pk, model_id=territory.model_id,
+               fields=["grants"], change="grant_removed", user_id=user.pk if user else None,
+               group_id=group.pk if group else None)

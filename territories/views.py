@@ -1,35 +1,31 @@
 """Territory pages: the tree, a territory, its form, matching, realignment preview and progress."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from salesapp.access import CHANGE, DELETE
+from salesapp.guards import has_permission, perm_required
 from salesapp.models import User
-from salesapp.roles import Role, perm
 from territories import realignment, selectors, services
 from territories.engine import RULE_FIELDS, rules_in_words
 from territories.forms import CloneForm, GrantForm, MatchForm, MemberForm, TerritoryForm
-from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
+from territories.models import RealignmentJob, TerritoryMember, TerritoryModel
 
-
-def _need(request, codename: str) -> None:
-    if not request.user.has_perm(perm(codename)):
-        raise PermissionDenied
+PLAN = "territory:assign"
 
 
 def _can_assign(request) -> bool:
-    return request.user.has_perm(perm("territory:assign"))
+    return has_permission(request.user, PLAN)
 
 
-@login_required
+@perm_required("territory:read")
 def tree_view(request):
     """The hierarchy of a territory model with owners, rules in words, members and record counts."""
-    _need(request, "territory:read")
     models = list(selectors.territory_model_list(user=request.user).order_by("-state", "-created_at"))
     model = None
     if request.GET.get("model"):
@@ -38,16 +34,16 @@ def tree_view(request):
             raise Http404
     model = model or next((m for m in models if m.state == TerritoryModel.State.ACTIVE), None)
     rows = selectors.territory_tree(user=request.user, model=model) if model else []
-    jobs = RealignmentJob.objects.filter(model=model).order_by("-id")[:5] if model and _can_assign(request) else []
+    jobs = (selectors.realignment_job_list(user=request.user).filter(model=model).order_by("-id")[:5]
+            if model else [])
     return render(request, "territories/tree.html", {
         "models": models, "model": model, "rows": rows, "jobs": jobs, "can_assign": _can_assign(request),
         "clone_form": CloneForm(initial={"name": f"{model.name} (re-plan)" if model else ""}),
     })
 
 
-@login_required
+@perm_required("territory:read")
 def territory_detail(request, pk: int):
-    _need(request, "territory:read")
     territory = selectors.territory_get(user=request.user, pk=pk)
     return render(request, "territories/detail.html", _detail_context(request, territory))
 
@@ -56,31 +52,31 @@ def _detail_context(request, territory, member_form=None, grant_form=None) -> di
     return {
         "territory": territory,
         "ancestors": selectors.territory_ancestors(territory),
-        "children": territory.children.order_by("name"),
+        "children": selectors.territory_list(user=request.user).filter(parent=territory).order_by("name"),
         "rules": rules_in_words({f: getattr(territory, f) for f in RULE_FIELDS}),
         "members": (members := selectors.territory_members(territory)),
         "member_ids": {m.user_id for m in members},
         "grants": selectors.territory_grants(territory),
-        "counts": selectors.record_counts([territory.pk]).get(territory.pk, {}),
+        "counts": selectors.record_counts([territory.pk], user=request.user)[territory.pk],
         "can_assign": _can_assign(request) and territory.model.state != TerritoryModel.State.ARCHIVED,
-        "member_form": member_form or MemberForm(),
+        "member_form": member_form or MemberForm(actor=request.user),
         "grant_form": grant_form or GrantForm(),
     }
 
 
-@login_required
+@perm_required(PLAN)
 def territory_form(request, pk: int | None = None):
     """Create or edit a territory. "Preview impact" plans the realignment without saving."""
-    _need(request, "territory:assign")
-    instance = selectors.territory_get(user=request.user, pk=pk) if pk else None
+    instance = selectors.territory_get(user=request.user, pk=pk, action=CHANGE) if pk else None
     if instance is not None and instance.model.state == TerritoryModel.State.ARCHIVED:
         raise PermissionDenied
     if instance is not None:
         model = instance.model
     else:
         model_id = request.POST.get("model") or request.GET.get("model")
-        model = (get_object_or_404(TerritoryModel, pk=model_id) if model_id else services.territory_model_default())
-    form = TerritoryForm(request.POST or None, model=model, instance=instance)
+        model = (selectors.territory_model_get(user=request.user, pk=model_id, action=CHANGE) if model_id
+                 else services.territory_model_default())
+    form = TerritoryForm(request.POST or None, actor=request.user, model=model, instance=instance)
     if instance is None and request.method == "GET" and request.GET.get("parent"):
         form.initial["parent"] = request.GET["parent"]
     if request.method == "POST" and form.is_valid():
@@ -106,11 +102,10 @@ def territory_form(request, pk: int | None = None):
     return render(request, "territories/form.html", {"form": form, "territory": instance, "model": model})
 
 
-@login_required
+@perm_required(PLAN)
 @require_POST
 def territory_delete(request, pk: int):
-    _need(request, "territory:assign")
-    territory = selectors.territory_get(user=request.user, pk=pk)
+    territory = selectors.territory_get(user=request.user, pk=pk, action=DELETE)
     model_id = territory.model_id
     try:
         services.territory_delete(actor=request.user, territory=territory)
@@ -126,12 +121,11 @@ def _members_partial(request, territory, member_form=None, grant_form=None, stat
                   _detail_context(request, territory, member_form, grant_form), status=status)
 
 
-@login_required
+@perm_required(PLAN)
 @require_POST
 def member_add(request, pk: int):
-    _need(request, "territory:assign")
-    territory = selectors.territory_get(user=request.user, pk=pk)
-    form = MemberForm(request.POST)
+    territory = selectors.territory_get(user=request.user, pk=pk, action=CHANGE)
+    form = MemberForm(request.POST, actor=request.user)
     if form.is_valid():
         try:
             services.territory_member_add(actor=request.user, territory=territory, **form.cleaned_data)
@@ -142,21 +136,19 @@ def member_add(request, pk: int):
     return _members_partial(request, territory, member_form=form)
 
 
-@login_required
+@perm_required(PLAN)
 @require_POST
 def member_remove(request, pk: int, user_id: int):
-    _need(request, "territory:assign")
-    territory = selectors.territory_get(user=request.user, pk=pk)
+    territory = selectors.territory_get(user=request.user, pk=pk, action=CHANGE)
     member = get_object_or_404(TerritoryMember, territory=territory, user_id=user_id)
     services.territory_member_remove(actor=request.user, member=member)
     return _members_partial(request, territory)
 
 
-@login_required
+@perm_required(PLAN)
 @require_POST
 def grant_add(request, pk: int):
-    _need(request, "territory:assign")
-    territory = selectors.territory_get(user=request.user, pk=pk)
+    territory = selectors.territory_get(user=request.user, pk=pk, action=CHANGE)
     form = GrantForm(request.POST)
     if form.is_valid():
         services.territory_grant_add(actor=request.user, territory=territory, **form.cleaned_data)
@@ -164,13 +156,10 @@ def grant_add(request, pk: int):
     return _members_partial(request, territory, grant_form=form)
 
 
-@login_required
+@perm_required(PLAN)
 @require_POST
 def grant_remove(request, pk: int, kind: str, grantee_id: int):
-    _need(request, "territory:assign")
-    territory = selectors.territory_get(user=request.user, pk=pk)
-    from django.contrib.auth.models import Group
-
+    territory = selectors.territory_get(user=request.user, pk=pk, action=CHANGE)
     if kind == "users":
         services.territory_grant_remove(actor=request.user, territory=territory, user=get_object_or_404(User, pk=grantee_id))
     else:
@@ -179,12 +168,11 @@ def grant_remove(request, pk: int, kind: str, grantee_id: int):
     return _members_partial(request, territory)
 
 
-@login_required
+@perm_required(PLAN)
 @require_POST
 def model_preview(request, pk: int):
     """Preview realigning records to this model's rules (activation, for a planning model)."""
-    _need(request, "territory:assign")
-    model = get_object_or_404(TerritoryModel, pk=pk)
+    model = selectors.territory_model_get(user=request.user, pk=pk, action=CHANGE)
     try:
         job = realignment.realignment_preview_start(actor=request.user, model=model)
     except ValidationError as e:
@@ -193,11 +181,10 @@ def model_preview(request, pk: int):
     return redirect("territories:job", pk=job.pk)
 
 
-@login_required
+@perm_required(PLAN)
 @require_POST
 def model_clone(request, pk: int):
-    _need(request, "territory:assign")
-    source = get_object_or_404(TerritoryModel, pk=pk)
+    source = selectors.territory_model_get(user=request.user, pk=pk)
     form = CloneForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the new plan a name.")
@@ -211,12 +198,12 @@ def _job_context(job: RealignmentJob, user) -> dict:
     sample = list(job.moves.order_by("id")[:20])
     ids = ({f["from_territory_id"] for f in job.flows} | {f["to_territory_id"] for f in job.flows}
            | {m.from_territory_id for m in sample} | {m.to_territory_id for m in sample})
-    territories = {t.pk: t for t in Territory.objects.filter(pk__in=[i for i in ids if i]).select_related("model")}
+    territories = {t.pk: t for t in selectors.territory_list(user=user).filter(pk__in=[i for i in ids if i])}
 
     def label(tid):
         t = territories.get(tid)
         if t is None:
-            return "no territory" if tid is None else f"territory #{tid} (deleted)"
+            return "no territory" if tid is None else f"territory #{tid} (deleted, or not one you can see)"
         return t.name if t.model_id == job.model_id else f"{t.name} ({t.model.name})"
 
     def same(f, t):
@@ -229,12 +216,13 @@ def _job_context(job: RealignmentJob, user) -> dict:
     flows.sort(key=lambda f: (f["same_name"], -f["count"]))
     for m in sample:
         m.from_name, m.to_name = label(m.from_territory_id), label(m.to_territory_id)
-        if user.role != Role.ADMIN:
-            m.label = ""  # a job spans every record; names are for admins
+        if not selectors.move_labels_shown(user=user):
+            m.label = ""
     changes = []
-    for change in job.rule_changes or []:
-        t = Territory.objects.filter(pk=change.get("territory_id")).first()
-        row = {f: change.get(f, getattr(t, f, None)) for f in RULE_FIELDS}
+    for change in job.rule_changes:
+        t = selectors.territory_list(user=user).filter(pk=change["territory_id"]).first()
+        current = {f: getattr(t, f) for f in RULE_FIELDS} if t else dict.fromkeys(RULE_FIELDS)
+        row = {**current, **{f: change[f] for f in RULE_FIELDS if f in change}}
         changes.append({"territory": t, "rules": rules_in_words(row)})
     running = job.status in (RealignmentJob.Status.PREVIEWING, RealignmentJob.Status.QUEUED,
                              RealignmentJob.Status.RUNNING)
@@ -245,31 +233,28 @@ def _job_context(job: RealignmentJob, user) -> dict:
     }
 
 
-@login_required
+@perm_required(PLAN)
 def job_detail(request, pk: int):
     """A realignment preview: what would move, from where to where; the apply button and progress."""
-    _need(request, "territory:assign")
-    job = get_object_or_404(RealignmentJob.objects.select_related("model", "created_by", "applied_by"), pk=pk)
+    job = selectors.realignment_job_get(user=request.user, pk=pk)
     ctx = _job_context(job, request.user)
     ctx["can_assign"] = _can_assign(request)
     return render(request, "territories/job.html", ctx)
 
 
-@login_required
+@perm_required(PLAN)
 def job_progress(request, pk: int):
     """The progress bar (htmx polls it while the job runs)."""
-    _need(request, "territory:assign")
-    job = get_object_or_404(RealignmentJob, pk=pk)
+    job = selectors.realignment_job_get(user=request.user, pk=pk)
     ctx = _job_context(job, request.user)
     ctx["can_assign"] = _can_assign(request)
     return render(request, "territories/_progress.html", ctx)
 
 
-@login_required
+@perm_required(PLAN)
 @require_POST
 def job_apply(request, pk: int):
-    _need(request, "territory:assign")
-    job = get_object_or_404(RealignmentJob, pk=pk)
+    job = selectors.realignment_job_get(user=request.user, pk=pk, action=CHANGE)
     try:
         realignment.realignment_apply(actor=request.user, job=job)
     except ValidationError as e:
@@ -277,11 +262,10 @@ def job_apply(request, pk: int):
     return redirect("territories:job", pk=pk)
 
 
-@login_required
+@perm_required(PLAN)
 @require_POST
 def job_cancel(request, pk: int):
-    _need(request, "territory:assign")
-    job = get_object_or_404(RealignmentJob, pk=pk)
+    job = selectors.realignment_job_get(user=request.user, pk=pk, action=CHANGE)
     try:
         realignment.realignment_cancel(actor=request.user, job=job)
         messages.info(request, "Preview discarded; nothing changed.")
@@ -290,10 +274,9 @@ def job_cancel(request, pk: int):
     return redirect(f"{reverse('territories:tree')}?model={job.model_id}")
 
 
-@login_required
+@perm_required("territory:read")
 def match_view(request):
     """Try the rules: which territory would a record with these attributes land in, and why."""
-    _need(request, "territory:read")
     form = MatchForm(request.GET or None)
     result = None
     if request.GET and form.is_valid():
@@ -304,11 +287,11 @@ def match_view(request):
 def my_territories_panel(request):
     """Home panel: the territories the user holds."""
     user = request.user
-    if not user.is_authenticated or not user.has_perm(perm("territory:read")):
+    if not has_permission(user, "territory:read"):
         return None
     held = list(
-        selectors.territories_held_by(user).filter(model__state=TerritoryModel.State.ACTIVE)
-        .filter(Q(is_active=True)).order_by("name")[:8]
+        selectors.territories_held_by(user=user).filter(model__state=TerritoryModel.State.ACTIVE, is_active=True)
+        .order_by("name")[:8]
     )
     if not held:
         return None

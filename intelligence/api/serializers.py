@@ -4,17 +4,24 @@ from intelligence.models import Kind, Recommendation, ScoringModel
 
 
 class FactorSerializer(serializers.Serializer):
-    feature = serializers.CharField()
-    label = serializers.CharField(help_text="The reason in plain words")
-    direction = serializers.CharField(help_text="up or down")
-    weight = serializers.FloatField(help_text="Contribution to the log odds (model units)")
+    """One reason for a score, in the shape the lead and deal APIs show it (`score_factors`)."""
+
+    factor = serializers.CharField(help_text="What it is about, e.g. industry or days_since_activity")
+    points = serializers.FloatField(help_text="Its pull on the score: above 0 pushes it up, below 0 pulls it down")
+    detail = serializers.CharField(help_text="The reason in plain words")
 
 
 class ScoreSerializer(serializers.Serializer):
-    score = serializers.IntegerField(allow_null=True, min_value=0, max_value=100)
-    model = serializers.CharField(allow_null=True, help_text="lightgbm, naive_bayes, rules or outcome")
-    model_version = serializers.IntegerField(allow_null=True)
+    """The score every page shows for a record; the same as the record's own score fields."""
+
+    score = serializers.IntegerField(allow_null=True, min_value=0, max_value=100,
+                                     help_text="null for a deal not scored yet")
+    model = serializers.CharField(allow_blank=True, help_text="The model that made it, e.g. LightGBM v3 or Rules v1")
     factors = FactorSerializer(many=True)
+    outcome = serializers.CharField(
+        allow_blank=True,
+        help_text="A decided record shows this instead of a score: a closed deal won or lost; a converted lead its "
+                  "deal's state (open, won, lost or deleted). Empty while the record is worked.")
 
 
 class RecommendationSerializer(serializers.ModelSerializer):

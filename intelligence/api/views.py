@@ -20,8 +20,10 @@ from intelligence.api.serializers import (
     TrainSerializer,
 )
 from intelligence.models import Kind, Recommendation, ScoringModel
+from intelligence.tasks import model_train_task
 from salesapp.api.errors import validation_error
 from salesapp.api.permissions import role_permission
+from salesapp.celery import app as celery_app
 
 
 class _ScoreView(APIView):
@@ -33,14 +35,16 @@ class _ScoreView(APIView):
 
 
 class OpportunityScoreView(_ScoreView):
-    """The deal's score (0-100), the model and version that made it, and its top factors up and down."""
+    """The deal's score (0-100) as every page shows it, the model that made it and its reasons; a closed deal's
+    outcome (won or lost)."""
 
     kind = Kind.DEAL
     permission_classes = [role_permission(read="opportunity:read")]
 
 
 class LeadScoreView(_ScoreView):
-    """The lead's score (0-100), the model and version that made it, and its top factors up and down."""
+    """The lead's score (0-100) as every page shows it, the model that made it and its reasons; a converted lead's
+    outcome (its deal open, won or lost)."""
 
     kind = Kind.LEAD
     permission_classes = [role_permission(read="lead:read")]
@@ -126,22 +130,19 @@ class ScoringModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     permission_classes = [role_permission(read="analytics:read", train="intelligence:train")]
 
     def get_queryset(self):
-        return selectors.model_list()
+        return selectors.model_list(user=self.request.user)
 
     @extend_schema(request=TrainSerializer, responses={200: TrainResultSerializer, 202: TrainResultSerializer})
     @action(detail=False, methods=["post"])
     def train(self, request):
         """Train the deal or lead model now (a Celery task); it is promoted only if it beats the active one."""
-        from intelligence.tasks import model_train_task
-        from salesapp.celery import app as celery_app
-
         ser = TrainSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         kind = ser.validated_data["kind"]
         result = model_train_task.delay(kind, request.user.pk)
         if celery_app.conf.task_always_eager:
             data = result.get()
-            return Response({"status": "done", "promoted": data.get("promoted"), "decision": data.get("decision", ""),
+            return Response({"status": "done", "promoted": data["promoted"], "decision": data["decision"],
                              **{k: v for k, v in data.items() if k in ("kind", "models", "compared")}, "kind": kind})
         return Response({"kind": kind, "status": "queued", "promoted": None, "decision": ""},
                         status=status.HTTP_202_ACCEPTED)

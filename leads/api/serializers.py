@@ -1,10 +1,12 @@
 """Lead API shapes. Writes are validated here for types and by the services for business rules."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leads.models import Lead, LeadHistory
-from salesapp.models import User
-from territories.models import Territory
+from salesapp.assignment import assignable_users
+from territories.selectors import territory_list
 
 
 class LeadRowSerializer(serializers.Serializer):
@@ -26,6 +28,7 @@ class LeadRowSerializer(serializers.Serializer):
     state = serializers.CharField()
     postal_code = serializers.CharField()
     score = serializers.IntegerField()
+    score_model = serializers.CharField(help_text="The model that made the score, e.g. LightGBM v3 or Rules v1")
     assigned_to = serializers.IntegerField(allow_null=True)
     territory_id = serializers.IntegerField(allow_null=True)
     converted_opportunity_id = serializers.IntegerField(allow_null=True)
@@ -34,17 +37,51 @@ class LeadRowSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class _PickField(serializers.PrimaryKeyRelatedField):
+    """An owner or territory picked by the requester among their choices; the lead's current one is always taken
+    back (saving a lead with its owner or territory unchanged is not a new pick)."""
+
+    def to_internal_value(self, data):
+        lead = self.root.instance
+        current = getattr(lead, self.source) if isinstance(lead, Lead) else None
+        if current is not None and str(data) == str(current.pk):
+            return current
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class OwnerField(_PickField):
+    """A user the requester may give leads to (the kernel's assignment policy)."""
+
+    default_error_messages = {"does_not_exist": "You may not give leads to user {pk_value}, or there is no such user."}
+
+    def get_queryset(self):
+        return assignable_users(self.context["request"].user)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class TerritoryField(_PickField):
+    """A territory the requester can see."""
+
+    default_error_messages = {"does_not_exist": "No territory with id {pk_value}, or you may not see it."}
+
+    def get_queryset(self):
+        return territory_list(user=self.context["request"].user)
+
+
 class LeadSerializer(serializers.ModelSerializer):
     """A lead with its score, routing and conversion."""
 
-    assigned_to = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), allow_null=True,
-                                                     required=False)
-    territory_id = serializers.PrimaryKeyRelatedField(source="territory", queryset=Territory.objects.all(),
-                                                      allow_null=True, required=False)
+    assigned_to = OwnerField(allow_null=True, required=False)
+    territory_id = TerritoryField(source="territory", allow_null=True, required=False)
     converted_opportunity_id = serializers.IntegerField(read_only=True, allow_null=True)
     converted_account_id = serializers.IntegerField(read_only=True, allow_null=True)
     converted_contact_id = serializers.IntegerField(read_only=True, allow_null=True)
     merged_into_id = serializers.IntegerField(read_only=True, allow_null=True)
+    outcome = serializers.CharField(
+        read_only=True,
+        help_text="A converted lead shows this instead of a score: its deal's state now (open, won, lost or deleted). "
+                  "Empty while the lead is worked.")
     # Business validation (email format, negatives, ISO country) happens in the service, all fields at once.
     email = serializers.CharField(max_length=254)
     country = serializers.CharField(max_length=60, required=False, allow_blank=True)
@@ -56,13 +93,23 @@ class LeadSerializer(serializers.ModelSerializer):
         fields = [
             "id", "status", "source", "first_name", "last_name", "email", "phone", "company", "title", "industry",
             "employee_count", "annual_revenue", "website", "country", "state", "postal_code", "score",
-            "score_model", "score_factors", "assigned_to", "assigned_at", "assignment_reason", "queue",
+            "score_model", "score_factors", "outcome", "assigned_to", "assigned_at", "assignment_reason", "queue",
             "territory_id", "converted_opportunity_id", "converted_account_id", "converted_contact_id",
             "converted_at", "merged_into_id", "last_activity_at", "activity_count", "created_at", "updated_at",
         ]
         read_only_fields = ["status", "score", "score_model", "score_factors", "assigned_at", "assignment_reason",
                             "queue", "converted_at", "last_activity_at", "activity_count", "created_at",
                             "updated_at"]
+
+
+class LeadCreateSerializer(LeadSerializer):
+    """A new lead. A rep who names no owner keeps it unless `route` is true; anyone else's goes to routing."""
+
+    route = serializers.BooleanField(write_only=True, required=False, default=False,
+                                     help_text="Let territory routing choose the owner (not with assigned_to)")
+
+    class Meta(LeadSerializer.Meta):
+        fields = [*LeadSerializer.Meta.fields, "route"]
 
 
 class DuplicateSerializer(serializers.Serializer):
@@ -87,7 +134,7 @@ class NoteSerializer(serializers.Serializer):
 class AssignSerializer(serializers.Serializer):
     """Give `assigned_to` (a user id) or `route: true` to let routing decide."""
 
-    assigned_to = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    assigned_to = OwnerField(required=False, allow_null=True)
     route = serializers.BooleanField(default=False)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 

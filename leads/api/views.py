@@ -16,6 +16,7 @@ from leads.api.serializers import (
     ConvertResultSerializer,
     ConvertSerializer,
     LeadCreateResponseSerializer,
+    LeadCreateSerializer,
     LeadHistorySerializer,
     LeadRowSerializer,
     LeadSerializer,
@@ -27,6 +28,7 @@ from leads.api.serializers import (
 from leads.dedup import find_duplicates
 from leads.filtersets import LeadFilter
 from leads.models import Lead
+from opportunities.selectors import account_list
 from salesapp.access import CHANGE, DELETE
 from salesapp.api.permissions import role_permission
 from salesapp.exports import csv_response
@@ -35,11 +37,11 @@ WRITE_ACTIONS = {"create", "update", "partial_update", "qualify", "disqualify", 
                  "assign", "merge"}
 
 
-def _duplicates(data, exclude_pk=None, user=None):
-    qs = selectors.lead_list(user=user) if user is not None else None
+def _duplicates(data, *, user, exclude_pk=None):
+    """Likely duplicates among the leads `user` may see."""
     return [
         {"id": lead.pk, "email": lead.email, "name": str(lead), "company": lead.company, "reasons": reasons}
-        for lead, reasons in find_duplicates(data, queryset=qs, exclude_pk=exclude_pk)
+        for lead, reasons in find_duplicates(data, queryset=selectors.lead_list(user=user), exclude_pk=exclude_pk)
     ]
 
 
@@ -67,19 +69,21 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def list(self, request, *args, **kwargs):
         """Plain rows of the listed columns (constant queries per page, no per-row serializer)."""
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(selectors.lead_rows(queryset))
+        page = self.paginate_queryset(selectors.lead_rows(queryset=queryset))
         for row in page:  # decimals as strings, like the detail serializer
             if row["annual_revenue"] is not None:
                 row["annual_revenue"] = f"{row['annual_revenue']:.2f}"
         return self.get_paginated_response(page)
 
-    @extend_schema(request=LeadSerializer, responses={201: LeadCreateResponseSerializer})
+    @extend_schema(request=LeadCreateSerializer, responses={201: LeadCreateResponseSerializer})
     def create(self, request, *args, **kwargs):
-        """Create a lead; it is scored and routed. `duplicates` lists likely duplicates the user can see."""
-        serializer = LeadSerializer(data=request.data)
+        """Create a lead, scored and placed: a rep naming no owner keeps it (filed under its territory) unless
+        `route` is true; leads of other creators naming no owner are routed. `assigned_to` and `territory_id`
+        must be among the creator's choices (400 naming the field). `duplicates` lists likely duplicates the
+        user can see."""
+        serializer = LeadCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        lead = services.lead_create(actor=request.user, **data)
+        lead = services.lead_create(actor=request.user, **serializer.validated_data)
         body = LeadSerializer(lead).data
         body["duplicates"] = _duplicates(lead, exclude_pk=lead.pk, user=request.user)
         return Response(body, status=status.HTTP_201_CREATED)
@@ -126,8 +130,6 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     @action(detail=True, methods=["post"])
     def convert(self, request, pk=None):
         """Convert a qualified lead: account (found or created), contact and opportunity, in one transaction."""
-        from opportunities.selectors import account_list
-
         data = ConvertSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         account = None
@@ -147,7 +149,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         """Assign to a user, or `route: true` to run territory routing again."""
-        data = AssignSerializer(data=request.data)
+        data = AssignSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         lead = self.get_object()
         if data.validated_data["route"]:
@@ -180,14 +182,15 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         """Status, assignment, score, conversion and merge history, newest first."""
-        return Response(LeadHistorySerializer(selectors.lead_history(lead=self.get_object()), many=True).data)
+        lead = self.get_object()
+        return Response(LeadHistorySerializer(selectors.lead_history(user=request.user, lead=lead), many=True).data)
 
     @extend_schema(responses={(200, "text/csv"): bytes})
     @action(detail=False, methods=["get"], pagination_class=None)
     def export(self, request):
         """The filtered list as CSV (only leads the user may see; formula cells escaped)."""
         queryset = self.filter_queryset(self.get_queryset()).order_by("-id")
-        return csv_response("leads.csv", selectors.EXPORT_COLUMNS, selectors.lead_export_rows(queryset))
+        return csv_response("leads.csv", selectors.EXPORT_COLUMNS, selectors.lead_export_rows(queryset=queryset))
 
 
 def client_ip(request) -> str:
@@ -197,7 +200,7 @@ def client_ip(request) -> str:
     proxies of ours sit in front (otherwise anyone could dodge the limit by sending the header);
     then the address our outermost proxy saw is taken.
     """
-    hops = int(getattr(settings, "WEB_TO_LEAD_TRUSTED_PROXIES", 0) or 0)
+    hops = settings.WEB_TO_LEAD_TRUSTED_PROXIES
     forwarded = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
     if hops and len(forwarded) >= hops:
         return forwarded[-hops]

@@ -14,9 +14,12 @@ from opportunities.models import (
     StageHistory,
 )
 from salesapp.models import User
+from territories.models import Territory
 
 
 class AccountSerializer(serializers.ModelSerializer):
+    """An account; `owner_id` must be someone the client may assign to (salesapp.assignment), else 400."""
+
     owner_id = serializers.PrimaryKeyRelatedField(source="owner", queryset=User.objects.all(), required=False,
                                                   allow_null=True)
     parent_id = serializers.PrimaryKeyRelatedField(source="parent", queryset=Account.objects.all(), required=False,
@@ -34,8 +37,11 @@ class AccountSerializer(serializers.ModelSerializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    """A contact; `owner_id` (default: the account's owner) must be someone the client may assign to, else 400."""
+
     account_id = serializers.PrimaryKeyRelatedField(source="account", queryset=Account.objects.all())
-    owner_id = serializers.IntegerField(read_only=True)
+    owner_id = serializers.PrimaryKeyRelatedField(source="owner", queryset=User.objects.all(), required=False,
+                                                  allow_null=True)
     allow_duplicate = serializers.BooleanField(write_only=True, required=False, default=False,
                                                help_text="Create even when a likely duplicate exists")
 
@@ -47,10 +53,14 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class OpportunitySerializer(serializers.ModelSerializer):
+    """A deal; `owner_id` and `territory_id` must be ones the client may pick (salesapp.assignment), else 400."""
+
     account_id = serializers.PrimaryKeyRelatedField(source="account", queryset=Account.objects.all())
     owner_id = serializers.PrimaryKeyRelatedField(source="owner", queryset=User.objects.all(), required=False)
     stage = serializers.SlugRelatedField(slug_field="key", queryset=Stage.objects.all(), required=False)
-    territory_id = serializers.IntegerField(read_only=True)
+    territory_id = serializers.PrimaryKeyRelatedField(source="territory", queryset=Territory.objects.all(),
+                                                      required=False, allow_null=True,
+                                                      help_text="Default: the account's territory")
     loss_reason = serializers.SlugRelatedField(slug_field="name", read_only=True)
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True,
                                            help_text="Set by hand to override the stage default; null follows the stage")
@@ -58,12 +68,18 @@ class OpportunitySerializer(serializers.ModelSerializer):
                                                      required=False)
     forecast_category = serializers.ChoiceField(choices=Opportunity.ForecastCategory.choices, required=False,
                                                 allow_blank=True)
+    # Scores are computed by intelligence and written by opportunities.services.scores: read-only here.
+    deal_score = serializers.IntegerField(read_only=True, allow_null=True, help_text="null until the deal is scored")
+    score_model = serializers.CharField(read_only=True, help_text="The model that made the score, e.g. LightGBM v3")
+    score_factors = serializers.JSONField(read_only=True, help_text="Why: reasons as {factor, points, detail}")
+    outcome = serializers.CharField(read_only=True,
+                                    help_text="won or lost once the deal is closed (shown instead of a score)")
 
     class Meta:
         model = Opportunity
         fields = ["id", "name", "account_id", "lead_id", "stage", "probability", "probability_is_manual", "amount",
                   "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
-                  "loss_reason", "close_reason", "next_step", "forecast_category", "forecast_category_is_manual",
+                  "score_model", "score_factors", "outcome", "loss_reason", "close_reason", "next_step", "forecast_category", "forecast_category_is_manual",
                   "source", "contact_ids", "stage_changed_at", "last_activity_at", "created_at", "updated_at"]
         read_only_fields = ["lead_id", "probability_is_manual", "actual_close_date", "loss_reason",
                             "forecast_category_is_manual", "stage_changed_at", "last_activity_at", "created_at",
@@ -86,13 +102,14 @@ class CloseSerializer(serializers.Serializer):
 
 
 class ReopenSerializer(serializers.Serializer):
-    stage = serializers.ChoiceField(choices=["discovery", "qualification", "proposal", "negotiation"], required=False,
-                                    help_text="Default: the stage it was closed from")
+    stage = serializers.SlugRelatedField(slug_field="key", queryset=Stage.objects.filter(is_closed=False),
+                                         required=False, help_text="An open stage; default: the stage it was closed from")
 
 
 class BulkStageSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=10000)
-    stage = serializers.ChoiceField(choices=["discovery", "qualification", "proposal", "negotiation"])
+    stage = serializers.SlugRelatedField(slug_field="key", queryset=Stage.objects.filter(is_closed=False),
+                                         help_text="An open stage")
 
 
 class BulkStageResultSerializer(serializers.Serializer):

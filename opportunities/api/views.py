@@ -14,7 +14,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from opportunities import selectors, services
+from opportunities import selectors
 from opportunities.api.serializers import (
     AccountSerializer,
     BulkStageResultSerializer,
@@ -37,6 +37,7 @@ from opportunities.api.serializers import (
 from opportunities.filtersets import AccountFilterSet, ContactFilterSet, OpportunityFilterSet
 from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
 from opportunities.periods import quarter_of
+from opportunities.services import accounts, contacts, deals, forecasts
 from salesapp.access import CHANGE, VIEW
 from salesapp.api.errors import validation_error
 from salesapp.api.permissions import role_permission
@@ -48,16 +49,9 @@ def _action_for(request) -> str:
     return VIEW if request.method in SAFE_METHODS else CHANGE
 
 
-def _check_owner(actor, owner, field="owner_id"):
-    """Reps give records to themselves; managers to their subtree; admins to anyone."""
-    if owner is None or owner.pk == actor.pk or actor.role == Role.ADMIN:
-        return
-    if owner.pk not in user_subtree_ids(actor.pk):
-        raise validation_error(field, "You can assign records only to yourself or people who report to you.")
-
-
-def _visible_account(user, account, field="account_id"):
-    if account is not None and not selectors.account_list(user).filter(pk=account.pk).exists():
+def _visible_account(user, account, field="account_id", action=VIEW):
+    """400 naming `field` unless the user may see (or, for `action=CHANGE`, change) the account."""
+    if account is not None and not selectors.account_list(user=user, action=action).filter(pk=account.pk).exists():
         raise validation_error(field, f'Invalid pk "{account.pk}" - object does not exist.')
 
 
@@ -75,32 +69,29 @@ class AccountViewSet(viewsets.ModelViewSet):
                                           destroy="opportunity:delete")]
 
     def get_queryset(self):
-        return selectors.account_list(self.request.user, action=_action_for(self.request))
+        return selectors.account_list(user=self.request.user, action=_action_for(self.request))
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         allow_duplicate = data.pop("allow_duplicate", False)
-        _check_owner(self.request.user, data.get("owner"))
         _visible_account(self.request.user, data.get("parent"), "parent_id")
         if not allow_duplicate:
-            match = services.account_find_match(website_domain=data.get("website_domain", ""),
+            match = accounts.account_find_match(website_domain=data.get("website_domain", ""),
                                                 company_name=data.get("name", ""))
             if match is not None:
                 raise validation_error(
                     "name", f"A likely duplicate exists: {match.name} (id {match.pk}). "
                             "Send allow_duplicate=true to create it anyway.")
-        serializer.instance = services.account_create(actor=self.request.user, **data)
+        serializer.instance = accounts.account_create(actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("allow_duplicate", None)
-        if "owner" in data:
-            _check_owner(self.request.user, data["owner"])
         _visible_account(self.request.user, data.get("parent"), "parent_id")
-        serializer.instance = services.account_update(actor=self.request.user, account=serializer.instance, **data)
+        serializer.instance = accounts.account_update(actor=self.request.user, account=serializer.instance, **data)
 
     def perform_destroy(self, instance):
-        services.account_delete(actor=self.request.user, account=instance)
+        accounts.account_delete(actor=self.request.user, account=instance)
 
 
 class ContactViewSet(viewsets.ModelViewSet):
@@ -116,35 +107,35 @@ class ContactViewSet(viewsets.ModelViewSet):
     permission_classes = [role_permission(read="opportunity:read", write="opportunity:write")]
 
     def get_queryset(self):
-        return selectors.contact_list(self.request.user, action=_action_for(self.request))
+        return selectors.contact_list(user=self.request.user, action=_action_for(self.request))
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         allow_duplicate = data.pop("allow_duplicate", False)
-        _visible_account(self.request.user, data["account"])
+        _visible_account(self.request.user, data["account"], action=CHANGE)
         if not allow_duplicate:
-            match = services.contact_find_match(account=data["account"], email=data.get("email", ""),
+            match = contacts.contact_find_match(account=data["account"], email=data.get("email", ""),
                                                 phone=data.get("phone", ""))
             if match is not None:
                 raise validation_error(
                     "email", f"A likely duplicate exists: {match} (id {match.pk}). "
                              "Send allow_duplicate=true to create it anyway.")
-        serializer.instance = services.contact_create(actor=self.request.user, **data)
+        serializer.instance = contacts.contact_create(actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("allow_duplicate", None)
         if "account" in data:
-            _visible_account(self.request.user, data["account"])
-        serializer.instance = services.contact_update(actor=self.request.user, contact=serializer.instance, **data)
+            _visible_account(self.request.user, data["account"], action=CHANGE)
+        serializer.instance = contacts.contact_update(actor=self.request.user, contact=serializer.instance, **data)
 
     def perform_destroy(self, instance):
-        services.contact_delete(actor=self.request.user, contact=instance)
+        contacts.contact_delete(actor=self.request.user, contact=instance)
 
 
 LIST_FIELDS = ["id", "name", "account_id", "lead_id", "stage_id", "probability", "probability_is_manual", "amount",
                "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
-               "loss_reason__name", "close_reason", "next_step", "forecast_category", "forecast_category_is_manual",
+               "score_model", "loss_reason__name", "close_reason", "next_step", "forecast_category", "forecast_category_is_manual",
                "source", "stage_changed_at", "last_activity_at", "created_at", "updated_at"]
 
 
@@ -173,8 +164,8 @@ class OpportunityViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.opportunity_list(self.request.user).select_related(None)
-        return selectors.opportunity_list(self.request.user, action=_action_for(self.request)).prefetch_related(
+            return selectors.opportunity_list(user=self.request.user).select_related(None)
+        return selectors.opportunity_list(user=self.request.user, action=_action_for(self.request)).prefetch_related(
             "contacts")
 
     def get_serializer_class(self):
@@ -192,12 +183,9 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         user = self.request.user
         _visible_account(user, data["account"])
         owner = data.pop("owner", None) or user
-        _check_owner(user, owner)
-        stage = data.pop("stage", None)
         category = data.pop("forecast_category", "")
-        serializer.instance = services.opportunity_create(
-            actor=user, owner=owner, stage=stage.key if stage else "discovery", forecast_category=category,
-            contacts=data.pop("contacts", ()), **data,
+        serializer.instance = deals.opportunity_create(
+            actor=user, owner=owner, forecast_category=category, contacts=data.pop("contacts", ()), **data,
         )
 
     def perform_update(self, serializer):
@@ -205,12 +193,10 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         user = self.request.user
         if "account" in data:
             _visible_account(user, data["account"])
-        if "owner" in data:
-            _check_owner(user, data["owner"])
-        serializer.instance = services.opportunity_update(actor=user, opportunity=serializer.instance, **data)
+        serializer.instance = deals.opportunity_update(actor=user, opportunity=serializer.instance, **data)
 
     def perform_destroy(self, instance):
-        services.opportunity_delete(actor=self.request.user, opportunity=instance)
+        deals.opportunity_delete(actor=self.request.user, opportunity=instance)
 
     @extend_schema(request=CloseSerializer, responses=OpportunitySerializer)
     @action(detail=True, methods=["post"])
@@ -219,10 +205,10 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         opp = self.get_object()
         body = CloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.opportunity_close(actor=request.user, opportunity=opp, outcome=body.validated_data["outcome"],
+        deals.opportunity_close(actor=request.user, opportunity=opp, outcome=body.validated_data["outcome"],
                                    reason=body.validated_data["reason"] or None, note=body.validated_data["note"],
                                    amount=body.validated_data.get("amount"))
-        return Response(OpportunitySerializer(selectors.opportunity_get(request.user, opp.pk)).data)
+        return Response(OpportunitySerializer(selectors.opportunity_get(user=request.user, pk=opp.pk)).data)
 
     @extend_schema(request=ReopenSerializer, responses=OpportunitySerializer)
     @action(detail=True, methods=["post"])
@@ -231,8 +217,8 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         opp = self.get_object()
         body = ReopenSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.opportunity_reopen(actor=request.user, opportunity=opp, stage=body.validated_data.get("stage"))
-        return Response(OpportunitySerializer(selectors.opportunity_get(request.user, opp.pk)).data)
+        deals.opportunity_reopen(actor=request.user, opportunity=opp, stage=body.validated_data.get("stage"))
+        return Response(OpportunitySerializer(selectors.opportunity_get(user=request.user, pk=opp.pk)).data)
 
     @extend_schema(responses=StageHistorySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
@@ -247,9 +233,9 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         """Move many open deals to one open stage in batches of 100; unknown, hidden or closed ids are reported."""
         body = BulkStageSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        result = services.opportunity_bulk_stage(
+        result = deals.opportunity_bulk_stage(
             actor=request.user, ids=body.validated_data["ids"], stage=body.validated_data["stage"],
-            visible=selectors.opportunity_list(request.user, action=CHANGE).select_related(None),
+            visible=selectors.opportunity_list(user=request.user, action=CHANGE).select_related(None),
         )
         result["errors"] = {str(k): v for k, v in result["errors"].items()}
         return Response(result)
@@ -268,7 +254,7 @@ class StageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def partial_update(self, request, pk=None):
         body = StageUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        stage = services.stage_update(actor=request.user, stage=self.get_object(),
+        stage = deals.stage_update(actor=request.user, stage=self.get_object(),
                                       default_probability=body.validated_data["default_probability"])
         return Response(StageSerializer(stage).data)
 
@@ -304,7 +290,7 @@ class PipelineSummaryView(APIView):
                 if not value.isdigit():
                     raise validation_error(name, "Enter a whole number.")
                 params[name] = int(value)
-        return Response(PipelineSummarySerializer(selectors.pipeline_summary(request.user, **params)).data)
+        return Response(PipelineSummarySerializer(selectors.pipeline_summary(user=request.user, **params)).data)
 
 
 def _period_param(request):
@@ -333,13 +319,14 @@ class ForecastView(APIView):
         user_id = request.query_params.get("user")
         if user_id and not user_id.isdigit():
             raise validation_error("user", "Enter a user id.")
-        rollup = selectors.forecast_rollup(request.user, period, user_id=int(user_id) if user_id else None)
+        rollup = selectors.forecast_rollup(user=request.user, period=period, user_id=int(user_id) if user_id else None)
         head = rollup["user_id"]
         ids = user_subtree_ids(head)
-        submissions = selectors.forecast_submission_list(request.user, period=period).filter(user_id__in=ids)[:200]
+        submissions = selectors.forecast_submission_list(user=request.user, period=period).filter(user_id__in=ids)[:200]
         rollup["submissions"] = submissions
-        rollup["accuracy"] = selectors.forecast_accuracy(request.user, period, user_id=head)
-        rollup["territory"] = (selectors.forecast_territory_rollup(request.user, period, int(territory))
+        rollup["accuracy"] = selectors.forecast_accuracy(user=request.user, period=period, user_id=head)
+        rollup["territory"] = (selectors.forecast_territory_rollup(user=request.user, period=period,
+                                                                 territory_id=int(territory))
                                if territory else None)
         return Response(ForecastSerializer(rollup).data)
 
@@ -347,7 +334,7 @@ class ForecastView(APIView):
     def post(self, request):
         body = ForecastSubmissionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        sub = services.forecast_submit(actor=request.user, **body.validated_data)
+        sub = forecasts.forecast_submit(actor=request.user, **body.validated_data)
         return Response(ForecastSubmissionSerializer(sub).data, status=status.HTTP_201_CREATED)
 
 
@@ -363,7 +350,7 @@ class ForecastSnapshotView(APIView):
     )
     def get(self, request):
         user_id = request.query_params.get("user")
-        qs = selectors.forecast_snapshot_list(request.user, period=_period_param(request),
+        qs = selectors.forecast_snapshot_list(user=request.user, period=_period_param(request),
                                               user_id=int(user_id) if user_id and user_id.isdigit() else None,
                                               scope=request.query_params.get("scope"))
         return Response(ForecastSnapshotSerializer(qs[:200], many=True).data)
@@ -382,7 +369,7 @@ class ForecastAdjustmentView(APIView):
     )
     def get(self, request):
         user_id = request.query_params.get("user")
-        qs = selectors.forecast_adjustment_list(request.user, period=request.query_params.get("period"),
+        qs = selectors.forecast_adjustment_list(user=request.user, period=request.query_params.get("period"),
                                                 user_id=int(user_id) if user_id and user_id.isdigit() else None)
         return Response(ForecastAdjustmentSerializer(qs[:500], many=True).data)
 
@@ -393,6 +380,6 @@ class ForecastAdjustmentView(APIView):
         data = body.validated_data
         if request.user.role != Role.ADMIN and data["user"].pk not in user_subtree_ids(request.user.pk):
             raise Http404("No such user.")
-        adj = services.forecast_adjust(actor=request.user, user=data["user"], period=data["period"],
+        adj = forecasts.forecast_adjust(actor=request.user, user=data["user"], period=data["period"],
                                        category=data["category"], amount=data["amount"], reason=data["reason"])
         return Response(ForecastAdjustmentSerializer(adj).data, status=status.HTTP_201_CREATED)

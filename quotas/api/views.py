@@ -18,10 +18,11 @@ from quotas.api.serializers import (
 )
 from quotas.filtersets import QuotaFilter
 from quotas.models import Quota
-from salesapp.access import CHANGE
+from salesapp.access import CHANGE, DELETE
 from salesapp.api.errors import validation_error
 from salesapp.api.permissions import role_permission
 from salesapp.models import User
+from territories.selectors import territory_list
 
 _API_FIELDS = {"user": "user_id", "territory": "territory_id", "parent": "parent_id"}
 
@@ -50,7 +51,7 @@ class QuotaViewSet(viewsets.ModelViewSet):
     permission_classes = [role_permission(read="quota:read", write="quota:set")]
 
     def get_queryset(self):
-        return selectors.quota_list(viewer=self.request.user)
+        return selectors.quota_list(user=self.request.user)
 
     def get_serializer_class(self):
         if self.action in ("update", "partial_update"):
@@ -58,19 +59,19 @@ class QuotaViewSet(viewsets.ModelViewSet):
         return QuotaSerializer
 
     def _holder(self, data):
+        """The picked user, territory and parent; whether the user may pick them is the service's to judge."""
         user = territory = parent = None
         if data.get("user_id"):
             user = User.objects.filter(pk=data["user_id"]).first()
             if user is None:
                 raise validation_error("user_id", "No such user.")
         if data.get("territory_id"):
-            from territories.selectors import territory_list
-
             territory = territory_list(user=self.request.user).filter(pk=data["territory_id"]).first()
             if territory is None:
-                raise validation_error("territory_id", "No such territory.")
+                raise validation_error("territory_id",
+                                       f"No territory with id {data['territory_id']}, or you may not see it.")
         if data.get("parent_id"):
-            parent = selectors.quota_list(viewer=self.request.user).filter(pk=data["parent_id"]).first()
+            parent = selectors.quota_list(user=self.request.user).filter(pk=data["parent_id"]).first()
             if parent is None:
                 raise validation_error("parent_id", "No such quota.")
         return user, territory, parent
@@ -89,7 +90,7 @@ class QuotaViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request=QuotaUpdateSerializer, responses=QuotaSerializer)
     def update(self, request, *args, **kwargs):
-        quota = selectors.quota_get(viewer=request.user, pk=kwargs["pk"], action=CHANGE)
+        quota = selectors.quota_get(user=request.user, pk=kwargs["pk"], action=CHANGE)
         serializer = QuotaUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -106,7 +107,7 @@ class QuotaViewSet(viewsets.ModelViewSet):
         return self.update(request, *args, **kwargs)
 
     def destroy(self, request, *args, **kwargs):
-        quota = selectors.quota_get(viewer=request.user, pk=kwargs["pk"], action=CHANGE)
+        quota = selectors.quota_get(user=request.user, pk=kwargs["pk"], action=DELETE)
         _call(services.quota_delete, actor=request.user, quota=quota)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -114,18 +115,15 @@ class QuotaViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def allocate(self, request, pk=None):
         """Split this quota among direct reports or child territories (even, history or manual)."""
-        quota = selectors.quota_get(viewer=request.user, pk=pk, action=CHANGE)
+        quota = selectors.quota_get(user=request.user, pk=pk, action=CHANGE)
         serializer = AllocationRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         fn = services.allocation_plan if data["dry_run"] else services.quota_allocate
-        kwargs = {"quota": quota, "method": data["method"], "amounts": data.get("amounts")}
-        if not data["dry_run"]:
-            kwargs["actor"] = request.user
-        plan = _call(fn, **kwargs)
+        plan = _call(fn, actor=request.user, quota=quota, method=data["method"], amounts=data.get("amounts"))
         body = AllocationSerializer(plan).data
         if not data["dry_run"]:
-            summary = services.allocation_summary(quota)
+            summary = services.allocation_summary(quota, actor=request.user)
             body.update({k: str(summary[k]) for k in ("allocated", "gap")}, state=summary["state"])
         return Response(body)
 
@@ -152,7 +150,7 @@ class QuotaViewSet(viewsets.ModelViewSet):
             territory_id = int(territory_id) if territory_id else None
         except ValueError:
             raise validation_error("user", "Must be a number.")
-        data = _call(selectors.quota_rollup, viewer=request.user, period=params["period"], user_id=user_id,
+        data = _call(selectors.quota_rollup, user=request.user, period=params["period"], user_id=user_id,
                      territory_id=territory_id, quota_type=params.get("quota_type", Quota.Type.REVENUE))
         return Response(RollupSerializer(data).data)
 
@@ -173,5 +171,5 @@ class QuotaViewSet(viewsets.ModelViewSet):
             user_id = int(params.get("user") or request.user.pk)
         except ValueError:
             raise validation_error("user", "Must be a number.")
-        return Response(_call(selectors.quota_attainment, viewer=request.user, user_id=user_id,
+        return Response(_call(selectors.quota_attainment, user=request.user, user_id=user_id,
                               period=params["period"]))

@@ -148,6 +148,10 @@ OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=5)
 OUTBOX_BREAKER_SECONDS = env.float("OUTBOX_BREAKER_SECONDS", default=5.0)
 EVENTS_EXCHANGE = env("EVENTS_EXCHANGE", default="sales.events")
 
+# --- Web-to-lead ---------------------------------------------------------------
+# How many proxies of ours sit in front of the app: X-Forwarded-For is believed only then (rate limit per IP).
+WEB_TO_LEAD_TRUSTED_PROXIES = env.int("WEB_TO_LEAD_TRUSTED_PROXIES", default=0)
+
 # --- Search and activity store -----------------------------------------------
 ELASTICSEARCH_URL = env("ELASTICSEARCH_URL", default="")
 ELASTICSEARCH_DSL = {"default": {"hosts": ELASTICSEARCH_URL or "http://127.0.0.1:9200"}}

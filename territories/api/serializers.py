@@ -5,9 +5,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from salesapp.models import User
-from salesapp.roles import Role
 from territories.engine import RULE_FIELDS, rules_in_words
 from territories.models import RealignmentJob, RealignmentMove, Territory, TerritoryMember, TerritoryModel
+from territories.selectors import move_labels_shown
 
 
 class TerritorySerializer(serializers.ModelSerializer):
@@ -169,8 +169,7 @@ class RealignmentMoveSerializer(serializers.ModelSerializer):
         fields = ["id", "record_type", "record_id", "label", "from_territory_id", "to_territory_id", "applied"]
 
     def get_label(self, obj) -> str:
-        request = self.context.get("request")
-        return obj.label if request is not None and request.user.role == Role.ADMIN else ""
+        return obj.label if move_labels_shown(user=self.context["request"].user) else ""
 
 
 class RealignmentJobSerializer(serializers.ModelSerializer):

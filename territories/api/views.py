@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from salesapp.access import CHANGE, DELETE
+from salesapp.access import CHANGE, DELETE, VIEW
 from salesapp.api.permissions import role_permission
 from salesapp.models import User
 from territories import realignment, selectors, services
@@ -17,6 +17,13 @@ from territories.filtersets import RealignmentJobFilterSet, TerritoryFilterSet, 
 from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
 
 TerritoryPermission = role_permission(read="territory:read", write="territory:assign")
+
+
+def _action(request) -> str:
+    """The access action a request needs: reads view, DELETE deletes, other writes change."""
+    if request.method in SAFE_METHODS:
+        return VIEW
+    return DELETE if request.method == "DELETE" else CHANGE
 
 
 class TerritoryViewSet(viewsets.ModelViewSet):
@@ -30,10 +37,7 @@ class TerritoryViewSet(viewsets.ModelViewSet):
     ordering = ["id"]
 
     def get_queryset(self):
-        qs = selectors.territory_list(user=self.request.user)
-        if self.request.method not in SAFE_METHODS:
-            qs = qs.restrict(self.request.user, DELETE if self.request.method == "DELETE" else CHANGE)
-        return qs
+        return selectors.territory_list(user=self.request.user, action=_action(self.request))
 
     def perform_create(self, serializer):
         serializer.instance = services.territory_create(actor=self.request.user, **serializer.validated_data)
@@ -137,7 +141,7 @@ class TerritoryModelViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return selectors.territory_model_list(user=self.request.user)
+        return selectors.territory_model_list(user=self.request.user, action=_action(self.request))
 
     def perform_create(self, serializer):
         serializer.instance = services.territory_model_create(actor=self.request.user, **serializer.validated_data)
@@ -175,7 +179,8 @@ class TerritoryModelViewSet(viewsets.ModelViewSet):
         body = s.ActivateRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if body.validated_data.get("job"):
-            job = get_object_or_404(RealignmentJob, pk=body.validated_data["job"], model=model)
+            job = get_object_or_404(selectors.realignment_job_list(user=request.user, action=CHANGE),
+                                    pk=body.validated_data["job"], model=model)
             job = realignment.realignment_apply(actor=request.user, job=job)
         else:
             job = realignment.realignment_preview_start(actor=request.user, model=model, auto_apply=True)
@@ -206,7 +211,7 @@ class RealignmentJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     ordering = ["-id"]
 
     def get_queryset(self):
-        return RealignmentJob.objects.select_related("model")
+        return selectors.realignment_job_list(user=self.request.user, action=_action(self.request))
 
     @extend_schema(request=None, responses={202: s.RealignmentJobSerializer})
     @action(detail=True, methods=["post"])

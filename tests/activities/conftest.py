@@ -1,4 +1,4 @@
-"""Fixtures for activities: both store backends, and links to real leads, deals and accounts.
+"""Fixtures for activities: both store backends.
 
 `backend` runs a test on the SQL store and on the MongoDB store over a real
 pymongo connection to an nx-27017 server (a MongoDB wire-protocol server
@@ -12,9 +12,7 @@ import uuid
 
 import pytest
 
-from activities import links
 from activities.store import forget_stores, get_store
-from salesapp.access import RecordRule, _rules, register_model
 from tests.activities import nxserver
 
 
@@ -65,36 +63,3 @@ def sql_store(settings):
     settings.MONGODB_URI = ""
     yield get_store()
     forget_stores()
-
-
-@pytest.fixture
-def linked(db):
-    """Leads, opportunities, accounts and contacts registered as link kinds (as their apps do in ready())."""
-    from leads.models import Lead
-    from opportunities.models import Account, Contact, Opportunity
-
-    saved_links = {k: links.link_for(k) for k in links.KINDS}
-    saved_rules = {m: _rules.get(m) for m in (Lead, Account, Contact, Opportunity)}
-    for model, rule in (
-        (Lead, RecordRule(owner_field="assigned_to")),
-        (Account, RecordRule(owner_field="owner")),
-        (Opportunity, RecordRule(owner_field="owner")),
-        (Contact, RecordRule(owner_field="owner", territory_field=None)),
-    ):
-        if model not in _rules:
-            register_model(model, rule)
-    links.register_link("lead", Lead)
-    links.register_link("opportunity", Opportunity, parents=lambda o: {"account_id": o.account_id})
-    links.register_link("account", Account)
-    links.register_link("contact", Contact, parents=lambda c: {"account_id": c.account_id})
-    yield
-    for kind, link in saved_links.items():
-        if link is None:
-            links.unregister_link(kind)
-        else:
-            links.register_link(kind, link.model, parents=link.parents)
-    for model, rule in saved_rules.items():
-        if rule is None:
-            _rules.pop(model, None)
-        else:
-            _rules[model] = rule

@@ -15,7 +15,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def test_logging_a_call_on_a_deal_puts_it_first_on_the_deal_and_account_timelines(
-    backend, linked, api, rep, django_capture_on_commit_callbacks
+    backend, api, rep, django_capture_on_commit_callbacks
 ):
     # Given a deal with an older email on its account
     deal = OpportunityFactory(owner=rep, account=AccountFactory(owner=rep))
@@ -50,7 +50,7 @@ def _receivers_of(app: str) -> set[str]:
     return {name for name, fns in _receivers.items() if any(fn.__module__.startswith(app) for fn in fns)}
 
 
-def test_manager_lists_the_activities_on_their_reps_deals(backend, linked, api, rep, manager, other_rep):  # noqa: PLR0917
+def test_manager_lists_the_activities_on_their_reps_deals(backend, api, rep, manager, other_rep):  # noqa: PLR0917
     mine = services.activity_log(actor=rep, type="call", opportunity_id=OpportunityFactory(owner=rep).pk)
     services.activity_log(actor=other_rep, type="call", opportunity_id=OpportunityFactory(owner=other_rep).pk)
     services.activity_log(actor=other_rep, type="task", subject="private")
@@ -58,7 +58,7 @@ def test_manager_lists_the_activities_on_their_reps_deals(backend, linked, api, 
     assert [a["id"] for a in listed] == [mine["id"]]
 
 
-def test_list_and_timeline_queries_do_not_grow_with_the_page(sql_store, linked, api, rep, django_assert_max_num_queries):
+def test_list_and_timeline_queries_do_not_grow_with_the_page(sql_store, api, rep, django_assert_max_num_queries):
     deal = OpportunityFactory(owner=rep)
     for i in range(30):
         services.activity_log(actor=rep, type="call", opportunity_id=deal.pk, completed_at=T0 + timedelta(minutes=i))
@@ -69,7 +69,7 @@ def test_list_and_timeline_queries_do_not_grow_with_the_page(sql_store, linked, 
         assert len(client.get(f"/api/v1/timeline/?opportunity={deal.pk}&page_size=30&type=call").json()["results"]) == 30
 
 
-def test_rep_who_cannot_see_a_deal_gets_404_for_its_activities_and_timeline(backend, linked, api, rep, other_rep):
+def test_rep_who_cannot_see_a_deal_gets_404_for_its_activities_and_timeline(backend, api, rep, other_rep):
     deal = OpportunityFactory(owner=other_rep)
     call = services.activity_log(actor=other_rep, type="call", opportunity_id=deal.pk)
     client = api.as_user(rep)
@@ -82,7 +82,7 @@ def test_rep_who_cannot_see_a_deal_gets_404_for_its_activities_and_timeline(back
     assert client.get(URL).json()["results"] == []
 
 
-def test_validation_errors_name_the_field(backend, linked, api, rep, other_rep):
+def test_validation_errors_name_the_field(backend, api, rep, other_rep):
     client = api.as_user(rep)
     theirs = OpportunityFactory(owner=other_rep)
     cases = [

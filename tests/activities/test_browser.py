@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_rep_logs_a_call_and_completes_a_task_without_leaving_the_page(live_server, transactional_db, sql_store,
-                                                                         linked, browser_page):
+                                                                         browser_page):
     from playwright.sync_api import expect
 
     rep = UserFactory(email="jane@test.example", role="sales_rep", password="browser-pass-123", first_name="Jane")

@@ -102,7 +102,7 @@ def test_validation_refuses_bad_activities_naming_the_field(backend, rep):
     assert backend.count() == 0
 
 
-def test_a_link_to_a_record_the_user_may_not_see_is_refused(backend, linked, rep, other_rep):
+def test_a_link_to_a_record_the_user_may_not_see_is_refused(backend, rep, other_rep):
     theirs = OpportunityFactory(owner=other_rep)
     with pytest.raises(ValidationError) as exc:
         _call(rep, opportunity_id=theirs.pk)
@@ -113,7 +113,7 @@ def test_a_link_to_a_record_the_user_may_not_see_is_refused(backend, linked, rep
     assert backend.count() == 0
 
 
-def test_call_on_a_deal_leads_its_and_its_accounts_timeline_and_publishes(backend, linked, rep):
+def test_call_on_a_deal_leads_its_and_its_accounts_timeline_and_publishes(backend, rep):
     # Given a deal of the rep on an account with an older activity on a contact
     deal = OpportunityFactory(owner=rep, account=AccountFactory(owner=rep))
     contact = ContactFactory(account=deal.account, owner=rep)
@@ -141,7 +141,7 @@ def test_completing_a_task_publishes_completed_once(backend, rep):
         services.activity_complete(actor=rep, activity_id=task["id"])
 
 
-def test_rep_who_cannot_see_a_deal_gets_404_for_its_activities_and_timeline(backend, linked, rep, other_rep):
+def test_rep_who_cannot_see_a_deal_gets_404_for_its_activities_and_timeline(backend, rep, other_rep):
     deal = OpportunityFactory(owner=other_rep, account=AccountFactory(owner=rep))
     call = _call(other_rep, opportunity_id=deal.pk)
     with pytest.raises(Http404):
@@ -161,7 +161,7 @@ def test_unlinked_activity_is_visible_to_its_owner_and_their_managers_only(backe
         selectors.activity_get(user=other_rep, activity_id=task["id"])
 
 
-def test_timeline_pages_with_a_cursor_and_filters_by_type(backend, linked, rep):
+def test_timeline_pages_with_a_cursor_and_filters_by_type(backend, rep):
     lead = LeadFactory(assigned_to=rep)
     made = [_call(rep, lead_id=lead.pk, completed_at=T0 + timedelta(minutes=i))["id"] for i in range(5)]
     email = services.activity_log(actor=rep, type="email", lead_id=lead.pk, completed_at=T0 + timedelta(hours=2))
@@ -174,7 +174,7 @@ def test_timeline_pages_with_a_cursor_and_filters_by_type(backend, linked, rep):
     assert {e.kind for e in calls.entries} == {"call"}
 
 
-def test_history_providers_merge_in_time_order(backend, linked, rep):
+def test_history_providers_merge_in_time_order(backend, rep):
     deal = OpportunityFactory(owner=rep, account=AccountFactory(owner=rep))
     _call(rep, opportunity_id=deal.pk, completed_at=T0 + timedelta(hours=1), subject="late")
     _call(rep, opportunity_id=deal.pk, completed_at=T0 - timedelta(hours=1), subject="early")
@@ -196,18 +196,18 @@ def test_history_providers_merge_in_time_order(backend, linked, rep):
     assert [e.type for e in only_history] == ["history"]
 
 
-def test_selectors_for_quotas_and_intelligence(backend, linked, rep, manager):
+def test_selectors_for_quotas_and_intelligence(backend, rep, manager):
     deal = OpportunityFactory(owner=rep)
     _call(rep, opportunity_id=deal.pk, completed_at=T0)
     task = services.activity_log(actor=rep, type="task", opportunity_id=deal.pk, subject="Send deck")
     services.activity_complete(actor=rep, activity_id=task["id"])
     counts = selectors.activity_counts(user_ids=[rep.pk, manager.pk], start=T0 - timedelta(days=1))
     assert counts == {"call": 1, "task": 1}
-    assert selectors.completed_activity_count([rep.pk], T0 - timedelta(days=1), None) == 2
-    assert selectors.completed_activity_count([rep.pk], T0 + timedelta(seconds=1), None) == 1
-    rows = selectors.activities_for("opportunity", [deal.pk])
+    assert selectors.completed_activity_count(user_ids=[rep.pk], start=T0 - timedelta(days=1)) == 2
+    assert selectors.completed_activity_count(user_ids=[rep.pk], start=T0 + timedelta(seconds=1)) == 1
+    rows = selectors.activities_for(kind="opportunity", ids=[deal.pk])
     assert [r["type"] for r in rows] == ["call", "task"]
-    as_of = selectors.activities_for("opportunity", [deal.pk], until=T0 + timedelta(minutes=1))
+    as_of = selectors.activities_for(kind="opportunity", ids=[deal.pk], until=T0 + timedelta(minutes=1))
     assert as_of == []  # both were recorded after that moment (created now)
 
 

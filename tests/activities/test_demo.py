@@ -2,7 +2,7 @@
 
 import pytest
 
-from activities import demo, links
+from activities import demo
 from activities.store import get_store
 from tests.activities.factories import AccountFactory, OpportunityFactory
 from tests.salesapp.factories import UserFactory
@@ -16,7 +16,7 @@ def demo_users(admin_user, manager, rep):
     return {"admin": admin_user, "manager": manager, "reps": reps, "viewer": UserFactory(role="read_only")}
 
 
-def test_demo_activities_land_on_registered_records_and_my_tasks(sql_store, linked, demo_users):
+def test_demo_activities_land_on_registered_records_and_my_tasks(sql_store, demo_users):
     rep = demo_users["reps"][0]
     deals = [OpportunityFactory(owner=rep, account=AccountFactory(owner=rep)) for _ in range(4)]
     demo.load_demo_activities(demo_users)
@@ -28,8 +28,7 @@ def test_demo_activities_land_on_registered_records_and_my_tasks(sql_store, link
     assert first["user_id"] == rep.pk and first["account_id"] == deals[0].account_id
 
 
-def test_demo_without_registered_records_gives_users_tasks_and_meetings(sql_store, demo_users, monkeypatch):
-    monkeypatch.setattr(links, "_links", {})
+def test_demo_without_leads_deals_or_accounts_gives_users_tasks_and_meetings(sql_store, demo_users):
     demo.load_demo_activities(demo_users)
     store = get_store()
     for user in demo_users["reps"]:

@@ -14,7 +14,7 @@ def _run(actor, csv_text: str, **kwargs) -> ImportJob:
     return imports.import_job_run(job.pk)
 
 
-def test_admin_imports_history_with_original_timestamps(backend, linked, admin_user, rep):
+def test_admin_imports_history_with_original_timestamps(backend, admin_user, rep):
     deal = OpportunityFactory(owner=rep)
     job = _run(admin_user, (
         "type,subject,opportunity_id,owner_email,completed_at,created_at,duration_minutes,email_opened\n"
@@ -28,7 +28,7 @@ def test_admin_imports_history_with_original_timestamps(backend, linked, admin_u
     assert docs[0]["metadata"] == {"email_opened": True} and docs[0]["account_id"] == deal.account_id
 
 
-def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written(backend, linked, manager, rep):
+def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written(backend, manager, rep):
     job = _run(manager, (
         "type,subject,duration_minutes,owner_email\n"
         f"call,fine,10,{rep.email}\n"

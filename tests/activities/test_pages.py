@@ -45,7 +45,7 @@ def test_completing_a_task_from_my_tasks(sql_store, browser, rep):
     assert get_store().get(task["id"])["completed_at"] is not None
 
 
-def test_timeline_panel_logs_a_call_without_leaving_the_page(sql_store, linked, browser, rep):
+def test_timeline_panel_logs_a_call_without_leaving_the_page(sql_store, browser, rep):
     deal = OpportunityFactory(owner=rep, account=AccountFactory(owner=rep))
     client = browser.as_user(rep)
     panel = client.get(reverse("activities:timeline-panel"), {"kind": "opportunity", "id": deal.pk})
@@ -59,7 +59,7 @@ def test_timeline_panel_logs_a_call_without_leaving_the_page(sql_store, linked, 
     assert "Budget call" in account_panel.content.decode()
 
 
-def test_quick_form_shows_field_errors(sql_store, linked, browser, rep):
+def test_quick_form_shows_field_errors(sql_store, browser, rep):
     deal = OpportunityFactory(owner=rep)
     url = reverse("activities:log") + f"?kind=opportunity&id={deal.pk}"
     response = browser.as_user(rep).post(url, {"tab": "call", "type": "call", "duration_minutes": "-3"})
@@ -68,7 +68,7 @@ def test_quick_form_shows_field_errors(sql_store, linked, browser, rep):
     assert 'data-testid="error-scheduled_at"' in response.content.decode()
 
 
-def test_timeline_panel_is_404_for_a_deal_the_user_may_not_see(sql_store, linked, browser, rep, other_rep):
+def test_timeline_panel_is_404_for_a_deal_the_user_may_not_see(sql_store, browser, rep, other_rep):
     deal = OpportunityFactory(owner=other_rep)
     response = browser.as_user(rep).get(reverse("activities:timeline-panel"), {"kind": "opportunity", "id": deal.pk})
     assert response.status_code == 404
@@ -76,7 +76,7 @@ def test_timeline_panel_is_404_for_a_deal_the_user_may_not_see(sql_store, linked
     assert response.status_code == 404
 
 
-def test_viewer_sees_the_timeline_without_forms(sql_store, linked, browser, viewer, admin_user):
+def test_viewer_sees_the_timeline_without_forms(sql_store, browser, viewer, admin_user):
     deal = OpportunityFactory(owner=admin_user)
     services.activity_log(actor=admin_user, type="call", opportunity_id=deal.pk, subject="Seen by admin")
     response = browser.as_user(admin_user).get(reverse("activities:timeline-panel"), {"kind": "opportunity", "id": deal.pk})

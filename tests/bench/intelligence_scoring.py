@@ -47,10 +47,10 @@ from activities.store import get_store  # noqa: E402
 from intelligence import services  # noqa: E402
 from intelligence.datasets import scoring_set  # noqa: E402
 from intelligence.predictors import load  # noqa: E402
-from intelligence.synthetic import generate_history  # noqa: E402
 from opportunities.models import Account, Opportunity, StageHistory  # noqa: E402
 from salesapp import services as kernel  # noqa: E402
 from salesapp.models import User  # noqa: E402
+from tests.intelligence.synthetic import generate_history  # noqa: E402
 
 N = int(os.environ.get("BENCH_DEALS", "100000"))
 

@@ -38,8 +38,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
-from opportunities import selectors, services  # noqa: E402
+from opportunities import selectors  # noqa: E402
 from opportunities.models import Account, Opportunity, Stage  # noqa: E402
+from opportunities.services import accounts  # noqa: E402
 from salesapp import events  # noqa: E402
 from salesapp import services as kernel_services  # noqa: E402
 from salesapp.models import User  # noqa: E402
@@ -53,7 +54,7 @@ def setup(deals: int) -> User:
         email=OWNER_EMAIL, password="bench-pass-123", role="sales_rep")
     have = Opportunity.objects.filter(owner=owner).count()
     if have < deals:
-        account = Account.objects.filter(name="Bench Co").first() or services.account_create(
+        account = Account.objects.filter(name="Bench Co").first() or accounts.account_create(
             actor=owner, name="Bench Co", owner=owner)
         probs = {s.key: s.default_probability for s in Stage.objects.all()}
         now = timezone.now()

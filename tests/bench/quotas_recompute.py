@@ -154,7 +154,7 @@ def main():
     print(f"one opportunity.won consumer         : {median:7.1f} ms median, {p95:.1f} ms p95 (3 quotas)")
 
     def read():
-        return selectors.quota_attainment(viewer=rep, user_id=rep.pk, period="Q2_2026")
+        return selectors.quota_attainment(user=rep, user_id=rep.pk, period="Q2_2026")
 
     read()
     median, p95 = _time(read, 500)

@@ -84,7 +84,7 @@ def ensure_data():
         psql(f"DROP DATABASE {DB_NAME}")
     psql(f"CREATE DATABASE {DB_NAME}")
     run([PY, "manage.py", "migrate", "--noinput", "-v0"], env=env())
-    run([PY, "manage.py", "seed_bench", "--leads", str(LEADS)], env=env())
+    run([PY, "manage.py", "shell", "-c", f"from tests.bench.seed import seed; seed(leads={LEADS})"], env=env())
 
 
 class Server:

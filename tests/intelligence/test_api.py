@@ -2,6 +2,7 @@
 
 import pytest
 
+from intelligence import services
 from intelligence.models import Recommendation, ScoringModel
 from tests.intelligence.factories import ContactFactory, OpportunityFactory, days_ago, log_activity
 
@@ -14,13 +15,18 @@ def test_score_of_a_deal_the_user_may_not_see_is_404(api, rep, other_rep):
     assert api.as_user(other_rep).get(f"/api/v1/opportunities/{deal.pk}/score/").status_code == 200
 
 
-def test_score_is_served_from_the_cache_under_the_seed_key(api, rep):
-    from django.core.cache import cache
-
+def test_the_deal_score_api_answers_what_the_deal_itself_says(api, rep):
+    # Given an open deal scored by the rules (before any model is trained)
     deal = OpportunityFactory(owner=rep, stage_id="negotiation")
-    body = api.as_user(rep).get(f"/api/v1/opportunities/{deal.pk}/score/").json()
-    assert body["model"] == "rules" and body["score"] is not None
-    assert cache.get(f"deal:score:{deal.pk}") == body
+    services.scores_refresh(kind="deal", ids=[deal.pk])
+    client = api.as_user(rep)
+    # When its score and the deal are read through the API
+    score = client.get(f"/api/v1/opportunities/{deal.pk}/score/").json()
+    record = client.get(f"/api/v1/opportunities/{deal.pk}/").json()
+    # Then both say the same score, model and reasons
+    assert score["model"] == "Rules v1" and score["score"] is not None and score["outcome"] == ""
+    assert (record["deal_score"], record["score_model"], record["score_factors"], record["outcome"]) == (
+        score["score"], score["model"], score["factors"], score["outcome"])
 
 
 def test_recommendations_list_accept_and_dismiss(api, admin_user, rep, other_rep):

@@ -3,36 +3,37 @@
 import pytest
 from django.urls import reverse
 
-from intelligence.models import RecordScore
-from intelligence.services import score_read
+from intelligence.services import scores_refresh
 from tests.intelligence.factories import ContactFactory, OpportunityFactory, days_ago, log_activity
 
 pytestmark = pytest.mark.django_db
 
 
-def test_logging_an_activity_refreshes_the_deal_score(admin_user, rep, django_capture_on_commit_callbacks):
+def test_logging_an_activity_refreshes_the_deal_score(api, admin_user, rep, django_capture_on_commit_callbacks):
     # Given a quiet deal scored by the rules (no activity pulls it down)
     deal = OpportunityFactory(owner=rep, stage_id="proposal", created_at=days_ago(50))
-    before = score_read("deal", deal.pk)
-    assert any(f["feature"] == "days_since_activity" for f in before["factors"])
+    scores_refresh(kind="deal", ids=[deal.pk])
+    client = api.as_user(rep)
+    before = client.get(f"/api/v1/opportunities/{deal.pk}/score/").json()
+    assert any(f["factor"] == "days_since_activity" for f in before["factors"])
     # When a call is logged (the activity.logged event runs through the Celery consumer)
     with django_capture_on_commit_callbacks(execute=True):
         log_activity(admin_user, when=days_ago(0.1), type="call", opportunity=deal)
-    # Then the stored and cached score moved up and the silence is no longer a reason
-    after = score_read("deal", deal.pk)
+    # Then the deal's score moved up and the silence is no longer a reason, on the API and on the deal page
+    after = client.get(f"/api/v1/opportunities/{deal.pk}/score/").json()
     assert after["score"] > before["score"]
-    assert not any(f["feature"] == "days_since_activity" for f in after["factors"])
-    deal.refresh_from_db()
-    assert deal.deal_score == after["score"] == RecordScore.objects.get(opportunity=deal).score
+    assert not any(f["factor"] == "days_since_activity" for f in after["factors"])
+    assert client.get(f"/api/v1/opportunities/{deal.pk}/").json()["deal_score"] == after["score"]
 
 
 def test_panel_shows_score_model_reasons_and_advice(client, admin_user, rep):
     deal = OpportunityFactory(owner=rep, next_step="", created_at=days_ago(40))
     deal.contacts.add(ContactFactory(account=deal.account))
     log_activity(admin_user, when=days_ago(33), opportunity=deal)
+    scores_refresh(kind="deal", ids=[deal.pk])
     client.force_login(rep)
     html = client.get(reverse("intelligence:panel", args=["opportunity", deal.pk])).content.decode()
-    assert "Deal score" in html and "Rule score" in html
+    assert "Deal score" in html and "Rules v1" in html and "no activity for 33 days" in html
     assert "Schedule a follow-up" in html and "No activity for 33 days" in html
     assert "Accept" in html and "Dismiss" in html
 

@@ -6,7 +6,7 @@ import pytest
 
 from intelligence.datasets import deal_training_set, snapshot_fraction
 from intelligence.features import History, deal_vector, stage_as_of
-from intelligence.sources import ts
+from intelligence.sources import pipeline, ts
 from tests.intelligence.factories import OpportunityFactory, days_ago, log_activity, move, push_close_date
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def test_the_same_activity_counts_once_the_snapshot_is_after_it(rep):
     # Given plain history with an activity at day 10 of a deal's life
     row = {"id": 1, "created_at": days_ago(30), "stage_id": "proposal", "amount": 1000, "expected_close_date": None,
            "owner_id": rep.pk, "source": "web", "next_step": ""}
-    h = History(activities={1: [(ts(days_ago(20)), "call", "", None)]})
+    h = History(pipeline=pipeline(), activities={1: [(ts(days_ago(20)), "call", "", None)]})
     before = deal_vector(row, ts(days_ago(25)), h, 1000)
     after = deal_vector(row, ts(days_ago(15)), h, 1000)
     # Then a snapshot before it does not see it and one after does
@@ -57,10 +57,13 @@ def test_the_same_activity_counts_once_the_snapshot_is_after_it(rep):
 
 
 def test_stage_is_rebuilt_from_history():
+    stages = pipeline()
     hist = [(100.0, "", "discovery"), (200.0, "discovery", "proposal"), (300.0, "proposal", "closed_lost")]
-    assert stage_as_of("closed_lost", hist, 100.0, 150.0) == ("discovery", 100.0)
-    assert stage_as_of("closed_lost", hist, 100.0, 250.0) == ("proposal", 200.0)
-    assert stage_as_of("closed_lost", hist, 100.0, 50.0)[0] == "discovery"
+    assert stage_as_of("closed_lost", hist, 100.0, 150.0, stages) == ("discovery", 100.0)
+    assert stage_as_of("closed_lost", hist, 100.0, 250.0, stages) == ("proposal", 200.0)
+    assert stage_as_of("closed_lost", hist, 100.0, 50.0, stages)[0] == "discovery"
+    # a closed deal with no recorded moves was, before it closed, in the first open stage Stage defines
+    assert stage_as_of("closed_won", [], 100.0, 150.0, stages)[0] == stages.first_open == "discovery"
 
 
 def test_bulk_scoring_builds_the_same_features_as_one_by_one(admin_user, rep, django_capture_on_commit_callbacks):

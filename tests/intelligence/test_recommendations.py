@@ -84,7 +84,7 @@ def test_accept_creates_the_task_and_dismiss_is_remembered(admin_user, rep):
 
     # When the rep accepts "set a next step", a task with that subject exists on the deal
     accepted = services.recommendation_accept(actor=rep, recommendation=recs["no_next_step"])
-    tasks = [a for a in activities_for("opportunity", [opp.pk]) if a["type"] == "task"]
+    tasks = [a for a in activities_for(kind="opportunity", ids=[opp.pk]) if a["type"] == "task"]
     assert [str(t["id"]) for t in tasks] == [accepted.task_id]
     assert accepted.status == Recommendation.Status.ACCEPTED
 

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 
 from intelligence import services
 from intelligence.features import DEAL_FEATURES
-from intelligence.models import RecordScore, ScoringModel
-from intelligence.synthetic import generate_history
+from intelligence.models import ScoringModel
 from opportunities.models import Opportunity
+from tests.intelligence.synthetic import generate_history
 
 pytestmark = pytest.mark.django_db
 
@@ -41,19 +41,19 @@ def test_learned_model_beats_naive_bayes_on_the_time_holdout_and_both_are_record
     assert lgb.version != nb.version
 
     # And every open deal was re-scored in bulk by the promoted model, with reasons naming real features
-    open_ids = set(Opportunity.objects.exclude(stage_id__in=["closed_won", "closed_lost"]).values_list("id", flat=True))
-    scores = RecordScore.objects.filter(kind="deal")
-    assert set(scores.values_list("opportunity_id", flat=True)) == open_ids
-    for s in scores:
-        assert s.model == "lightgbm" and s.model_version == lgb.version
-        assert s.factors and {f["feature"] for f in s.factors} <= FEATURE_NAMES
-        assert all(f["label"] and f["direction"] in ("up", "down") for f in s.factors)
-    assert Opportunity.objects.filter(pk__in=open_ids, deal_score__isnull=True).count() == 0
+    open_deals = Opportunity.objects.filter(stage__is_closed=False)
+    assert open_deals.exists()
+    for deal in open_deals:
+        assert deal.score_model == lgb.label == f"LightGBM v{lgb.version}" and deal.deal_score is not None
+        assert deal.score_factors and {f["factor"] for f in deal.score_factors} <= FEATURE_NAMES
+        assert all(f["detail"] and f["points"] != 0 for f in deal.score_factors)
+    # while the closed ones show their outcome, not a score
+    assert not Opportunity.objects.filter(stage__is_closed=True).exclude(score_model="").exists()
 
-    # And the API answers a visible deal's score with the version and at least three factors
-    deal = Opportunity.objects.filter(pk__in=open_ids, owner=rep).first()
+    # And the API answers a visible deal's score with the model and at least three reasons
+    deal = open_deals.filter(owner=rep).first()
     body = api.as_user(rep).get(f"/api/v1/opportunities/{deal.pk}/score/").json()
-    assert body["model"] == "lightgbm" and body["model_version"] == lgb.version
+    assert body["model"] == lgb.label and body["score"] == deal.deal_score
     assert len(body["factors"]) >= 3
     assert 0 <= body["score"] <= 100
 
@@ -86,16 +86,17 @@ def test_a_model_that_does_not_beat_the_rules_is_not_promoted(admin_user):
     assert not ScoringModel.objects.filter(is_active=True).exists()
 
 
-def test_too_few_outcomes_is_reported_and_scores_come_from_the_rules(admin_user, rep):
+def test_too_few_outcomes_is_reported_and_scores_come_from_the_rules(admin_user, rep, api):
     from tests.intelligence.factories import OpportunityFactory
 
     deal = OpportunityFactory(owner=rep, stage_id="proposal")
     with pytest.raises(ValidationError) as exc:
         services.model_train(actor=admin_user, kind="deal")
     assert "Not enough deal outcomes" in exc.value.messages[0]
-    score = services.score_read("deal", deal.pk)
-    assert score["model"] == "rules" and score["model_version"] is None
-    assert any(f["feature"] == "stage" for f in score["factors"])
+    services.scores_refresh(kind="deal")
+    score = api.as_user(rep).get(f"/api/v1/opportunities/{deal.pk}/score/").json()
+    assert score["model"] == "Rules v1"
+    assert any(f["factor"] == "stage" and "in stage Proposal" in f["detail"] for f in score["factors"])
 
 
 def test_training_runs_nightly_through_celery_beat():

@@ -1,8 +1,10 @@
 import factory
+from guardian.shortcuts import assign_perm
 
 from leads.models import Lead
 from salesapp.normalize import normalize_company, normalize_email, normalize_phone
 from territories.models import Territory, TerritoryMember, TerritoryModel
+from territories.selectors import ACCESS_PERM, assignment_index_invalidate
 
 
 class LeadFactory(factory.django.DjangoModelFactory):
@@ -27,14 +29,12 @@ def active_plan() -> TerritoryModel:
 
 
 def make_territory(name, *, members=(), policy="round_robin", owner=None, capacities=None, **rules) -> Territory:
-    """A territory in the active plan with members (in this order) and optional daily capacities."""
+    """A territory in the active plan with members (in this order, holding it as membership grants) and optional
+    daily capacities."""
     territory = Territory.objects.create(model=active_plan(), name=name, routing_policy=policy, owner=owner, **rules)
     for user in members:
         TerritoryMember.objects.create(territory=territory, user=user,
                                        daily_capacity=(capacities or {}).get(user.pk))
-    try:
-        from territories.selectors import assignment_index_invalidate
-        assignment_index_invalidate()
-    except ImportError:
-        pass
+        assign_perm(ACCESS_PERM, user, territory)
+    assignment_index_invalidate()
     return territory

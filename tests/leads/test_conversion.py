@@ -47,7 +47,7 @@ def test_routed_lead_converts_through_the_api_and_reads_converted(manager, jane,
 
 @pytest.mark.django_db
 def test_existing_account_is_linked_by_domain_or_normalised_name(manager):
-    from opportunities.services import account_create
+    from opportunities.services.accounts import account_create
 
     account = account_create(actor=manager, name="NORTHWIND GmbH", website_domain="")
     lead = _qualified(manager, website="")

@@ -1,6 +1,6 @@
 import factory
 
-from opportunities import services
+from opportunities.services import accounts, deals
 from tests.salesapp.factories import UserFactory
 
 
@@ -17,7 +17,7 @@ class AccountFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return services.account_create(actor=kwargs["owner"], **kwargs)
+        return accounts.account_create(actor=kwargs["owner"], **kwargs)
 
 
 class OpportunityFactory(factory.django.DjangoModelFactory):
@@ -34,4 +34,4 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return services.opportunity_create(actor=kwargs["owner"], **kwargs)
+        return deals.opportunity_create(actor=kwargs["owner"], **kwargs)

@@ -117,10 +117,10 @@ ROUTES = [
 @pytest.mark.parametrize(("method", "route"), ROUTES)
 def test_records_of_others_answer_404(api, rep, other_rep, manager, viewer, admin_user, method, route):  # noqa: PLR0917
     """A rep outside the owner's subtree gets 404; the owner's manager and admins see it; viewers read only."""
-    from opportunities import services
+    from opportunities.services import contacts
 
     opp = OpportunityFactory(owner=rep)
-    contact = services.contact_create(actor=rep, account=opp.account, last_name="Doe")
+    contact = contacts.contact_create(actor=rep, account=opp.account, last_name="Doe")
     url = route.format(opp=opp.pk, account=opp.account_id, contact=contact.pk)
     body = {"outcome": "lost", "reason": "Price"} if "close" in url else {"next_step": "call"}
     call = lambda user: getattr(api.as_user(user), method)(url, body, format="json")  # noqa: E731

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from opportunities import services
 from opportunities.models import ForecastSnapshot
 from opportunities.selectors import forecast_accuracy, forecast_rollup
+from opportunities.services import deals, forecasts
 from tests.opportunities.factories import OpportunityFactory
 from tests.salesapp.factories import UserFactory
 
@@ -25,7 +25,7 @@ def org(db):
     q1 = date(2026, 2, 15)
     # a: 1000 won, 2000 commit (negotiation), 500 pipeline
     won = OpportunityFactory(owner=a, amount=1000, stage="negotiation", expected_close_date=q1)
-    services.opportunity_close(actor=a, opportunity=won, outcome="won", close_date=q1)
+    deals.opportunity_close(actor=a, opportunity=won, outcome="won", close_date=q1)
     OpportunityFactory(owner=a, amount=2000, stage="negotiation", expected_close_date=q1)
     OpportunityFactory(owner=a, amount=500, stage="discovery", expected_close_date=q1)
     # b: 3000 best case (proposal), one deal in another quarter that must not count
@@ -33,7 +33,7 @@ def org(db):
     OpportunityFactory(owner=b, amount=9999, stage="proposal", expected_close_date=date(2026, 5, 1))
     # c: 4000 won
     won_c = OpportunityFactory(owner=c, amount=4000, stage="proposal", expected_close_date=q1)
-    services.opportunity_close(actor=c, opportunity=won_c, outcome="won", close_date=date(2026, 3, 31))
+    deals.opportunity_close(actor=c, opportunity=won_c, outcome="won", close_date=date(2026, 3, 31))
     return {"vp": vp, "mgr": mgr, "a": a, "b": b, "c": c}
 
 
@@ -42,7 +42,7 @@ def row_of(rollup, user):
 
 
 def test_rollup_sums_each_subtree(org):
-    rollup = forecast_rollup(org["vp"], "Q1_2026")
+    rollup = forecast_rollup(user=org["vp"], period="Q1_2026")
     mgr_row = row_of(rollup, org["mgr"])
     assert (mgr_row["closed_won"], mgr_row["commit"], mgr_row["best_case"], mgr_row["pipeline"]) == (
         D("1000"), D("2000"), D("3000"), D("500"))
@@ -50,25 +50,25 @@ def test_rollup_sums_each_subtree(org):
     total = rollup["total"]
     assert (total["closed_won"], total["commit"], total["best_case"]) == (D("5000"), D("2000"), D("3000"))
     # the manager sees the same numbers for their own team
-    assert forecast_rollup(org["mgr"], "Q1_2026")["total"]["commit"] == D("2000")
+    assert forecast_rollup(user=org["mgr"], period="Q1_2026")["total"]["commit"] == D("2000")
     # a month is a period too
-    assert forecast_rollup(org["vp"], "2026-03")["total"]["closed_won"] == D("4000")
+    assert forecast_rollup(user=org["vp"], period="2026-03")["total"]["closed_won"] == D("4000")
 
 
 def test_adjustments_replace_figures_above_and_keep_history(org):
-    services.forecast_adjust(actor=org["mgr"], user=org["a"], period="Q1_2026", category="commit", amount=1500,
+    forecasts.forecast_adjust(actor=org["mgr"], user=org["a"], period="Q1_2026", category="commit", amount=1500,
                              reason="Slipping")
-    services.forecast_adjust(actor=org["mgr"], user=org["a"], period="Q1_2026", category="commit", amount=1800,
+    forecasts.forecast_adjust(actor=org["mgr"], user=org["a"], period="Q1_2026", category="commit", amount=1800,
                              reason="Back on track")
-    mgr_view = forecast_rollup(org["mgr"], "Q1_2026")
+    mgr_view = forecast_rollup(user=org["mgr"], period="Q1_2026")
     a_row = row_of(mgr_view, org["a"])
     assert (a_row["commit"], a_row["adjusted_commit"]) == (D("2000"), D("1800"))
     assert a_row["adjustments"]["commit"]["reason"] == "Back on track"
     assert mgr_view["total"]["adjusted_commit"] == D("1800")
 
-    services.forecast_adjust(actor=org["vp"], user=org["mgr"], period="Q1_2026", category="commit", amount=1000,
+    forecasts.forecast_adjust(actor=org["vp"], user=org["mgr"], period="Q1_2026", category="commit", amount=1000,
                              reason="Team is optimistic")
-    vp_view = forecast_rollup(org["vp"], "Q1_2026")
+    vp_view = forecast_rollup(user=org["vp"], period="Q1_2026")
     assert row_of(vp_view, org["mgr"])["adjusted_commit"] == D("1000")
     assert vp_view["total"]["commit"] == D("2000")
     assert vp_view["total"]["adjusted_commit"] == D("1000")
@@ -76,30 +76,30 @@ def test_adjustments_replace_figures_above_and_keep_history(org):
 
 def test_only_managers_adjust_their_reports(org):
     with pytest.raises(Exception, match="forecast:adjust"):
-        services.forecast_adjust(actor=org["a"], user=org["b"], period="Q1_2026", category="commit", amount=1,
+        forecasts.forecast_adjust(actor=org["a"], user=org["b"], period="Q1_2026", category="commit", amount=1,
                                  reason="x")
     with pytest.raises(ValidationError) as err:
-        services.forecast_adjust(actor=org["mgr"], user=org["c"], period="Q1_2026", category="commit", amount=1,
+        forecasts.forecast_adjust(actor=org["mgr"], user=org["c"], period="Q1_2026", category="commit", amount=1,
                                  reason="x")
     assert "user" in err.value.message_dict
     with pytest.raises(ValidationError) as err:
-        services.forecast_adjust(actor=org["mgr"], user=org["a"], period="Q1_2026", category="commit", amount=1,
+        forecasts.forecast_adjust(actor=org["mgr"], user=org["a"], period="Q1_2026", category="commit", amount=1,
                                  reason="")
     assert "reason" in err.value.message_dict
 
 
 def test_accuracy_after_the_period_closes(org):
     march = datetime(2026, 3, 1, 9, tzinfo=UTC)
-    services.forecast_submit(actor=org["a"], period="Q1_2026", commit=2000, best_case=2500, submitted_at=march)
-    services.forecast_submit(actor=org["mgr"], period="Q1_2026", commit=1000, best_case=5000, submitted_at=march)
+    forecasts.forecast_submit(actor=org["a"], period="Q1_2026", commit=2000, best_case=2500, submitted_at=march)
+    forecasts.forecast_submit(actor=org["mgr"], period="Q1_2026", commit=1000, best_case=5000, submitted_at=march)
     # submitted after the period ended: not the call that counts
-    late = services.forecast_submit(actor=org["c"], period="Q1_2026", commit=4000, best_case=4000)
+    late = forecasts.forecast_submit(actor=org["c"], period="Q1_2026", commit=4000, best_case=4000)
     assert late.submitted_at.date() > date(2026, 3, 31)
-    acc = {r["user_id"]: r for r in forecast_accuracy(org["mgr"], "Q1_2026")}
+    acc = {r["user_id"]: r for r in forecast_accuracy(user=org["mgr"], period="Q1_2026")}
     assert org["c"].pk not in acc
     assert acc[org["a"].pk]["accuracy"] == D("50.0")  # won 1000 against 2000
     assert acc[org["mgr"].pk]["accuracy"] == D("100.0")  # team won 1000 against 1000
-    assert forecast_accuracy(org["vp"], "Q4_2099") == []
+    assert forecast_accuracy(user=org["vp"], period="Q4_2099") == []
 
 
 def test_submission_through_api_shows_beside_rollup(api, org):
@@ -122,8 +122,8 @@ def test_submission_through_api_shows_beside_rollup(api, org):
 
 
 def test_weekly_snapshot_is_idempotent(org):
-    services.forecast_snapshot_take(today=date(2026, 2, 18), period_names=["Q1_2026"])
-    services.forecast_snapshot_take(today=date(2026, 2, 19), period_names=["Q1_2026"])
+    forecasts.forecast_snapshot_take(today=date(2026, 2, 18), period_names=["Q1_2026"])
+    forecasts.forecast_snapshot_take(today=date(2026, 2, 19), period_names=["Q1_2026"])
     team = ForecastSnapshot.objects.get(user=org["vp"], scope="team", period="Q1_2026")
     assert team.week_start == date(2026, 2, 16)
     assert team.closed_won == D("5000")
@@ -136,10 +136,10 @@ def test_territory_subtree_rollup_and_snapshots_api(api, org, admin_user):
     parent = TerritoryFactory(name="EMEA")
     child = TerritoryFactory(name="DACH", parent=parent, model=parent.model)
     deal = OpportunityFactory(owner=org["a"], amount=777, stage="negotiation", expected_close_date=date(2026, 2, 2))
-    services.opportunity_update(actor=org["a"], opportunity=deal, territory=child)
+    deals.opportunity_update(actor=admin_user, opportunity=deal, territory=child)
     got = api.as_user(admin_user).get(f"/api/v1/forecasts/?period=Q1_2026&territory={parent.pk}").json()
     assert got["territory"]["commit"] == "777.00"
-    services.forecast_snapshot_take(today=date(2026, 2, 18), period_names=["Q1_2026"])
+    forecasts.forecast_snapshot_take(today=date(2026, 2, 18), period_names=["Q1_2026"])
     snaps = api.as_user(org["mgr"]).get(f"/api/v1/forecasts/snapshots/?period=Q1_2026&user={org['a'].pk}").json()
     assert [s["week_start"] for s in snaps] == ["2026-02-16"]
     assert api.as_user(org["c"]).get(

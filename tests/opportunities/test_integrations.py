@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from opportunities import services
 from opportunities.history import OpportunityRealignment
 from opportunities.models import Opportunity, StageHistory
+from opportunities.services import accounts, deals
 from salesapp import events, imports
 from salesapp.normalize import domain_of, normalize_company, normalize_email, normalize_phone
 from tests.opportunities.factories import AccountFactory, OpportunityFactory
@@ -24,9 +24,9 @@ def test_normalisers():
 @pytest.mark.django_db
 def test_account_find_match_by_domain_then_name(rep):
     account = AccountFactory(owner=rep, name="Initech LLC", website_domain="initech.example")
-    assert services.account_find_match(website_domain="http://www.initech.example/x") == account
-    assert services.account_find_match(company_name="INITECH, llc.") == account
-    assert services.account_find_match(company_name="Initrode") is None
+    assert accounts.account_find_match(website_domain="http://www.initech.example/x") == account
+    assert accounts.account_find_match(company_name="INITECH, llc.") == account
+    assert accounts.account_find_match(company_name="Initrode") is None
 
 
 @pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_timeline_provider_gives_stage_changes(rep):
     from opportunities.history import stage_history_provider
 
     opp = OpportunityFactory(owner=rep)
-    services.opportunity_update(actor=rep, opportunity=opp, stage="proposal")
+    deals.opportunity_update(actor=rep, opportunity=opp, stage="proposal")
     entries = stage_history_provider(timeline.TimelineEntry)([opp.pk], None, 10)
     assert [e.title for e in entries] == ["Stage discovery → proposal", "Opportunity created in discovery"]
 
@@ -64,7 +64,7 @@ def test_timeline_provider_gives_stage_changes(rep):
 def test_realignment_offers_open_deals_only(rep):
     open_deal = OpportunityFactory(owner=rep)
     closed = OpportunityFactory(owner=rep)
-    services.opportunity_close(actor=rep, opportunity=closed, outcome="won")
+    deals.opportunity_close(actor=rep, opportunity=closed, outcome="won")
     offered = [pk for batch in OpportunityRealignment().iter_candidates(100) for pk, _, _ in batch]
     assert offered == [open_deal.pk]
 

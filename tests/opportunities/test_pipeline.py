@@ -3,8 +3,8 @@
 import pytest
 from django.db import connection
 
-from opportunities import services
 from opportunities.selectors import pipeline_summary
+from opportunities.services import deals
 from tests.opportunities.factories import OpportunityFactory
 from tests.salesapp.factories import UserFactory
 
@@ -29,7 +29,7 @@ def test_manager_summary_is_sum_of_reports_and_changes_on_next_request(
         api, manager, rep, django_capture_on_commit_callbacks):
     rep2 = UserFactory(role="sales_rep", manager=manager)
     with django_capture_on_commit_callbacks(execute=True):
-        deals = [OpportunityFactory(owner=rep, amount=1000 * (i + 1)) for i in range(3)]
+        team_deals = [OpportunityFactory(owner=rep, amount=1000 * (i + 1)) for i in range(3)]
         OpportunityFactory(owner=rep2, amount=500, stage="proposal")
         OpportunityFactory(owner=UserFactory(role="sales_rep"), amount=99)  # outside the team
     client = api.as_user(manager)
@@ -39,8 +39,8 @@ def test_manager_summary_is_sum_of_reports_and_changes_on_next_request(
     assert client.get(f"/api/v1/pipeline/summary/?team={manager.pk}").json()["cached"] is True
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.opportunity_update(actor=rep, opportunity=deals[0], stage="negotiation")
-        services.opportunity_close(actor=rep, opportunity=deals[1], outcome="won")
+        deals.opportunity_update(actor=rep, opportunity=team_deals[0], stage="negotiation")
+        deals.opportunity_close(actor=rep, opportunity=team_deals[1], outcome="won")
     second = client.get(f"/api/v1/pipeline/summary/?team={manager.pk}").json()
     assert second["cached"] is False
     assert as_map(second) == sql_summary([manager.pk, rep.pk, rep2.pk])
@@ -53,4 +53,4 @@ def test_manager_summary_is_sum_of_reports_and_changes_on_next_request(
 @pytest.mark.django_db
 def test_summary_only_counts_visible_deals(rep, other_rep):
     OpportunityFactory(owner=other_rep, amount=700)
-    assert pipeline_summary(rep, owner=other_rep.pk)["count"] == 0
+    assert pipeline_summary(user=rep, owner=other_rep.pk)["count"] == 0

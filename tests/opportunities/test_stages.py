@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from opportunities import services
 from opportunities.models import Opportunity, Stage, StageHistory
+from opportunities.services import deals
 from salesapp.models import OutboxEvent
 from tests.opportunities.factories import OpportunityFactory
 
@@ -32,7 +32,7 @@ def test_stages_are_seeded_with_default_probabilities():
 def test_every_open_to_open_move_is_allowed_and_recorded(rep, source, target):
     opp = OpportunityFactory(owner=rep, stage=source)
     before = StageHistory.objects.filter(opportunity=opp).count()
-    services.opportunity_update(actor=rep, opportunity=opp, stage=target)
+    deals.opportunity_update(actor=rep, opportunity=opp, stage=target)
     opp.refresh_from_db()
     assert opp.stage_id == target
     assert opp.probability == Stage.objects.get(pk=target).default_probability
@@ -46,7 +46,7 @@ def test_every_open_to_open_move_is_allowed_and_recorded(rep, source, target):
 def test_update_cannot_close_a_deal(rep, target):
     opp = OpportunityFactory(owner=rep)
     with pytest.raises(ValidationError) as err:
-        services.opportunity_update(actor=rep, opportunity=opp, stage=target)
+        deals.opportunity_update(actor=rep, opportunity=opp, stage=target)
     assert "stage" in err.value.message_dict
 
 
@@ -55,9 +55,9 @@ def test_update_cannot_close_a_deal(rep, target):
 @pytest.mark.parametrize("target", OPEN)
 def test_closed_deal_cannot_move_until_reopened(manager, rep, outcome, target):
     opp = OpportunityFactory(owner=rep)
-    services.opportunity_close(actor=rep, opportunity=opp, outcome=outcome, reason="Price")
+    deals.opportunity_close(actor=rep, opportunity=opp, outcome=outcome, reason="Price")
     with pytest.raises(ValidationError) as err:
-        services.opportunity_update(actor=rep, opportunity=opp, stage=target)
+        deals.opportunity_update(actor=rep, opportunity=opp, stage=target)
     assert "reopen" in err.value.message_dict["stage"][0]
 
 
@@ -71,11 +71,11 @@ def test_new_deal_cannot_start_closed(rep):
 def test_probability_follows_stage_until_set_by_hand(rep):
     opp = OpportunityFactory(owner=rep)
     assert (opp.probability, opp.probability_is_manual) == (10, False)
-    services.opportunity_update(actor=rep, opportunity=opp, probability=35)
-    services.opportunity_update(actor=rep, opportunity=opp, stage="proposal")
+    deals.opportunity_update(actor=rep, opportunity=opp, probability=35)
+    deals.opportunity_update(actor=rep, opportunity=opp, stage="proposal")
     opp.refresh_from_db()
     assert (opp.stage_id, opp.probability, opp.probability_is_manual) == ("proposal", 35, True)
-    services.opportunity_update(actor=rep, opportunity=opp, probability=None)
+    deals.opportunity_update(actor=rep, opportunity=opp, probability=None)
     opp.refresh_from_db()
     assert (opp.probability, opp.probability_is_manual) == (50, False)
 
@@ -84,18 +84,18 @@ def test_probability_follows_stage_until_set_by_hand(rep):
 def test_forecast_category_defaults_from_probability_and_owner_overrides(rep, manager):
     opp = OpportunityFactory(owner=rep)
     assert opp.forecast_category == "pipeline"
-    services.opportunity_update(actor=rep, opportunity=opp, stage="proposal")
+    deals.opportunity_update(actor=rep, opportunity=opp, stage="proposal")
     opp.refresh_from_db()
     assert opp.forecast_category == "best_case"
-    services.opportunity_update(actor=rep, opportunity=opp, stage="negotiation")
+    deals.opportunity_update(actor=rep, opportunity=opp, stage="negotiation")
     opp.refresh_from_db()
     assert opp.forecast_category == "commit"
-    services.opportunity_update(actor=rep, opportunity=opp, forecast_category="omitted")
-    services.opportunity_update(actor=rep, opportunity=opp, stage="qualification")
+    deals.opportunity_update(actor=rep, opportunity=opp, forecast_category="omitted")
+    deals.opportunity_update(actor=rep, opportunity=opp, stage="qualification")
     opp.refresh_from_db()
     assert (opp.forecast_category, opp.forecast_category_is_manual) == ("omitted", True)
     with pytest.raises(ValidationError) as err:
-        services.opportunity_update(actor=manager, opportunity=opp, forecast_category="commit")
+        deals.opportunity_update(actor=manager, opportunity=opp, forecast_category="commit")
     assert "forecast_category" in err.value.message_dict
 
 
@@ -103,9 +103,9 @@ def test_forecast_category_defaults_from_probability_and_owner_overrides(rep, ma
 def test_winning_needs_an_amount_and_sets_close_date(rep):
     opp = OpportunityFactory(owner=rep, amount=None)
     with pytest.raises(ValidationError) as err:
-        services.opportunity_close(actor=rep, opportunity=opp, outcome="won", reason="")
+        deals.opportunity_close(actor=rep, opportunity=opp, outcome="won", reason="")
     assert "amount" in err.value.message_dict
-    services.opportunity_close(actor=rep, opportunity=opp, outcome="won", amount=Decimal("5000"))
+    deals.opportunity_close(actor=rep, opportunity=opp, outcome="won", amount=Decimal("5000"))
     opp.refresh_from_db()
     assert opp.stage_id == "closed_won"
     assert opp.actual_close_date == timezone.localdate()
@@ -121,12 +121,12 @@ def test_winning_needs_an_amount_and_sets_close_date(rep):
 def test_losing_needs_a_reason_from_the_list(rep):
     opp = OpportunityFactory(owner=rep)
     with pytest.raises(ValidationError) as err:
-        services.opportunity_close(actor=rep, opportunity=opp, outcome="lost", reason="")
+        deals.opportunity_close(actor=rep, opportunity=opp, outcome="lost", reason="")
     assert "reason" in err.value.message_dict
     with pytest.raises(ValidationError) as err:
-        services.opportunity_close(actor=rep, opportunity=opp, outcome="lost", reason="Bad vibes")
+        deals.opportunity_close(actor=rep, opportunity=opp, outcome="lost", reason="Bad vibes")
     assert "reason" in err.value.message_dict
-    services.opportunity_close(actor=rep, opportunity=opp, outcome="lost", reason="price")
+    deals.opportunity_close(actor=rep, opportunity=opp, outcome="lost", reason="price")
     opp.refresh_from_db()
     assert (opp.stage_id, opp.loss_reason.name, opp.probability) == ("closed_lost", "Price", 0)
     assert events("opportunity.lost")[0].payload["loss_reason"] == "Price"
@@ -135,10 +135,10 @@ def test_losing_needs_a_reason_from_the_list(rep):
 @pytest.mark.django_db
 def test_reopen_needs_manager_rights_and_returns_to_previous_stage(rep, manager):
     opp = OpportunityFactory(owner=rep, stage="negotiation")
-    services.opportunity_close(actor=rep, opportunity=opp, outcome="won")
+    deals.opportunity_close(actor=rep, opportunity=opp, outcome="won")
     with pytest.raises(PermissionDenied):
-        services.opportunity_reopen(actor=rep, opportunity=opp)
-    services.opportunity_reopen(actor=manager, opportunity=opp)
+        deals.opportunity_reopen(actor=rep, opportunity=opp)
+    deals.opportunity_reopen(actor=manager, opportunity=opp)
     opp.refresh_from_db()
     assert (opp.stage_id, opp.probability, opp.actual_close_date) == ("negotiation", 75, None)
     reopened = events("opportunity.reopened")[0]
@@ -153,7 +153,7 @@ def test_reopen_needs_manager_rights_and_returns_to_previous_stage(rep, manager)
 def test_history_records_days_in_previous_stage(rep):
     opp = OpportunityFactory(owner=rep)
     Opportunity.objects.filter(pk=opp.pk).update(stage_changed_at=timezone.now() - timedelta(days=3, hours=12))
-    services.opportunity_update(actor=rep, opportunity=Opportunity.objects.get(pk=opp.pk), stage="qualification")
+    deals.opportunity_update(actor=rep, opportunity=Opportunity.objects.get(pk=opp.pk), stage="qualification")
     row = StageHistory.objects.filter(opportunity=opp, to_stage="qualification").get()
     assert row.from_stage == "discovery"
     assert row.changed_by == rep
@@ -166,9 +166,9 @@ def test_bulk_stage_writes_history_and_event_per_deal_in_batches(rep, other_rep)
     ids = [o.pk for o in mine]
     ids += list(range(10_000, 10_250))  # unknown ids spread over three batches
     closed = OpportunityFactory(owner=rep)
-    services.opportunity_close(actor=rep, opportunity=closed, outcome="won")
+    deals.opportunity_close(actor=rep, opportunity=closed, outcome="won")
     OutboxEvent.objects.all().delete()
-    result = services.opportunity_bulk_stage(actor=rep, ids=[*ids, closed.pk], stage="proposal")
+    result = deals.opportunity_bulk_stage(actor=rep, ids=[*ids, closed.pk], stage="proposal")
     assert sorted(result["updated"]) == sorted(o.pk for o in mine)
     assert result["errors"][closed.pk].startswith("Closed")
     assert len(result["errors"]) == 251
@@ -183,22 +183,22 @@ def test_bulk_stage_writes_history_and_event_per_deal_in_batches(rep, other_rep)
 @pytest.mark.django_db
 def test_bulk_stage_refuses_closed_target(rep):
     with pytest.raises(ValidationError):
-        services.opportunity_bulk_stage(actor=rep, ids=[1], stage="closed_won")
+        deals.opportunity_bulk_stage(actor=rep, ids=[1], stage="closed_won")
 
 
 @pytest.mark.django_db
 def test_viewer_cannot_write(viewer, rep):
     opp = OpportunityFactory(owner=rep)
     with pytest.raises(PermissionDenied):
-        services.opportunity_update(actor=viewer, opportunity=opp, stage="proposal")
+        deals.opportunity_update(actor=viewer, opportunity=opp, stage="proposal")
 
 
 @pytest.mark.django_db
 def test_admin_stage_probability_change_moves_following_deals(admin_user, rep):
     follows = OpportunityFactory(owner=rep)
     manual = OpportunityFactory(owner=rep)
-    services.opportunity_update(actor=rep, opportunity=manual, probability=33)
-    services.stage_update(actor=admin_user, stage=Stage.objects.get(pk="discovery"), default_probability=15)
+    deals.opportunity_update(actor=rep, opportunity=manual, probability=33)
+    deals.stage_update(actor=admin_user, stage=Stage.objects.get(pk="discovery"), default_probability=15)
     follows.refresh_from_db()
     manual.refresh_from_db()
     assert (follows.probability, manual.probability) == (15, 33)

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.test import TestCase
 
-from opportunities import services as opportunity_services
 from opportunities.models import LossReason
+from opportunities.services import deals as opportunity_services
 from quotas import services
 from tests.opportunities.factories import OpportunityFactory
 from tests.salesapp.factories import UserFactory

@@ -155,18 +155,18 @@ def test_quota_attained_is_published_once_when_two_deals_push_a_quota_past_100(m
 def test_attainment_reads_are_cached_and_invalidated_by_events(manager, admin_user):
     rep, *_ = team(manager)
     rep_quota = quota(admin_user, user=rep, amount=10000)
-    first = selectors.quota_attainment(viewer=rep, user_id=rep.pk, period="Q1_2026")
+    first = selectors.quota_attainment(user=rep, user_id=rep.pk, period="Q1_2026")
     assert first["quotas"][0]["attainment_amount"] == "0.00"
     assert cache.get(cache_key(rep.pk, "Q1_2026")) is not None
     if hasattr(cache, "ttl"):  # django-redis in services mode
         assert 0 < cache.ttl(cache_key(rep.pk, "Q1_2026")) <= 120
     # a change behind the cache's back is not seen until the key goes
     Quota.objects.filter(pk=rep_quota.pk).update(quota_amount=1)
-    assert selectors.quota_attainment(viewer=rep, user_id=rep.pk, period="Q1_2026")["quotas"][0]["quota_amount"] == \
+    assert selectors.quota_attainment(user=rep, user_id=rep.pk, period="Q1_2026")["quotas"][0]["quota_amount"] == \
         "10000.00"
     # a won deal invalidates the rep's (and the manager's) entry
     deal_won(rep, 500, Q1)
-    again = selectors.quota_attainment(viewer=rep, user_id=rep.pk, period="Q1_2026")
+    again = selectors.quota_attainment(user=rep, user_id=rep.pk, period="Q1_2026")
     assert again["quotas"][0]["attainment_amount"] == "500.00"
 
 
@@ -191,7 +191,7 @@ def test_activity_quotas_count_completed_activities(manager, admin_user):
 
 
 def test_deleting_a_won_deal_takes_it_out(manager, admin_user):
-    from opportunities import services as opportunity_services
+    from opportunities.services import deals as opportunity_services
 
     rep, *_ = team(manager)
     rep_quota = quota(admin_user, user=rep, amount=10000)

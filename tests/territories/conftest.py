@@ -4,10 +4,16 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.db.models import Count
 
 from leads.models import Lead
 from opportunities.models import Account
 from territories import realignment
+
+
+def _counts(queryset, territory_ids, user) -> dict[int, int]:
+    return dict(queryset.restrict(user).filter(territory_id__in=territory_ids).order_by()
+                .values_list("territory_id").annotate(n=Count("pk")))
 
 
 class AccountProvider:
@@ -29,6 +35,9 @@ class AccountProvider:
                       "employee_count": e, "annual_revenue": r}, t)
                 for pk, name, c, s, z, ind, e, r, t in rows[i:i + batch_size]
             ]
+
+    def territory_counts(self, territory_ids, *, user):
+        return _counts(Account.objects.all(), territory_ids, user)
 
     def apply_moves(self, moves, actor):
         self.batches += 1
@@ -54,6 +63,9 @@ class LeadProvider:
                       "employee_count": e, "annual_revenue": r}, t)
                 for pk, email, c, s, z, ind, e, r, t in rows[i:i + batch_size]
             ]
+
+    def territory_counts(self, territory_ids, *, user):
+        return _counts(Lead.objects.all(), territory_ids, user)
 
     def apply_moves(self, moves, actor):
         with transaction.atomic():

@@ -128,7 +128,7 @@ def test_removing_a_member_takes_their_access_away(world, admin_user, other_rep)
     assert other_rep.has_perm("territories.access_territory", world["emea"])
     services.territory_member_remove(actor=admin_user, member=member)
     assert not Lead.objects.restrict(other_rep).filter(pk=world["others"]["lead"].pk).exists()
-    assert world["emea"] not in territories_held_by(other_rep)
+    assert world["emea"] not in territories_held_by(user=other_rep)
 
 
 def test_territories_themselves_follow_the_rule(world, rep, other_rep, manager, admin_user):

@@ -26,7 +26,7 @@ def test_tree_shows_hierarchy_owners_rules_members_and_counts(client, manager, r
     assert page.index("North America") < page.index("US West Tech")
     assert "Country is US or CA" in page and "State is CA or WA; Industry is technology" in page
     assert f"{rep} (25)" in page
-    assert "1 accounts" in page
+    assert "1 Accounts" in page
     assert str(manager) in page
     assert "Preview realignment to current rules" in page
 

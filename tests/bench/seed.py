@@ -5,9 +5,13 @@ state with members, leads and accounts placed in the territory their address
 matches and owned by one of its members, opportunities on those accounts with
 stage histories, activities spread over two years, quotas for four quarters.
 
-Models are looked up through the app registry, so the kernel imports no app;
-columns not filled here take each field's default, so a field added later does
-not break the seed.
+Run by tests/bench/run_bench.py (`make bench`) through Django's shell:
+
+    python manage.py shell -c "from tests.bench.seed import seed; seed(leads=100_000)"
+
+It lives with the benchmarks, not in the kernel, because it writes every app's
+tables. Columns not filled here take each field's default (COPY needs a value
+for each column), so a field added later does not break the seed.
 """
 
 import json
@@ -16,12 +20,19 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.apps import apps
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
+from guardian.models import UserObjectPermission
 
+from activities.models import Activity
+from leads.models import Lead
+from opportunities.models import Account, Opportunity, StageHistory
+from quotas.models import Quota
+from salesapp.models import User
 from salesapp.roles import Role
+from territories.models import Territory, TerritoryMember, TerritoryModel
 
 US_STATES = [
     "CA", "WA", "OR", "NV", "AZ", "UT", "CO", "TX", "NY", "NJ", "MA", "PA", "IL", "OH", "MI", "GA", "FL", "NC",
@@ -76,43 +87,35 @@ def _reset_sequence(model) -> None:
         )
 
 
-def _model_with_table(app_label, name):
-    """The model, if it exists and its table has been migrated."""
-    try:
-        model = apps.get_model(app_label, name)
-    except LookupError:
-        return None
-    return model if model._meta.db_table in connection.introspection.table_names() else None
+def seed(*, leads: int = 1_000_000, opportunities: int | None = None, accounts: int | None = None,
+         activities: int | None = None, users: int | None = None, territories: int | None = None,
+         random_seed: int = 42) -> None:
+    """Fill the PostgreSQL database at DATABASE_URL; the other sizes scale from `leads` unless given."""
+    if connection.vendor != "postgresql":
+        raise RuntimeError("the benchmark seed fills PostgreSQL: set DATABASE_URL")
+    scale = leads / 1_000_000
+    sizes = {
+        "leads": leads,
+        "opportunities": opportunities or int(250_000 * scale),
+        "accounts": accounts or max(100, int(100_000 * scale)),
+        "activities": activities if activities is not None else int(2_000_000 * scale),
+        "users": users or max(20, int(500 * min(1, scale * 2))),
+        "territories": territories or 200,
+    }
+    Seeder(sizes, random_seed).run()
 
 
-class Command(BaseCommand):
-    help = "Fill PostgreSQL with benchmark data (COPY); sizes scale from --leads."
+class Seeder:
+    """Writes the benchmark rows, table by table, keeping the ids it needs to link them."""
 
-    def add_arguments(self, parser):
-        parser.add_argument("--leads", type=int, default=1_000_000)
-        parser.add_argument("--opportunities", type=int, default=None)
-        parser.add_argument("--accounts", type=int, default=None)
-        parser.add_argument("--activities", type=int, default=None)
-        parser.add_argument("--users", type=int, default=None)
-        parser.add_argument("--territories", type=int, default=None)
-        parser.add_argument("--seed", type=int, default=42)
-
-    def handle(self, *args, **o):
-        if connection.vendor != "postgresql":
-            raise CommandError("seed_bench fills PostgreSQL: set DATABASE_URL")
-        scale = o["leads"] / 1_000_000
-        self.sizes = {
-            "leads": o["leads"],
-            "opportunities": o["opportunities"] or int(250_000 * scale),
-            "accounts": o["accounts"] or max(100, int(100_000 * scale)),
-            "activities": o["activities"] if o["activities"] is not None else int(2_000_000 * scale),
-            "users": o["users"] or max(20, int(500 * min(1, scale * 2))),
-            "territories": o["territories"] or 200,
-        }
-        self.rng = random.Random(o["seed"])
+    def __init__(self, sizes: dict, random_seed: int):
+        self.sizes = sizes
+        self.rng = random.Random(random_seed)
         self.now = datetime.now(UTC)
         self.started = time.perf_counter()
-        self.stdout.write(f"seed_bench sizes: {self.sizes}")
+
+    def run(self) -> None:
+        print(f"bench seed sizes: {self.sizes}", flush=True)
         self._users()
         self._territories()
         self._accounts()
@@ -126,8 +129,7 @@ class Command(BaseCommand):
 
     def _progress(self, what, n=None):
         elapsed = time.perf_counter() - self.started
-        self.stdout.write(f"[{elapsed:7.1f}s] {what}" + (f": {n:,} rows" if n is not None else ""))
-        self.stdout.flush()
+        print(f"[{elapsed:7.1f}s] {what}" + (f": {n:,} rows" if n is not None else ""), flush=True)
 
     def _batched(self, copier, generator, total, label, batch=100_000):
         done = 0
@@ -146,8 +148,6 @@ class Command(BaseCommand):
 
     # --- users: managers with teams of reps -------------------------------------
     def _users(self):
-        User = apps.get_model("salesapp", "User")
-        Group = apps.get_model("auth", "Group")
         password = make_password("bench-pass-123")
         n = self.sizes["users"]
         first_id = _next_id(User)
@@ -183,9 +183,6 @@ class Command(BaseCommand):
 
     # --- territories: regions > countries > US states ------------------------------
     def _territories(self):
-        TerritoryModel = apps.get_model("territories", "TerritoryModel")
-        Territory = apps.get_model("territories", "Territory")
-        Member = apps.get_model("territories", "TerritoryMember")
         active = TerritoryModel.objects.filter(state="active").first() or TerritoryModel.objects.create(
             name="Bench plan", state="active", activated_at=self.now
         )
@@ -223,9 +220,6 @@ class Command(BaseCommand):
             budget -= 1
             i += 1
         # Members: each territory gets 1-3 reps; access grants through guardian rows.
-        ContentType = apps.get_model("contenttypes", "ContentType")
-        Permission = apps.get_model("auth", "Permission")
-        UserObjectPermission = apps.get_model("guardian", "UserObjectPermission")
         ct = ContentType.objects.get_for_model(Territory)
         access = Permission.objects.get(content_type=ct, codename="access_territory")
         member_rows, grant_rows = [], []
@@ -233,9 +227,9 @@ class Command(BaseCommand):
             reps = self.rng.sample(self.reps, k=min(len(self.reps), self.rng.randint(1, 3)))
             self.members[t.id] = reps
             for uid in reps:
-                member_rows.append(Member(territory_id=t.id, user_id=uid, daily_capacity=self.rng.choice([None, 50])))
+                member_rows.append(TerritoryMember(territory_id=t.id, user_id=uid, daily_capacity=self.rng.choice([None, 50])))
                 grant_rows.append(UserObjectPermission(permission=access, content_type=ct, object_pk=str(t.id), user_id=uid))
-        Member.objects.bulk_create(member_rows, batch_size=2000, ignore_conflicts=True)
+        TerritoryMember.objects.bulk_create(member_rows, batch_size=2000, ignore_conflicts=True)
         UserObjectPermission.objects.bulk_create(grant_rows, batch_size=2000, ignore_conflicts=True)
         self._progress("territories", len(created))
 
@@ -254,7 +248,6 @@ class Command(BaseCommand):
 
     # --- accounts -------------------------------------------------------------
     def _accounts(self):
-        Account = apps.get_model("opportunities", "Account")
         n = self.sizes["accounts"]
         first = _next_id(Account)
         self.accounts = []
@@ -278,8 +271,6 @@ class Command(BaseCommand):
 
     # --- opportunities with stage histories --------------------------------------
     def _opportunities(self):
-        Opportunity = apps.get_model("opportunities", "Opportunity")
-        StageHistory = apps.get_model("opportunities", "StageHistory")
         n = self.sizes["opportunities"]
         first = _next_id(Opportunity)
         history = []
@@ -338,7 +329,6 @@ class Command(BaseCommand):
 
     # --- leads ------------------------------------------------------------------
     def _leads(self):
-        Lead = apps.get_model("leads", "Lead")
         n = self.sizes["leads"]
         first = _next_id(Lead)
 
@@ -368,43 +358,33 @@ class Command(BaseCommand):
     # --- activities (SQL store) ----------------------------------------------------
     def _activities(self):
         n = self.sizes["activities"]
-        Activity = _model_with_table("activities", "Activity")
-        if Activity is None or n == 0:
-            self._progress("activities skipped")
+        if n == 0:
             return
-        field_names = {f.name for f in Activity._meta.concrete_fields}
         types = ["email", "call", "meeting", "demo", "task"]
 
         def rows():
             for _ in range(n):
                 oid, owner, _stage, account_id = self.rng.choice(self.opportunities)
                 at = self.now - timedelta(minutes=self.rng.randint(1, 730 * 24 * 60))
-                row = {"type": self.rng.choice(types), "subject": "Bench activity", "user_id": owner,
+                yield {"type": self.rng.choice(types), "subject": "Bench activity", "user_id": owner,
                        "created_by_id": owner, "opportunity_id": oid, "account_id": account_id,
                        "occurred_at": at, "created_at": at, "updated_at": at, "completed_at": at}
-                yield {k: v for k, v in row.items() if k.removesuffix("_id") in field_names or k in field_names}
 
         self._batched(Copier(Activity), rows(), n, "activities")
         _reset_sequence(Activity)
 
     # --- quotas for four quarters ---------------------------------------------------
     def _quotas(self):
-        Quota = _model_with_table("quotas", "Quota")
-        if Quota is None:
-            self._progress("quotas skipped")
-            return
         year = self.now.year
-        names = {f.name for f in Quota._meta.concrete_fields}
         rows = []
         for q in range(1, 5):
             start = date(year, 3 * q - 2, 1)
             end = (date(year, 3 * q + 1, 1) if q < 4 else date(year + 1, 1, 1)) - timedelta(days=1)
             for uid in self.reps + self.managers:
-                row = {"user_id": uid, "period": f"Q{q}_{year}", "period_kind": "quarter",
-                       "quota_amount": Decimal(500_000), "status": "published",
-                       "quota_type": "revenue", "start_date": start, "end_date": end,
-                       "created_at": self.now, "updated_at": self.now}
-                rows.append({k: v for k, v in row.items() if k.removesuffix("_id") in names or k in names})
+                rows.append({"user_id": uid, "period": f"Q{q}_{year}", "period_kind": "quarter",
+                             "quota_amount": Decimal(500_000), "status": "published",
+                             "quota_type": "revenue", "start_date": start, "end_date": end,
+                             "created_at": self.now, "updated_at": self.now})
         Copier(Quota).write(rows)
         _reset_sequence(Quota)
         self._progress("quotas", len(rows))

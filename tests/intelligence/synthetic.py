@@ -6,9 +6,15 @@ stages faster, push their close date less often and usually win; disengaged
 ones go quiet, slip and usually lose. Industry carries no signal and the
 source a little; deal size and company size matter only together (a deal that
 fits the company's size wins more often), an interaction that a model reading
-one field at a time (naive Bayes) cannot see and trees (LightGBM) can. Records are written in bulk with their past timestamps
-(services stamp "now", which a history cannot use); activities go in through
-the activities app's store.
+one field at a time (naive Bayes) cannot see and trees (LightGBM) can.
+
+A development and test tool, not part of the shipped apps: records are
+written in bulk with their past timestamps (services stamp "now", which a
+history cannot use), without events; activities go in through the activities
+app's store. Scores are not written here: train, then refresh the scores,
+and the owning apps write them. From a shell, on a development database:
+
+    python -m tests.intelligence.synthetic --deals 400 --leads 200 --train
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-OPEN_PATH = ("discovery", "qualification", "proposal", "negotiation")
 SOURCES = ("web", "referral", "event", "outbound", "partner")
 INDUSTRIES = ("Software", "Manufacturing", "Healthcare", "Retail", "Financial services", "Education")
 TITLES = ("CEO", "VP Sales", "Director of IT", "Operations Manager", "Analyst", "Head of Marketing", "Engineer")
@@ -55,12 +60,17 @@ def _activities(rng, start, end, e, *, owner_id, rate=None, contact_ids=(), oppo
 def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 7, now=None,
                      territories=None) -> dict:
     """Write `deals` deals and `leads` leads with stage, field and activity history; return counts."""
+    # Models load once the app registry is ready: main() sets Django up after this module is imported.
     from auditlog.models import LogEntry
 
     from activities.store import get_store
+    from intelligence.sources import pipeline
     from leads.models import Lead
     from opportunities.models import Account, Contact, Opportunity, StageHistory
 
+    stages = pipeline()
+    open_path, last = stages.open, len(stages.open) - 1
+    won_stage, lost_stage = min(stages.won), min(stages.lost)
     rng = random.Random(seed)
     now = now or timezone.now()
     owners = list(owners)
@@ -131,19 +141,19 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
             p_win = _sigmoid(5 * (e - 0.5) + (2.5 if fits else -2.5)
                              + (0.4 if source == "referral" else 0) - (0.3 if source == "outbound" else 0))
             won = rng.random() < p_win
-            last_index = 3 if won else min(3, int(rng.random() * 4 * (0.4 + 0.6 * e)))
+            last_index = last if won else min(last, int(rng.random() * len(open_path) * (0.4 + 0.6 * e)))
             t = created
             path = []
             for idx in range(last_index + 1):
                 t = t + timedelta(days=rng.expovariate(1 / (5 + 22 * (1 - e))) + 1)
-                path.append((OPEN_PATH[idx], t))  # leaves stage idx at t
+                path.append((open_path[idx], t))  # leaves stage idx at t
             close_at = path[-1][1]
             if close_at > now:  # still open: in the first stage it has not left yet
                 entered = [s for s, left in path if left <= now]
-                stage = OPEN_PATH[len(entered)] if len(entered) < 4 else "negotiation"
+                stage = open_path[min(len(entered), last)]
                 final = None
             else:
-                stage = "closed_won" if won else "closed_lost"
+                stage = won_stage if won else lost_stage
                 final = close_at
             expected = (created + timedelta(days=rng.uniform(30, 80))).date()
             pushes = []
@@ -157,7 +167,7 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
                 dates.append(dates[-1] + timedelta(days=rng.randint(14, 45)))
             opps.append(Opportunity(
                 name=f"History deal {seed}-{k}", account=account, lead_id=lead.pk if lead else None,
-                stage_id=stage, probability={"closed_won": 100, "closed_lost": 0}.get(stage, 30), amount=amount,
+                stage_id=stage, probability=stages.probabilities[stage], amount=amount,
                 expected_close_date=dates[-1], actual_close_date=final.date() if final else None, owner=owner,
                 territory=rng.choice(territories) if territories else None, source=source,
                 next_step="Agree next meeting" if rng.random() < 0.35 + 0.3 * e else "",
@@ -177,7 +187,7 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
             for i, (s, left) in enumerate(path):
                 if left > now:
                     break
-                to = OPEN_PATH[i + 1] if i + 1 < len(path) else stage
+                to = open_path[i + 1] if i + 1 < len(path) else stage
                 if to == s:
                     break
                 history.append(StageHistory(opportunity=opp, from_stage=s, to_stage=to, changed_by=owner,
@@ -218,3 +228,40 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
         get_store().insert_many(docs)
         counts["activities"] = len(docs)
     return counts
+
+
+def main() -> None:
+    """`python -m tests.intelligence.synthetic`: a generated history in the configured (development) database."""
+    import argparse
+    import os
+
+    import django
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deals", type=int, default=400)
+    parser.add_argument("--leads", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--owners", default="", help="comma-separated owner emails (default: all sales reps)")
+    parser.add_argument("--train", action="store_true", help="train the deal and lead models and score everything")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesapp.settings")
+    django.setup()
+
+    from django.contrib.auth import get_user_model
+
+    from intelligence import services
+    from intelligence.tasks import model_train_task
+
+    users = get_user_model().objects
+    owners = list(users.filter(email__in=args.owners.split(",")) if args.owners else users.filter(role="sales_rep"))
+    if not owners:
+        parser.error("No owners: create sales reps first (seed_demo) or pass --owners.")
+    print("Generated", generate_history(owners=owners, deals=args.deals, leads=args.leads, seed=args.seed))
+    if args.train:
+        for kind in ("deal", "lead"):
+            print(kind, model_train_task(kind))
+            services.scores_refresh(kind=kind, actor=None)
+
+
+if __name__ == "__main__":
+    main()

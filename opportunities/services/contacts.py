@@ -1,0 +1,112 @@
+"""Writes for contacts: create, update, delete; the duplicate finder used before creating one.
+
+Each write publishes `contact.created` / `contact.updated` (naming the fields that changed,
+only when something did) / `contact.deleted`; django-auditlog records the rows.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from opportunities.models import Account, Contact
+from salesapp.assignment import assignee_check
+from salesapp.changes import apply_changes
+from salesapp.events import publish
+from salesapp.guards import require_permission
+from salesapp.normalize import normalize_email, normalize_phone
+
+
+def contact_find_match(*, account: Account | None = None, email: str = "", phone: str = "") -> Contact | None:
+    """A likely duplicate contact: same normalised email anywhere, or same phone at the same account."""
+    email = normalize_email(email)
+    if email:
+        found = Contact.objects.filter(email__iexact=email).order_by("id").first()
+        if found:
+            return found
+    phone = normalize_phone(phone)
+    if phone and account is not None:
+        return Contact.objects.filter(account=account, normalized_phone=phone).order_by("id").first()
+    return None
+
+
+def _payload(contact: Contact, **extra) -> dict:
+    return {"contact_id": contact.pk, "account_id": contact.account_id, "owner_id": contact.owner_id, **extra}
+
+
+@transaction.atomic
+def contact_create(
+    *,
+    actor,
+    account: Account,
+    first_name: str = "",
+    last_name: str,
+    email: str = "",
+    phone: str = "",
+    title: str = "",
+    buying_role: str = "",
+    owner=None,
+) -> Contact:
+    """Create a contact at an account, owned by `owner` (one the actor may assign to), else the account's owner."""
+    require_permission(actor, "opportunity:write")
+    errors = {}
+    if not (last_name or "").strip():
+        errors["last_name"] = ["A contact needs a last name."]
+    if buying_role and buying_role not in Contact.BuyingRole.values:
+        errors["buying_role"] = [f"Unknown buying role {buying_role!r}."]
+    if errors:
+        raise ValidationError(errors)
+    if owner is not None:
+        assignee_check(actor=actor, assignee=owner, field="owner_id")
+    contact = Contact(
+        account=account,
+        first_name=(first_name or "").strip(),
+        last_name=last_name.strip(),
+        email=normalize_email(email),
+        phone=(phone or "").strip(),
+        normalized_phone=normalize_phone(phone),
+        title=title or "",
+        buying_role=buying_role or "",
+        owner=owner or account.owner or actor,
+    )
+    contact.full_clean(exclude=["account", "owner"])
+    contact.save()
+    publish("contact.created", _payload(contact), actor=actor)
+    return contact
+
+
+UPDATABLE_FIELDS = {"account", "first_name", "last_name", "email", "phone", "title", "buying_role", "owner"}
+
+
+@transaction.atomic
+def contact_update(*, actor, contact: Contact, **fields) -> Contact:
+    """Change a contact; a new owner must be one the actor may assign to.
+
+    Publishes `contact.updated` naming the fields whose values changed; an update that
+    changes nothing writes and publishes nothing.
+    """
+    require_permission(actor, "opportunity:write")
+    unknown = set(fields) - UPDATABLE_FIELDS
+    if unknown:
+        raise ValidationError({f: ["This field cannot be changed here."] for f in sorted(unknown)})
+    if fields.get("owner") is not None and fields["owner"].pk != contact.owner_id:
+        assignee_check(actor=actor, assignee=fields["owner"], field="owner_id")
+    if "email" in fields:
+        fields["email"] = normalize_email(fields["email"])
+    changed = apply_changes(contact, fields)
+    if not changed:
+        return contact
+    contact.normalized_phone = normalize_phone(contact.phone)
+    contact.full_clean(exclude=["account", "owner"])
+    contact.save()
+    publish("contact.updated", _payload(contact, fields=changed), actor=actor)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, actor, contact: Contact) -> None:
+    """Delete a contact."""
+    require_permission(actor, "opportunity:write")
+    payload = _payload(contact)
+    contact.delete()
+    publish("contact.deleted", payload, actor=actor)
