@@ -39,13 +39,11 @@ NOTHING = ("in", "id", [])
 
 @dataclass(frozen=True)
 class Link:
+    """A record kind activities link to: its model, and the kinds it sits under (through foreign keys)."""
+
     kind: str
     model: type[Model]
     parents: tuple[str, ...] = ()
-
-    @property
-    def field(self) -> str:
-        return f"{self.kind}_id"
 
 
 _links: dict[str, Link] = {}
@@ -93,7 +91,7 @@ def record_get(*, user, kind: str, record_id) -> Model:
     return obj
 
 
-def fill_links(user, given: dict) -> dict:
+def fill_links(*, user, given: dict) -> dict:
     """Check the link ids the user gave and fill in their parents' ids.
 
     Refuses, naming the field, a link to a record that does not exist or that

@@ -165,7 +165,7 @@ def _validate(actor, data: dict, *, existing: dict | None = None) -> dict:
         filled = {k: existing.get(k) for k in link_input}
     else:
         try:
-            filled = links.fill_links(actor, link_input)
+            filled = links.fill_links(user=actor, given=link_input)
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 errors.setdefault(field, []).extend(messages)

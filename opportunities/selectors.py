@@ -45,7 +45,7 @@ def account_list(*, user, filters: dict | None = None, action: str = VIEW) -> Qu
 
     Whoever sees a deal reads its account (implicit parent access, view only).
     """
-    qs = Account.objects.select_related("owner", "territory").restrict(user, action)
+    qs = Account.objects.restrict(user, action).select_related("owner", "territory")
     if filters:
         qs = AccountFilterSet(filters, queryset=qs).qs
     return qs
@@ -66,7 +66,7 @@ def account_may_change(*, user, account: Account) -> bool:
 
 def contact_list(*, user, filters: dict | None = None, action: str = VIEW) -> QuerySet[Contact]:
     """Contacts at accounts the user may see (or change)."""
-    qs = Contact.objects.select_related("account", "owner").restrict(user, action)
+    qs = Contact.objects.restrict(user, action).select_related("account", "owner")
     if filters:
         qs = ContactFilterSet(filters, queryset=qs).qs
     return qs
@@ -84,7 +84,7 @@ def contact_get(*, user, pk, action: str = VIEW) -> Contact:
 
 def opportunity_list(*, user, filters: dict | None = None, action: str = VIEW) -> QuerySet[Opportunity]:
     """Deals the user may see (or change), filtered like the UI list and the API."""
-    qs = Opportunity.objects.select_related("account", "owner", "stage", "territory").restrict(user, action)
+    qs = Opportunity.objects.restrict(user, action).select_related("account", "owner", "stage", "territory")
     if filters:
         qs = OpportunityFilterSet(filters, queryset=qs).qs
     return qs

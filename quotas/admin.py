@@ -11,12 +11,17 @@ from quotas import attainment, services
 from quotas.forms import BulkQuotaForm, QuotaImportForm
 from quotas.models import Quota
 from salesapp import imports
+from salesapp.access import CHANGE, VIEW
 from salesapp.guards import has_permission
 from salesapp.periods import parse_period
 
 
 def may_set(user) -> bool:
     return has_permission(user, services.SET_PERMISSION)
+
+
+def _may_change(user, quota: Quota) -> bool:
+    return Quota.objects.restrict(user, CHANGE).filter(pk=quota.pk).exists()
 
 
 class QuotaAdminForm(forms.ModelForm):
@@ -69,14 +74,17 @@ class QuotaAdmin(admin.ModelAdmin):
             return [*self.readonly_fields, "user", "territory", "period", "quota_type"]
         return self.readonly_fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).restrict(request.user, VIEW)
+
     def has_add_permission(self, request):
         return may_set(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return may_set(request.user)
+        return may_set(request.user) and (obj is None or _may_change(request.user, obj))
 
     def has_delete_permission(self, request, obj=None):
-        return may_set(request.user)
+        return may_set(request.user) and (obj is None or _may_change(request.user, obj))
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

@@ -42,7 +42,8 @@ def completed_activities(user_ids: list[int], start: date, end: date) -> int:
     if not user_ids:
         return 0
     # the activity store counts completions in [start, end): end is the next day's midnight
-    return int(completed_activity_count(list(user_ids), _day_start(start), _day_start(end + timedelta(days=1))) or 0)
+    return completed_activity_count(user_ids=list(user_ids), start=_day_start(start),
+                                    end=_day_start(end + timedelta(days=1)))
 
 
 def territory_subtree(territory_id: int) -> list[int]:

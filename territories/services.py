@@ -72,6 +72,11 @@ def _clean_list(value, field: str, *, upper: bool = True) -> list[str]:
     return out
 
 
+def _saved(instance: Territory | None, name: str):
+    """The saved value of a field, or None for a territory not created yet."""
+    return getattr(instance, name) if instance is not None else None
+
+
 def territory_validate(data: dict, *, instance: Territory | None = None) -> dict:
     """Normalise and check territory fields; raises ValidationError naming the field."""
     errors: dict[str, list[str]] = {}
@@ -102,8 +107,8 @@ def territory_validate(data: dict, *, instance: Territory | None = None) -> dict
     if "industry" in clean:
         clean["industry"] = " ".join((clean["industry"] or "").split())
     for lo_f, hi_f in (("min_employee_count", "max_employee_count"), ("min_annual_revenue", "max_annual_revenue")):
-        lo = clean.get(lo_f, getattr(instance, lo_f, None))
-        hi = clean.get(hi_f, getattr(instance, hi_f, None))
+        lo = clean.get(lo_f, _saved(instance, lo_f))
+        hi = clean.get(hi_f, _saved(instance, hi_f))
         for f, v in ((lo_f, lo), (hi_f, hi)):
             if v is not None and Decimal(str(v)) < 0:
                 errors[f] = ["Must not be negative."]
@@ -111,8 +116,8 @@ def territory_validate(data: dict, *, instance: Territory | None = None) -> dict
             errors[hi_f] = ["The upper bound is below the lower bound."]
     if "type" in clean and clean["type"] not in Territory.Type.values:
         errors["type"] = [f"Choose one of {', '.join(Territory.Type.values)}."]
-    model = clean.get("model") or getattr(instance, "model", None)
-    parent = clean.get("parent", getattr(instance, "parent", None))
+    model = clean.get("model") or _saved(instance, "model")
+    parent = clean.get("parent", _saved(instance, "parent"))
     if parent is not None and model is not None and parent.model_id != model.pk:
         errors["parent"] = ["The parent belongs to another territory model."]
     if parent is not None and instance is not None and instance.pk:

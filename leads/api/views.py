@@ -96,9 +96,10 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         services.lead_delete(actor=self.request.user, lead=instance)
 
     def _transition(self, request, to_status):
+        lead = self.get_object()
         data = NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        lead = services.lead_transition(actor=request.user, lead=self.get_object(), to_status=to_status,
+        lead = services.lead_transition(actor=request.user, lead=lead, to_status=to_status,
                                         note=data.validated_data["note"])
         return Response(LeadSerializer(lead).data)
 
@@ -130,6 +131,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     @action(detail=True, methods=["post"])
     def convert(self, request, pk=None):
         """Convert a qualified lead: account (found or created), contact and opportunity, in one transaction."""
+        lead = self.get_object()
         data = ConvertSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         account = None
@@ -138,7 +140,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             if account is None:
                 raise ValidationError({"account_id": ["No such account."]})
         lead = services.lead_convert(
-            actor=request.user, lead=self.get_object(), opportunity_name=data.validated_data["opportunity_name"],
+            actor=request.user, lead=lead, opportunity_name=data.validated_data["opportunity_name"],
             amount=data.validated_data.get("amount"), expected_close_date=data.validated_data.get("expected_close_date"),
             account=account,
         )
@@ -149,9 +151,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         """Assign to a user, or `route: true` to run territory routing again."""
+        lead = self.get_object()  # a lead the user may not change answers 404 before its body is judged
         data = AssignSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        lead = self.get_object()
         if data.validated_data["route"]:
             lead = services.lead_route(actor=request.user, lead=lead)
         else:
@@ -163,9 +165,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         """Merge the lead `other_id` into this one; the other is kept as merged, with its history."""
+        target = self.get_object()
         data = MergeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        target = self.get_object()
         other = selectors.lead_list(user=request.user, action=CHANGE).filter(pk=data.validated_data["other_id"]).first()
         if other is None:
             raise ValidationError({"other_id": ["No such lead, or you may not change it."]})

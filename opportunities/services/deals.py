@@ -281,8 +281,7 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
     if "probability" in fields and fields["probability"] is not None and not opp.probability_is_manual \
             and int(fields["probability"]) == opp.probability:
         del fields["probability"]
-    if fields.get("forecast_category") and fields["forecast_category"] == opp.forecast_category and (
-            opp.forecast_category_is_manual or actor.pk != opp.owner_id):
+    if fields.get("forecast_category") and fields["forecast_category"] == opp.forecast_category:
         del fields["forecast_category"]
     _validate_update(actor, opp, fields)
     if "expected_close_date" in fields:

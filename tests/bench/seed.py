@@ -24,7 +24,6 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
-from guardian.models import UserObjectPermission
 
 from activities.models import Activity
 from leads.models import Lead
@@ -32,7 +31,7 @@ from opportunities.models import Account, Opportunity, StageHistory
 from quotas.models import Quota
 from salesapp.models import User
 from salesapp.roles import Role
-from territories.models import Territory, TerritoryMember, TerritoryModel
+from territories.models import Territory, TerritoryMember, TerritoryModel, TerritoryUserGrant
 
 US_STATES = [
     "CA", "WA", "OR", "NV", "AZ", "UT", "CO", "TX", "NY", "NJ", "MA", "PA", "IL", "OH", "MI", "GA", "FL", "NC",
@@ -219,7 +218,7 @@ class Seeder:
             self.territory_by_geo.setdefault(("US", state, industry), t.id)
             budget -= 1
             i += 1
-        # Members: each territory gets 1-3 reps; access grants through guardian rows.
+        # Members: each territory gets 1-3 reps, holding it through a guardian grant (as territory_member_add does).
         ct = ContentType.objects.get_for_model(Territory)
         access = Permission.objects.get(content_type=ct, codename="access_territory")
         member_rows, grant_rows = [], []
@@ -228,9 +227,9 @@ class Seeder:
             self.members[t.id] = reps
             for uid in reps:
                 member_rows.append(TerritoryMember(territory_id=t.id, user_id=uid, daily_capacity=self.rng.choice([None, 50])))
-                grant_rows.append(UserObjectPermission(permission=access, content_type=ct, object_pk=str(t.id), user_id=uid))
+                grant_rows.append(TerritoryUserGrant(permission=access, content_object_id=t.id, user_id=uid))
         TerritoryMember.objects.bulk_create(member_rows, batch_size=2000, ignore_conflicts=True)
-        UserObjectPermission.objects.bulk_create(grant_rows, batch_size=2000, ignore_conflicts=True)
+        TerritoryUserGrant.objects.bulk_create(grant_rows, batch_size=2000, ignore_conflicts=True)
         self._progress("territories", len(created))
 
     def _place(self):

@@ -28,7 +28,7 @@ def test_reasons_are_the_likelihood_ratios_in_plain_words():
     y = np.array([1] * 8 + [0] * 2 + [1] * 2 + [0] * 8)
     pred = NaiveBayesPredictor.fit("deal", vectors, y)
     _p, factors = pred.predict([_vec("referral")])
-    assert factors[0][0] == {"feature": "source", "label": "source referral", "direction": "up",
-                             "weight": factors[0][0]["weight"]}
+    assert factors[0][0] == {"factor": "source", "detail": "source referral", "points": factors[0][0]["points"]}
+    assert factors[0][0]["points"] > 0  # pushes the score up
     restored = NaiveBayesPredictor.loads("deal", pred.dumps(), pred.params)
     assert np.allclose(restored.predict([_vec("web")], explain=False)[0], pred.predict([_vec("web")], explain=False)[0])

@@ -67,6 +67,7 @@ def test_high_score_without_a_meeting_asks_for_one_until_a_meeting_is_booked(adm
     # Given a deal in negotiation (75% by the rules, plus a next step) with recent calls but no meeting
     opp = _deal(rep, stage="negotiation")
     log_activity(admin_user, when=days_ago(1), type="call", opportunity=opp)
+    services.scores_refresh(kind="deal", ids=[opp.pk])  # as the consumer of activity.logged does
     recs = _codes(opp)
     assert set(recs) == {"high_score_no_meeting"}
     assert "Score 80" in recs["high_score_no_meeting"].reason

@@ -120,7 +120,8 @@ def test_the_deal_page_board_and_score_api_show_the_stored_score_and_model(clien
 
 def _audit(model, pk):
     ct = ContentType.objects.get_for_model(model)
-    return list(LogEntry.objects.filter(content_type=ct, object_id=pk, changes__has_key="score_model"))
+    return list(LogEntry.objects.filter(content_type=ct, object_id=pk, action=LogEntry.Action.UPDATE,
+                                        changes__has_key="score_model"))
 
 
 def test_writing_deal_scores_audits_and_publishes_once_per_changed_deal(admin_user, rep):

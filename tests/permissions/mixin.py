@@ -108,8 +108,11 @@ def bad_tokens(world) -> dict[str, str]:
     return {"forged": forged, "expired": str(expired)}
 
 
-def user_of(world, identity):
-    return None if identity in ("anonymous", "bad_token") else getattr(world, identity)
+# Identities that stand for more than one caller: each of them must get the cell's answer.
+CALLERS = {
+    "other_rep": ("other_rep", "teammate"),  # a rep who does not own the records: of another team, or of the same
+    "bad_token": ("forged", "expired"),
+}
 
 
 # --- the checks -------------------------------------------------------------------------------------------
@@ -140,17 +143,18 @@ class PermissionMatrixMixin:
     """Send one request as one identity and compare the status class with the expected cell."""
 
     def request_as(self, client, world, identity: str, *, method: str, path: str, api: bool, body=None):
-        """The response to `method path` sent as `identity` (for `bad_token`: both bad tokens, forged first)."""
-        user = user_of(world, identity)
-        headers = {}
-        if user is not None and api:
-            headers["HTTP_AUTHORIZATION"] = f"Bearer {access_token(user)}"
-        elif user is not None:
-            client.force_login(user)
-        if identity == "bad_token":
-            return [self._send(client, method, path, body, api, HTTP_AUTHORIZATION=f"Bearer {token}")
-                    for token in bad_tokens(world).values()]
-        return [self._send(client, method, path, body, api, **headers)]
+        """(caller, response) for each caller `identity` stands for (see CALLERS)."""
+        answers = []
+        for caller in CALLERS.get(identity, (identity,)):
+            headers = {}
+            if identity == "bad_token":
+                headers["HTTP_AUTHORIZATION"] = f"Bearer {bad_tokens(world)[caller]}"
+            elif identity != "anonymous" and api:
+                headers["HTTP_AUTHORIZATION"] = f"Bearer {access_token(getattr(world, caller))}"
+            elif identity != "anonymous":
+                client.force_login(getattr(world, caller))
+            answers.append((caller, self._send(client, method, path, body, api, **headers)))
+        return answers
 
     @staticmethod
     def _send(client, method, path, body, api, **headers):
@@ -165,11 +169,11 @@ class PermissionMatrixMixin:
     def assert_cell(self, client, world, identity: str, *, route: Route, path: str, code: str, body=None,
                     admin_site_page: bool = False):
         assert code in CODES, f"{route.key}: unknown cell {code!r}"
-        for response in self.request_as(client, world, identity, method=route.method, path=path, api=route.api,
-                                        body=body):
+        for caller, response in self.request_as(client, world, identity, method=route.method, path=path,
+                                                api=route.api, body=body):
             where = response.get("Location", "")
             assert outcome_matches(code, response, api=route.api, admin_site_page=admin_site_page), (
-                f"{route.key} ({route.method} {path}) as {identity}: expected {code} ({_MEANING[code]}), "
+                f"{route.key} ({route.method} {path}) as {caller}: expected {code} ({_MEANING[code]}), "
                 f"got {response.status_code} {where}".rstrip()
             )
 

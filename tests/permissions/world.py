@@ -52,6 +52,7 @@ class World:
     territory_model: TerritoryModel
     realignment_job: RealignmentJob
     lead: Lead
+    duplicate_lead: Lead
     account: Account
     contact: Contact
     opportunity: Opportunity
@@ -94,6 +95,9 @@ def build_world() -> World:
     lead = Lead.objects.create(first_name="Lena", last_name="Lead", email="lena@prospect.example",
                                normalized_email="lena@prospect.example", company="Prospect Inc",
                                country="US", state="CA", assigned_to=rep, territory=territory)
+    duplicate_lead = Lead.objects.create(first_name="Lena", last_name="Lead", email="lena.lead@prospect.example",
+                                         normalized_email="lena.lead@prospect.example", company="Prospect Inc",
+                                         country="US", state="CA", assigned_to=rep, territory=territory)
     account = Account.objects.create(name="Matrix Corp", normalized_name="matrix corp", billing_country="US",
                                      billing_state="CA", owner=rep, territory=territory)
     contact = Contact.objects.create(account=account, first_name="Cora", last_name="Contact",
@@ -119,7 +123,7 @@ def build_world() -> World:
     group = Group.objects.get(name="sales_rep")
     return World(admin=admin, manager=manager, rep=rep, teammate=teammate, other_manager=other_manager,
                  other_rep=other_rep, read_only=read_only, territory=territory, territory_model=planning,
-                 realignment_job=job, lead=lead, account=account, contact=contact, opportunity=opportunity,
+                 realignment_job=job, lead=lead, duplicate_lead=duplicate_lead, account=account, contact=contact, opportunity=opportunity,
                  stage=stage, activity=activity, quota=quota, recommendation=recommendation,
                  scoring_model=scoring_model, import_job=import_job, web_form=web_form, loss_reason=loss_reason,
                  event=event, group=group)

@@ -33,9 +33,14 @@ def team(manager, size: int = 3) -> list:
 
 
 def deal_won(owner, amount, close_date: dt.date, *, territory=None, actor=None):
-    """An opportunity opened and closed won through the opportunities service (events flow)."""
-    opp = OpportunityFactory(owner=owner, amount=Decimal(str(amount)), territory=territory)
+    """An opportunity opened and closed won through the opportunities service (events flow).
+
+    A `territory` is filed by `actor`, who must be able to see it (an admin: the owner need not hold it).
+    """
+    opp = OpportunityFactory(owner=owner, amount=Decimal(str(amount)))
     with committed():
+        if territory is not None:
+            opportunity_services.opportunity_update(actor=actor, opportunity=opp, territory=territory)
         opportunity_services.opportunity_close(actor=actor or owner, opportunity=opp, outcome="won",
                                                close_date=close_date)
     return opp

@@ -147,7 +147,7 @@ def test_territory_rollup(api, admin_user, manager):
         plan = api.as_user(admin_user).post(f"{URL}{parent.pk}/allocate/", {"method": "even"}).json()
     assert [r["amount"] for r in plan["rows"]] == ["500.00", "500.00"]
     rep = UserFactory(role="sales_rep", manager=manager)
-    deal_won(rep, 200, dt.date(2026, 1, 5), territory=north)
+    deal_won(rep, 200, dt.date(2026, 1, 5), territory=north, actor=admin_user)
     rollup = api.as_user(admin_user).get(f"{URL}rollup/", {"period": "Q1_2026", "territory": west.pk}).json()
     assert rollup["node"]["attainment_amount"] == "200.00"
     assert {c["name"]: c["attainment_percentage"] for c in rollup["children"]} == {"North": "40.00", "South": "0.00"}

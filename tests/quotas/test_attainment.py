@@ -55,7 +55,7 @@ def test_deal_and_territory_quotas(manager, admin_user):
     bay = territory_services.territory_create(actor=admin_user, name="Bay Area", parent=west, countries=["DE"])
     deals = quota(admin_user, user=rep, amount=4, quota_type="deals")
     territory = quota(admin_user, territory=west, amount=50000)
-    deal_won(rep, 1000, Q1, territory=bay)
+    deal_won(rep, 1000, Q1, territory=bay, actor=admin_user)
     deal_won(rep, 2000, Q1)
     assert fresh(deals).attainment_amount == 2
     assert fresh(deals).attainment_percentage == Decimal("50.00")
@@ -105,7 +105,8 @@ def test_recompute_leaves_every_figure_unchanged_after_mixed_events(manager, adm
                                                                      period="FY2026"),
               quota(admin_user, user=reps[0], amount=5000, period="2026-02")]
     quotas += [quota(admin_user, user=r, amount=30000) for r in reps]
-    won = [deal_won(reps[i % 3], 1000 * (i + 1), Q1 + dt.timedelta(days=i), territory=west if i % 2 else None)
+    won = [deal_won(reps[i % 3], 1000 * (i + 1), Q1 + dt.timedelta(days=i), territory=west if i % 2 else None,
+                    actor=admin_user)
            for i in range(6)]
     deal_lost(reps[1], 999, Q1)
     deal_reopen(won[2], manager)
