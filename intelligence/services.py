@@ -161,11 +161,11 @@ def _deal_rules(vectors, pipeline: Pipeline) -> tuple[list[int], list[list[dict]
 def compute_scores(kind: str, ids=None) -> list[dict]:
     """Score open records (ids=None: all of them) with the active model, or the rules before one exists.
 
-    Each result names the model that made it ("LightGBM v3", "Rules v1"). Closed
-    deals and converted or unqualified leads are left out: they show their outcome.
+    Each result names the model that made it ("LightGBM v3", "Rules v1"). Decided records are left out:
+    closed deals and converted leads show their outcome, unqualified leads keep their last score.
     """
     model = active_model(kind)
-    ds = scoring_set(kind, ids, median=(model.params or {}).get("median_amount") if model else None)
+    ds = scoring_set(kind, ids, median=model.params.get("median_amount") if model else None)
     pipeline = ds.extra["history"].pipeline
     if model is not None:
         p, factors = load(model).predict(ds.vectors, stage_labels=pipeline.labels)

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from leads.models import Lead, LeadRoutingConfig, RoutingCursor
 from leads.workflow import OPEN_STATUSES
+from territories.matching import territory_match
 from territories.models import Territory
-from territories.selectors import territory_match, territory_members
+from territories.selectors import territory_members
 
 Policy = Territory.RoutingPolicy
 

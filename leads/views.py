@@ -18,7 +18,7 @@ from salesapp.access import CHANGE
 from salesapp.assignment import assignable_users
 from salesapp.exports import csv_response
 from salesapp.guards import has_permission, perm_required
-from territories.selectors import active_model, territory_list
+from territories.selectors import territory_list
 
 SORTS = {
     "newest": "-id", "oldest": "id", "score": "-score", "score_low": "score", "name": "last_name",
@@ -72,8 +72,7 @@ def _errors_into(form, exc: ValidationError) -> None:
 
 def _territories_for(user):
     """The active plan's territories the user may filter by."""
-    model = active_model()
-    return list(territory_list(user=user, model_id=model.pk if model else None).values("id", "name")[:500])
+    return list(territory_list(user=user, active_plan=True).values("id", "name")[:500])
 
 
 def _where(lead: Lead) -> str:

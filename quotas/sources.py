@@ -1,6 +1,6 @@
 """What attainment is measured on, read from the apps below through their selectors.
 
-Won deals come from `opportunities.selectors.won_opportunities`, completed
+Won deals come from `opportunities.figures.won_opportunities`, completed
 activities from `activities.selectors.completed_activity_count`, territory
 subtrees and children from `territories.selectors`. These reads carry no user:
 attainment is a fact about the quota holder, and who may see a quota is decided
@@ -13,7 +13,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from activities.selectors import completed_activity_count
-from opportunities.selectors import stage_list, won_opportunities, won_opportunity_rows
+from opportunities.figures import won_opportunities, won_opportunity_rows
+from opportunities.selectors import stage_list
 from territories.selectors import territory_subtree_ids
 
 

@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -26,9 +25,8 @@ def _job_for(request, pk) -> ImportJob:
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_new(request):
+    imports.require_importer(request.user)
     kinds = imports.kinds_for(request.user)
-    if not kinds:
-        raise Http404("nothing you may import")
     form = ImportUploadForm(request.POST or None, request.FILES or None, kinds=kinds,
                             initial={"kind": request.GET.get("kind")})
     if request.method == "POST" and form.is_valid():
@@ -49,6 +47,8 @@ def import_new(request):
 @require_http_methods(["GET", "POST"])
 def import_detail(request, pk):
     job = _job_for(request, pk)
+    if request.method == "POST":
+        imports.require_importer(request.user, job.kind)
     spec = imports.import_kind(job.kind)
     header = imports.read_header(bytes(job.content))
     error = ""
@@ -82,7 +82,9 @@ def import_progress(request, pk):
 @require_http_methods(["POST"])
 def import_rerun(request, pk):
     """Run a finished dry run for real, with the same file and mapping."""
+    imports.require_importer(request.user)  # the role decides before the record is looked up
     job = _job_for(request, pk)
+    imports.require_importer(request.user, job.kind)
     try:
         new = imports.import_job_create(
             actor=request.user, kind=job.kind, content=bytes(job.content), filename=job.filename,

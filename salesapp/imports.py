@@ -30,13 +30,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from salesapp.guards import has_permission
 from salesapp.models import ImportJob, User
-from salesapp.roles import Role, perm
+from salesapp.roles import Role
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,15 @@ def import_kind(name: str) -> ImportKind:
 
 
 def kinds_for(user) -> list[ImportKind]:
-    return [k for k in _kinds.values() if user.has_perm(perm(k.permission))]
+    """The kinds `user` may import: each kind names the permission it needs (a writer's)."""
+    return [k for k in _kinds.values() if has_permission(user, k.permission)]
+
+
+def require_importer(user, kind: str | None = None) -> None:
+    """403 for a user who may import nothing (or not this `kind`): the role decides before any input is read."""
+    allowed = {k.name for k in kinds_for(user)}
+    if not allowed or (kind is not None and kind in _kinds and kind not in allowed):
+        raise PermissionDenied("Your role may not import records.")
 
 
 # --- reading the file ----------------------------------------------------------
@@ -285,7 +294,7 @@ def import_job_create(*, actor, kind: str, content: bytes, filename: str = "", m
     `check=False` keeps a guessed mapping unchecked, for the page where the user still chooses it.
     """
     spec = import_kind(kind)
-    if not actor.has_perm(perm(spec.permission)):
+    if not has_permission(actor, spec.permission):
         raise ImportSetupError("kind", f"you may not import {spec.label.lower()}")
     if on_error not in ImportJob.OnError.values:
         raise ImportSetupError("on_error", "must be abort or skip")

@@ -15,8 +15,8 @@ class TerritoriesConfig(AppConfig):
         from salesapp.imports import register_territory_resolver
         from territories.access import realignment_job_q, territory_model_q, territory_scope
         from territories.demo import load_demo
+        from territories.matching import territory_by_name
         from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
-        from territories.selectors import territory_by_name
         from territories.views import my_territories_panel
 
         register_scope(territory_scope)

@@ -30,11 +30,11 @@ from django.utils import timezone
 from salesapp.events import publish
 from salesapp.models import User
 from territories import services
+from territories.matching import index_for_model
 from territories.models import RealignmentJob, RealignmentMove, Territory, TerritoryModel
 
 # The apps register their providers through this module (register_provider): realignment's public face.
 from territories.providers import RealignmentProvider, providers, register_provider, unregister_provider  # noqa: F401
-from territories.selectors import index_for_model
 
 log = logging.getLogger(__name__)
 

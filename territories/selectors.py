@@ -1,19 +1,13 @@
-"""Territory reads: matching, hierarchy, members, holders, and restricted lists.
+"""Territory reads: hierarchy, members, holders, and the restricted lists of pages and the API.
 
-Other apps read territories only through this module. Lists for pages and the
-API take the user and go through restrict(); the matching index, the hierarchy
-walks and the member list are system reads (routing, realignment, imports),
-marked as such.
+Other apps read territories through this module, and match records to
+territories through territories.matching (a system read). Lists take the user
+and go through restrict(); the hierarchy walk and the member list are system
+reads too (attainment, routing), marked as such.
 """
 
 from __future__ import annotations
 
-import copy
-import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -22,7 +16,7 @@ from salesapp.access import VIEW
 from salesapp.hierarchy import subtree_cte
 from salesapp.models import User
 from salesapp.roles import Role
-from territories.engine import RULE_FIELDS, TerritoryIndex, rules_in_words
+from territories.engine import RULE_FIELDS, rules_in_words
 from territories.models import (
     RealignmentJob,
     Territory,
@@ -33,93 +27,8 @@ from territories.models import (
 )
 from territories.providers import providers
 
-CACHE_KEY = "territory:assignments"
-CACHE_TTL = 300
 ACCESS_CODENAME = "access_territory"
 ACCESS_PERM = f"territories.{ACCESS_CODENAME}"
-
-# token -> compiled index of the active model, per process. The shared cache key
-# holds the token: deleting it (every territory write, after commit) makes every process recompile.
-_local: dict[str, tuple[str, TerritoryIndex] | None] = {"entry": None}
-
-INDEX_FIELDS = ("id", "name", "parent_id", "priority", "created_at", *RULE_FIELDS)
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    """The territory a record belongs to, every candidate considered, and why."""
-
-    territory: Territory | None
-    explanation: list = field(default_factory=list)
-    reason: str = ""
-
-
-def active_model() -> TerritoryModel | None:
-    """The plan in force. System read (matching, imports): no user."""
-    return TerritoryModel.objects.filter(state=TerritoryModel.State.ACTIVE).first()
-
-
-def index_for_model(model_id: int, *, overrides: Mapping[int, Mapping] | None = None,
-                    with_objects: bool = False) -> TerritoryIndex:
-    """Compile the active territories of one model, with optional unsaved rule edits.
-
-    System read (matching, realignment): no user.
-    """
-    qs = Territory.objects.filter(model_id=model_id)
-    objects = {}
-    rows = []
-    for t in qs:
-        row = {name: getattr(t, name) for name in INDEX_FIELDS}
-        row["is_active"] = t.is_active
-        if overrides and t.id in overrides:
-            row.update(overrides[t.id])
-        if not row["is_active"]:
-            continue
-        rows.append(row)
-        if with_objects:
-            objects[t.id] = t
-    return TerritoryIndex(rows, objects)
-
-
-def assignment_index() -> TerritoryIndex:
-    """The compiled index of the active model, rebuilt when `territory:assignments` changes."""
-    token = cache.get(CACHE_KEY)
-    if token is None:
-        cache.add(CACHE_KEY, uuid.uuid4().hex, CACHE_TTL)
-        token = cache.get(CACHE_KEY)
-    entry = _local["entry"]
-    if entry is not None and entry[0] == token:
-        return entry[1]
-    # The token is read before the rows: a change committed after this read
-    # deletes the key, so the next call recompiles.
-    model = active_model()
-    index = index_for_model(model.id, with_objects=True) if model else TerritoryIndex([])
-    _local["entry"] = (token, index)
-    return index
-
-
-def assignment_index_invalidate() -> None:
-    """Drop the compiled index here and, through the shared key, in every process."""
-    cache.delete(CACHE_KEY)
-    _local["entry"] = None
-
-
-def territory_match(record: Mapping) -> MatchResult:
-    """The active territory a lead, account or opportunity belongs to, with the explanation.
-
-    `record` may carry country, state, postal_code, industry, employee_count,
-    annual_revenue; missing or None values fail the rules that name them.
-    """
-    index = assignment_index()
-    winner, explanation, reason = index.explain(record)
-    territory = copy.copy(index.objects[winner.id]) if winner else None
-    return MatchResult(territory=territory, explanation=explanation, reason=reason)
-
-
-def territory_match_id(record: Mapping) -> int | None:
-    """Only the winning territory id (the fastest path, for bulk work)."""
-    return assignment_index().match_id(record)
-
 
 # --- hierarchy --------------------------------------------------------------------
 
@@ -215,20 +124,14 @@ def territory_grants(territory: Territory) -> dict:
 
 # --- lists for pages and the API ----------------------------------------------------
 
-def territory_by_name(name: str) -> Territory | None:
-    """The active territory of this name, in the active plan first.
-
-    System read: the import runner resolves names with it and judges the pick itself.
-    """
-    qs = Territory.objects.filter(name__iexact=name, is_active=True)
-    return qs.filter(model__state=TerritoryModel.State.ACTIVE).first() or qs.first()
-
-
-def territory_list(*, user, model_id: int | None = None, action: str = VIEW) -> QuerySet[Territory]:
-    """Territories the user may see (or change), owner, parent and model joined."""
+def territory_list(*, user, model_id: int | None = None, active_plan: bool = False,
+                   action: str = VIEW) -> QuerySet[Territory]:
+    """Territories the user may see (or change), of one model or of the plan in force; owner, parent, model joined."""
     qs = Territory.objects.restrict(user, action).select_related("owner", "parent", "model")
     if model_id:
         qs = qs.filter(model_id=model_id)
+    if active_plan:
+        qs = qs.filter(model__state=TerritoryModel.State.ACTIVE)
     return qs
 
 

@@ -26,8 +26,9 @@ from salesapp.assignment import assignee_check, territory_check
 from salesapp.changes import apply_changes
 from salesapp.events import publish
 from territories.engine import RULE_FIELDS, parse_zip_entry
+from territories.matching import assignment_index_invalidate
 from territories.models import Territory, TerritoryGroupGrant, TerritoryMember, TerritoryModel, TerritoryUserGrant
-from territories.selectors import ACCESS_PERM, assignment_index_invalidate
+from territories.selectors import ACCESS_PERM
 
 EDITABLE_FIELDS = ("name", "type", "owner", "parent", "priority", "is_active", "routing_policy", *RULE_FIELDS)
 

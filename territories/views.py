@@ -14,6 +14,7 @@ from salesapp.models import User
 from territories import realignment, selectors, services
 from territories.engine import RULE_FIELDS, rules_in_words
 from territories.forms import CloneForm, GrantForm, MatchForm, MemberForm, TerritoryForm
+from territories.matching import territory_match
 from territories.models import RealignmentJob, TerritoryMember, TerritoryModel
 
 PLAN = "territory:assign"
@@ -280,7 +281,7 @@ def match_view(request):
     form = MatchForm(request.GET or None)
     result = None
     if request.GET and form.is_valid():
-        result = selectors.territory_match(form.cleaned_data)
+        result = territory_match(form.cleaned_data)
     return render(request, "territories/match.html", {"form": form, "result": result})
 
 

@@ -17,7 +17,7 @@ from salesapp.changes import apply_changes
 from salesapp.events import publish
 from salesapp.guards import require_permission
 from salesapp.normalize import domain_of, normalize_company
-from territories.selectors import territory_match_id
+from territories.matching import territory_match_id
 
 
 def _match_territory(*, country="", state="", postal_code="", industry="", employee_count=None,

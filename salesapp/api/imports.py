@@ -93,6 +93,7 @@ class ImportJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixin
     @extend_schema(request=ImportJobCreateSerializer, responses={202: ImportJobSerializer})
     def create(self, request, *args, **kwargs):
         """Upload a CSV and start importing it in the background; poll GET /imports/<id>/."""
+        imports.require_importer(request.user, request.data.get("kind") if hasattr(request.data, "get") else None)
         data = ImportJobCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]

@@ -14,6 +14,7 @@ from salesapp.models import User
 from territories import realignment, selectors, services
 from territories.api import serializers as s
 from territories.filtersets import RealignmentJobFilterSet, TerritoryFilterSet, TerritoryModelFilterSet
+from territories.matching import territory_match
 from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
 
 TerritoryPermission = role_permission(read="territory:read", write="territory:assign")
@@ -58,7 +59,7 @@ class TerritoryViewSet(viewsets.ModelViewSet):
         """The active territory a record with these attributes belongs to, and why."""
         query = s.MatchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        result = selectors.territory_match(query.validated_data)
+        result = territory_match(query.validated_data)
         t = result.territory
         return Response({
             "territory": {"id": t.pk, "name": t.name} if t else None,

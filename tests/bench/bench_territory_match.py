@@ -10,7 +10,7 @@ Builds a three-level plan (10 regions x 9 states x 10 leaves by industry, zip
 prefix and company size = 1,000 territories) in a fresh database, warms the
 compiled index, then times 20,000 random records three ways: the engine's
 fast path (winner id only), the engine with the full explanation, and the
-public `territories.selectors.territory_match` (cache token check +
+public `territories.matching.territory_match` (cache token check +
 explanation + a copy of the winning Territory).
 """
 
@@ -37,8 +37,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from territories.matching import assignment_index, assignment_index_invalidate, territory_match  # noqa: E402
 from territories.models import Territory, TerritoryModel  # noqa: E402
-from territories.selectors import assignment_index, assignment_index_invalidate, territory_match  # noqa: E402
 
 N_RECORDS = int(os.environ.get("BENCH_RECORDS", "20000"))
 INDUSTRIES = ["technology", "banking", "retail", "healthcare", "manufacturing"]
@@ -113,7 +113,7 @@ def main() -> None:
     report("engine: winner + explanation (explain)", timed(index.explain, recs))
     with CaptureQueriesContext(connection) as queries:
         samples = timed(territory_match, recs)
-    report("selectors.territory_match (public API)", samples)
+    report("matching.territory_match (public API)", samples)
     print(f"SQL queries during {len(recs)} territory_match calls: {len(queries)}")
 
 

@@ -96,12 +96,12 @@ def main() -> None:
     print(f"open deals of the owner: {Opportunity.objects.filter(owner=owner, stage__is_closed=False).count()}")
 
     report("pipeline summary from the database", timed(
-        lambda: selectors.pipeline_summary_uncached(owner, owner=owner.pk), args.runs))
+        lambda: selectors.pipeline_summary_uncached(user=owner, owner=owner.pk), args.runs))
     with CaptureQueriesContext(connection) as ctx:
-        selectors.pipeline_summary_uncached(owner, owner=owner.pk)
+        selectors.pipeline_summary_uncached(user=owner, owner=owner.pk)
     print(f"  queries per uncached summary: {len(ctx.captured_queries)}")
     if connection.vendor == "postgresql":
-        grouped = (selectors.pipeline_scope(owner, owner=owner.pk).order_by().values("stage_id")
+        grouped = (selectors.pipeline_scope(user=owner, owner=owner.pk).order_by().values("stage_id")
                    .annotate(c=django.db.models.Count("id"), s=django.db.models.Sum("amount"),
                              p=django.db.models.Sum("probability")))
         sql, params = grouped.query.sql_with_params()
@@ -112,8 +112,8 @@ def main() -> None:
                 times.append(cur.fetchone()[0][0]["Execution Time"])
         print(f"  PostgreSQL execution time of the grouped query: p50 {statistics.median(times):.3f} ms")
 
-    selectors.pipeline_summary(owner, owner=owner.pk)
-    report("pipeline summary from the cache", timed(lambda: selectors.pipeline_summary(owner, owner=owner.pk),
+    selectors.pipeline_summary(user=owner, owner=owner.pk)
+    report("pipeline summary from the cache", timed(lambda: selectors.pipeline_summary(user=owner, owner=owner.pk),
                                                     args.runs))
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(owner)}")

@@ -155,7 +155,7 @@ def main(out_path: str):
                     "queries": len(sqls), "raw_sql_ms": explain_ms(domain, write=False)})
 
     # Territory assignment of one record against the active territories (compiled index warm).
-    from territories.selectors import territory_match  # noqa: PLC0415
+    from territories.matching import territory_match  # noqa: PLC0415
 
     records = [
         {"country": rng.choice(["US", "CA", "DE", "GB"]), "state": rng.choice(["CA", "WA", "NY", "TX", ""]),

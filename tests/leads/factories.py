@@ -3,8 +3,9 @@ from guardian.shortcuts import assign_perm
 
 from leads.models import Lead
 from salesapp.normalize import normalize_company, normalize_email, normalize_phone
+from territories.matching import assignment_index_invalidate
 from territories.models import Territory, TerritoryMember, TerritoryModel
-from territories.selectors import ACCESS_PERM, assignment_index_invalidate
+from territories.selectors import ACCESS_PERM
 
 
 class LeadFactory(factory.django.DjangoModelFactory):

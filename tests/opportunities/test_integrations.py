@@ -4,7 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from opportunities.history import OpportunityRealignment
+from activities import timeline
+from opportunities.history import OpportunityRealignment, stage_history_provider
 from opportunities.models import Opportunity, StageHistory
 from opportunities.services import accounts, deals
 from salesapp import events, imports
@@ -51,9 +52,6 @@ def test_activity_logged_moves_last_activity_forward(rep, django_capture_on_comm
 
 @pytest.mark.django_db
 def test_timeline_provider_gives_stage_changes(rep):
-    timeline = pytest.importorskip("activities.timeline")
-    from opportunities.history import stage_history_provider
-
     opp = OpportunityFactory(owner=rep)
     deals.opportunity_update(actor=rep, opportunity=opp, stage="proposal")
     entries = stage_history_provider(timeline.TimelineEntry)([opp.pk], None, 10)
@@ -71,8 +69,6 @@ def test_realignment_offers_open_deals_only(rep):
 
 @pytest.mark.django_db
 def test_import_opportunities_with_original_dates_and_row_errors(admin_user, rep):
-    if "opportunities" not in imports.import_kinds():
-        pytest.skip("import framework has no opportunities kind")
     AccountFactory(owner=rep, name="Hooli Inc")
     csv = (
         "name,account_name,owner_email,stage,amount,loss_reason,actual_close_date,created_at\n"
@@ -100,8 +96,6 @@ def test_import_opportunities_with_original_dates_and_row_errors(admin_user, rep
 
 @pytest.mark.django_db
 def test_import_accounts_and_contacts(admin_user):
-    if "accounts" not in imports.import_kinds():
-        pytest.skip("import framework has no accounts kind")
     job = imports.import_job_run(imports.import_job_create(
         actor=admin_user, kind="accounts",
         content=b"name,website_domain,billing_country,employee_count\nUmbrella Corp,umbrella.example,US,50\n"

@@ -139,12 +139,20 @@ def test_import_api_runs_the_job_and_reports_progress(admin_user, api, people_ki
 
 
 @pytest.mark.django_db
-def test_import_api_names_the_bad_field_and_hides_other_users_jobs(admin_user, rep, api, people_kind):
+def test_import_api_refuses_a_role_without_import_rights_and_hides_other_users_jobs(admin_user, rep, manager, api,
+                                                                                     people_kind):
+    # A rep's role may import nothing: refused before the upload is read
     client = api.as_user(rep)
     upload = SimpleUploadedFile("people.csv", CSV, content_type="text/csv")
     response = client.post("/api/v1/imports/", {"file": upload, "kind": "test_people"}, format="multipart")
+    assert response.status_code == 403
+    # A manager who may import names an unknown kind: the error names the field
+    upload = SimpleUploadedFile("people.csv", CSV, content_type="text/csv")
+    response = api.as_user(manager).post("/api/v1/imports/", {"file": upload, "kind": "no_such_kind"},
+                                         format="multipart")
     assert response.status_code == 400
     assert "kind" in response.json()["error"]["fields"]
+    client = api.as_user(rep)
     job = ImportJob.objects.create(kind="test_people", content=CSV, created_by=admin_user)
     assert client.get(f"/api/v1/imports/{job.pk}/").status_code == 404
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from territories import services
 from territories.engine import TerritoryIndex, parse_zip_entry
+from territories.matching import CACHE_KEY, territory_match
 from territories.models import Territory, TerritoryModel
-from territories.selectors import CACHE_KEY, territory_match
 
 
 def build(specs):

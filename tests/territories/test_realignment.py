@@ -125,7 +125,7 @@ def test_activating_a_planning_model_moves_records_to_its_territories(plan, admi
     assert TerritoryModel.objects.get(pk=na.model_id).state == TerritoryModel.State.ARCHIVED
     assert _state(Account) == {sf.pk: new_west.pk, ny.pk: new_na.pk, de.pk: None}
     # The clone kept the members' access: members and grants were copied
-    from territories.selectors import territory_match
+    from territories.matching import territory_match
 
     assert territory_match({"country": "US", "state": "CA", "industry": "technology"}).territory.pk == new_west.pk
 

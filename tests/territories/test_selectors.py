@@ -51,7 +51,7 @@ def test_held_by_members_groups_and_owners(tree, admin_user):
 
 
 def test_match_returns_a_copy_callers_cannot_corrupt(tree):
-    from territories.selectors import territory_match
+    from territories.matching import territory_match
 
     first = territory_match({"country": "US", "state": "CA", "postal_code": "94107"})
     assert first.territory.name == "Bay"

@@ -116,7 +116,7 @@ def test_home_panel_lists_held_territories(client, rep, plan):
 def test_demo_loader_builds_the_plan(db):
     from salesapp.management.commands.seed_demo import Command
     from territories.demo import load_demo
-    from territories.selectors import territory_match
+    from territories.matching import territory_match
 
     load_demo(Command()._users())  # only this app's loader: others' data is theirs to test
     assert territory_match({"country": "US", "state": "CA", "industry": "technology"}).territory.name == "US West Tech"

@@ -1,0 +1,43 @@
+"""System reads of deal figures for the apps above (quota attainment): no user, no access rule.
+
+Callers decide who may read what they derive (attainment is a fact about the quota holder);
+pages and APIs read deals through `opportunities.selectors` instead.
+"""
+
+from django.db.models import Count, DecimalField, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from opportunities.models import Opportunity
+from opportunities.selectors import ZERO
+
+
+def won_opportunities(start, end, owner_ids=None, territory_ids=None, group_by: str | None = None):
+    """Deals closed won with `actual_close_date` in [start, end], as plain aggregates (a system read).
+
+    Without `group_by`: {"count": n, "amount": Decimal}. With `group_by="owner"` or
+    `"territory"`: {owner_id or territory_id: {"count", "amount"}}. For quota attainment;
+    callers decide who may read the figures.
+    """
+    qs = _won_between(start, end, owner_ids, territory_ids)
+    aggregates = {"count": Count("id"), "amount": Coalesce(Sum("amount"), ZERO, output_field=DecimalField())}
+    if group_by is None:
+        return qs.aggregate(**aggregates)
+    key = {"owner": "owner_id", "territory": "territory_id"}[group_by]
+    return {row[key]: {"count": row["count"], "amount": row["amount"]}
+            for row in qs.order_by().values(key).annotate(**aggregates)}
+
+
+def won_opportunity_rows(start, end, owner_ids=None, territory_ids=None) -> list[dict]:
+    """The won deals behind `won_opportunities`, as plain rows (id, owner, territory, amount, date); a system read."""
+    qs = _won_between(start, end, owner_ids, territory_ids)
+    return list(qs.order_by("actual_close_date", "id").values("id", "owner_id", "territory_id", "amount",
+                                                              "actual_close_date"))
+
+
+def _won_between(start, end, owner_ids, territory_ids) -> QuerySet[Opportunity]:
+    qs = Opportunity.objects.filter(stage__is_won=True, actual_close_date__gte=start, actual_close_date__lte=end)
+    if owner_ids is not None:
+        qs = qs.filter(owner_id__in=list(owner_ids))
+    if territory_ids is not None:
+        qs = qs.filter(territory_id__in=list(territory_ids))
+    return qs
