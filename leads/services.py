@@ -211,9 +211,7 @@ def lead_create(*, actor, route: bool = False, **fields) -> Lead:
     _normalise(lead)
     _apply_score(lead)
     if owner is None and not route and actor is not None and actor.role == Role.SALES_REP:
-        owner, how = actor, f"created by {_person(actor)}"
-    else:
-        how = f"assigned to {_person(owner)} by {_person(actor)} when the lead was created"
+        owner = actor
     if owner is None:
         decision = routing.route(lead, now=now)
         lead.territory = territory or decision.territory
@@ -225,6 +223,8 @@ def lead_create(*, actor, route: bool = False, **fields) -> Lead:
             territory, where = routing.match_territory(lead)
         else:
             where = f"territory {territory.name} chosen by {_person(actor)}"
+        how = (f"created by {_person(actor)}" if owner == actor
+               else f"assigned to {_person(owner)} by {_person(actor)} when the lead was created")
         lead.territory = territory
         lead.assigned_to = owner
         lead.assignment_reason = f"{how}; {where}"
