@@ -24,7 +24,7 @@ from salesapp.models import AppliedEvent, OutboxEvent
 
 log = logging.getLogger(__name__)
 
-# name -> required payload keys. The one place payload schemas are declared. An event means exactly
+# name -> required payload keys: every key a consumer reads. The one place payload schemas are declared. An event means exactly
 # what its name says: `*.updated` carries `fields`, the names of the fields whose values changed (never
 # empty); `*.stage_changed` only when the stage changed; `*.scored` when a score or its model changed.
 CATALOGUE: dict[str, tuple[str, ...]] = {
@@ -43,13 +43,13 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     "contact.updated": ("contact_id", "account_id", "fields"),
     "contact.deleted": ("contact_id", "account_id"),
     "opportunity.created": ("opportunity_id", "owner_id", "stage"),
-    "opportunity.updated": ("opportunity_id", "owner_id", "stage", "fields"),
-    "opportunity.deleted": ("opportunity_id", "owner_id", "stage"),
+    "opportunity.updated": ("opportunity_id", "owner_id", "territory_id", "stage", "actual_close_date", "fields"),
+    "opportunity.deleted": ("opportunity_id", "owner_id", "territory_id", "stage", "actual_close_date"),
     "opportunity.stage_changed": ("opportunity_id", "from_stage", "to_stage"),
     "opportunity.scored": ("opportunity_id", "score", "model"),
-    "opportunity.won": ("opportunity_id", "owner_id", "amount"),
-    "opportunity.lost": ("opportunity_id", "owner_id"),
-    "opportunity.reopened": ("opportunity_id", "owner_id"),
+    "opportunity.won": ("opportunity_id", "owner_id", "territory_id", "stage", "amount", "actual_close_date"),
+    "opportunity.lost": ("opportunity_id", "owner_id", "territory_id", "stage", "actual_close_date"),
+    "opportunity.reopened": ("opportunity_id", "owner_id", "territory_id", "stage", "actual_close_date"),
     "territory.created": ("territory_id",),
     "territory.updated": ("territory_id", "fields"),
     "territory.deleted": ("territory_id",),
@@ -57,8 +57,10 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     "quota.set": ("quota_id",),
     "quota.updated": ("quota_id",),
     "quota.attained": ("quota_id", "attainment_percentage"),
-    "activity.logged": ("activity_id", "type", "lead_id", "opportunity_id", "account_id", "user_id", "occurred_at"),
-    "activity.completed": ("activity_id", "type", "lead_id", "opportunity_id", "account_id", "user_id", "occurred_at"),
+    "activity.logged": ("activity_id", "type", "lead_id", "opportunity_id", "account_id", "user_id", "occurred_at",
+                        "completed_at"),
+    "activity.completed": ("activity_id", "type", "lead_id", "opportunity_id", "account_id", "user_id", "occurred_at",
+                           "completed_at"),
 }
 
 
@@ -166,6 +168,10 @@ def relay(event: OutboxEvent, *, force: bool = False) -> bool:
             retry=False,
             headers={"event_name": event.name},
         )
+    except ConsumerFailed as exc:  # delivered in process (eager); the failure is the consumer's, not the broker's
+        OutboxEvent.objects.filter(pk=event.pk).update(status=OutboxEvent.Status.SENT, sent_at=timezone.now(),
+                                                       last_error=str(exc)[:2000])
+        return True
     except Exception as exc:  # broker down or publish not confirmed
         _breaker["open_until"] = time.monotonic() + settings.OUTBOX_BREAKER_SECONDS
         _schedule_retry(event, exc)
@@ -215,15 +221,36 @@ def outbox_requeue_dead() -> int:
     )
 
 
+class ConsumerFailed(RuntimeError):
+    """Some consumers of a delivered event raised; every other consumer was applied."""
+
+    def __init__(self, event: dict, failed: list[str]):
+        super().__init__(f"{event['name']} {event['id']}: consumers {', '.join(failed)} failed")
+        self.failed = failed
+
+
 def deliver(event: dict) -> list[str]:
-    """Apply an event to every consumer that has not applied it yet."""
-    applied = []
+    """Apply an event to every consumer that has not applied it yet; one failing consumer never blocks the others.
+
+    Each consumer runs in its own transaction with its receipt, so a failed one leaves no receipt and is
+    applied again when the event is redelivered; the ones that succeeded are not.
+    """
+    applied, failed = [], []
+    event_id = uuid.UUID(event["id"])
     for key, fn in list(_consumers.get(event["name"], ())):
         try:
             with transaction.atomic():
-                AppliedEvent.objects.create(consumer=key, event_id=uuid.UUID(event["id"]))
+                try:
+                    with transaction.atomic():
+                        AppliedEvent.objects.create(consumer=key, event_id=event_id)
+                except IntegrityError:
+                    continue  # already applied: a redelivery
                 fn(event)
-        except IntegrityError:
-            continue  # already applied: a redelivery
+        except Exception:  # the consumer's own failure: recorded, and the next consumer still runs
+            log.exception("consumer %s failed on %s %s", key, event["name"], event["id"])
+            failed.append(key)
+            continue
         applied.append(key)
+    if failed:
+        raise ConsumerFailed(event, failed)
     return applied

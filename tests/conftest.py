@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from salesapp import events
 from salesapp.celery import app as celery_app
 from tests.salesapp.factories import UserFactory
 
@@ -21,6 +22,14 @@ def _tasks_in_process(request):
     celery_app.conf.task_always_eager = eager
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _closed_event_breaker():
+    """Each test starts with the event relay's breaker closed: it is process state, and a broker
+    fault injected by one test must not keep the next tests' events from being delivered."""
+    events._breaker["open_until"] = 0.0
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,6 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
@@ -62,6 +61,7 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
     """Write `deals` deals and `leads` leads with stage, field and activity history; return counts."""
     # Models load once the app registry is ready: main() sets Django up after this module is imported.
     from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
 
     from activities.store import get_store
     from intelligence.sources import pipeline

@@ -19,5 +19,7 @@ def test_cached_report_is_invalidated_by_an_event(rep, django_capture_on_commit_
     assert analytics.report(rep, "deal_size") == first
     # ... and an event makes every report fresh
     with django_capture_on_commit_callbacks(execute=True):
-        publish("opportunity.won", {"opportunity_id": won.pk, "owner_id": rep.pk, "amount": "3000"})
+        publish("opportunity.won", {"opportunity_id": won.pk, "owner_id": rep.pk, "territory_id": None,
+                                    "stage": "closed_won", "amount": "3000",
+                                    "actual_close_date": won.actual_close_date.isoformat()})
     assert analytics.report(rep, "deal_size")["rows"][0]["average_amount"] == 2000.0

@@ -112,7 +112,8 @@ def test_logged_activity_updates_last_activity_and_score(manager):
     when = timezone.now()
     with transaction.atomic():
         events.publish("activity.logged", {"activity_id": 1, "type": "call", "lead_id": lead.pk, "opportunity_id": None,
-                                           "account_id": None, "user_id": manager.pk, "occurred_at": when.isoformat()})
+                                           "account_id": None, "user_id": manager.pk, "occurred_at": when.isoformat(),
+                                           "completed_at": when.isoformat()})
     lead = Lead.objects.get(pk=lead.pk)
     assert lead.last_activity_at == when and lead.activity_count == 1
     assert lead.score == before + 4 + 20

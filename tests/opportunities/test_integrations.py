@@ -37,7 +37,8 @@ def test_activity_logged_moves_last_activity_forward(rep, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         events.publish("activity.logged", {
             "activity_id": 1, "type": "call", "lead_id": None, "opportunity_id": opp.pk,
-            "account_id": opp.account_id, "user_id": rep.pk, "occurred_at": when.isoformat()})
+            "account_id": opp.account_id, "user_id": rep.pk, "occurred_at": when.isoformat(),
+            "completed_at": when.isoformat()})
     opp.refresh_from_db()
     opp.account.refresh_from_db()
     assert opp.last_activity_at == when
@@ -45,7 +46,7 @@ def test_activity_logged_moves_last_activity_forward(rep, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         events.publish("activity.logged", {
             "activity_id": 2, "type": "call", "lead_id": None, "opportunity_id": opp.pk, "account_id": None,
-            "user_id": rep.pk, "occurred_at": "2026-01-01T00:00:00+00:00"})
+            "user_id": rep.pk, "occurred_at": "2026-01-01T00:00:00+00:00", "completed_at": "2026-01-01T00:00:00+00:00"})
     opp.refresh_from_db()
     assert opp.last_activity_at == when  # an older activity does not move it back
 

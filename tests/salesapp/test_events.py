@@ -63,6 +63,43 @@ def test_redelivered_event_is_applied_once():
 
 
 @pytest.mark.django_db
+def test_events_that_do_not_mean_their_name_are_refused():
+    with pytest.raises(events.UnknownEvent, match="names no changed field"):
+        events.publish("lead.updated", {"lead_id": 1, "fields": []})
+    with pytest.raises(events.UnknownEvent, match="same stage"):
+        events.publish("opportunity.stage_changed", {"opportunity_id": 1, "from_stage": "proposal",
+                                                     "to_stage": "proposal"})
+
+
+@pytest.mark.django_db
+def test_a_failing_consumer_never_blocks_the_others_and_is_applied_on_redelivery():
+    # Given two consumers of one event, the first of which fails once
+    applied, attempts = [], []
+
+    def flaky(event):
+        attempts.append(event["id"])
+        if len(attempts) == 1:
+            raise RuntimeError("downstream hiccup")
+        applied.append(("flaky", event["id"]))
+
+    events.consumer("test.flaky", "quota.updated")(flaky)
+    events.consumer("test.steady", "quota.updated")(lambda e: applied.append(("steady", e["id"])))
+    event = {"id": str(uuid.uuid4()), "name": "quota.updated", "payload": {"quota_id": 1}, "created_at": ""}
+    try:
+        # When it is delivered, the failure is reported and the other consumer is applied all the same
+        with pytest.raises(events.ConsumerFailed, match="test.flaky"):
+            events.deliver(event)
+        assert applied == [("steady", event["id"])]
+        assert not AppliedEvent.objects.filter(consumer="test.flaky").exists()
+        # And a redelivery applies only the consumer that failed
+        assert events.deliver(event) == ["test.flaky"]
+    finally:
+        events._consumers["quota.updated"] = [c for c in events._consumers["quota.updated"]
+                                              if c[0] not in ("test.flaky", "test.steady")]
+    assert applied == [("steady", event["id"]), ("flaky", event["id"])]
+
+
+@pytest.mark.django_db
 def test_failed_relay_backs_off_and_dead_letters(settings):
     settings.OUTBOX_MAX_ATTEMPTS = 2
     event = OutboxEvent.objects.create(name="quota.set", payload={"quota_id": 1})
