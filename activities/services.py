@@ -268,9 +268,11 @@ def _activity_for(*, actor, activity_id, action: str) -> dict:
 
 
 def _change(*, actor, existing: dict, changes: dict) -> dict:
-    """Write `changes`, auditing them and publishing `activity.completed` when an open activity is done."""
+    """Write `changes`, auditing them and publishing `activity.updated` (and `activity.completed` when an open
+    activity is done)."""
 
     def announce(saved: dict) -> None:
+        publish("activity.updated", {**_payload(saved), "fields": _changed_fields(existing, saved)}, actor=actor)
         if existing["completed_at"] is None and saved["completed_at"] is not None:
             publish("activity.completed", _payload(saved), actor=actor)
         _audit(actor, LogEntry.Action.UPDATE, existing, saved)
@@ -319,8 +321,23 @@ def activity_delete(*, actor, activity_id) -> None:
     """Delete an activity: admins, its author, its owner and the owner's managers may (links.access_cond)."""
     doc = _activity_for(actor=actor, activity_id=activity_id, action=DELETE)
     with transaction.atomic():
-        get_store().delete(doc["id"], announce=lambda gone: _audit(actor, LogEntry.Action.DELETE, gone, {}))
+        get_store().delete(doc["id"], announce=lambda gone: _announce_delete(actor, gone))
     log.info("activity %s deleted by user %s", doc["id"], actor.pk)
+
+
+def _announce_delete(actor, gone: dict) -> None:
+    publish("activity.deleted", _payload(gone), actor=actor)
+    _audit(actor, LogEntry.Action.DELETE, gone, {})
+
+
+def _changed_fields(before: dict, after: dict) -> list[str]:
+    """The fields an update changed, as an `activity.updated` event names them (not the bookkeeping time)."""
+    return sorted(f for f in {*before, *after} - {"id", "updated_at"} if before.get(f) != after.get(f))
+
+
+def _announce_relink(saved: dict, before: dict) -> None:
+    publish("activity.updated", {**_payload(saved), "fields": _changed_fields(before, saved)})
+    _audit(None, LogEntry.Action.UPDATE, before, saved)
 
 
 def calendar_token_rotate(*, actor) -> str:
@@ -351,6 +368,6 @@ def activities_relink(*, kind: str, from_id: int, to_id: int) -> int:
         with transaction.atomic():
             for doc in batch:
                 store.update(doc["id"], {field: to_id, "updated_at": now_ms()},
-                             announce=lambda saved, before=doc: _audit(None, LogEntry.Action.UPDATE, before, saved))
+                             announce=lambda saved, before=doc: _announce_relink(saved, before))
         moved += len(batch)
     return moved

@@ -16,3 +16,12 @@ def lead_activity_logged_receiver(event: dict) -> None:
     occurred = payload.get("occurred_at")
     occurred_at = parse_datetime(occurred) if isinstance(occurred, str) else occurred
     services.lead_activity_logged(lead_id=int(lead_id), occurred_at=occurred_at)
+
+
+@on_event("activity.deleted", "activity.updated")
+def lead_activity_changed_receiver(event: dict) -> None:
+    """A deleted activity, or one moved onto the lead or in time, changes its count, latest time and score."""
+    payload = event["payload"]
+    moved = event["name"] == "activity.deleted" or {"lead_id", "occurred_at"} & set(payload["fields"])
+    if payload["lead_id"] and moved:
+        services.lead_activity_recount(lead_id=int(payload["lead_id"]))

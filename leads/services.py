@@ -13,15 +13,17 @@ from decimal import Decimal, InvalidOperation
 import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from activities.selectors import activities_for
 from leads import routing, workflow
 from leads.models import Lead, LeadHistory
 from leads.scoring import score_lead
 from opportunities.services import accounts, contacts, deals
 from salesapp.assignment import assignee_check, territory_check
 from salesapp.audit import audit_bulk
+from salesapp.bulk import rows_update, scores_check
 from salesapp.changes import apply_changes
 from salesapp.events import publish
 from salesapp.guards import require_permission
@@ -371,6 +373,21 @@ def lead_activity_logged(*, lead_id: int, occurred_at: datetime | None) -> Lead 
     return lead
 
 
+@transaction.atomic
+def lead_activity_recount(*, lead_id: int) -> Lead | None:
+    """An activity of the lead was deleted or moved: count its activities and find the latest again, re-score."""
+    lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+    if lead is None:
+        return None
+    docs = activities_for(kind="lead", ids=[lead_id])
+    lead.activity_count = len(docs)
+    lead.last_activity_at = max((d["occurred_at"] for d in docs), default=None)
+    _apply_score(lead)
+    lead.save(update_fields=["activity_count", "last_activity_at", "score", "score_model", "score_factors",
+                             "updated_at"])
+    return lead
+
+
 # --- merge -------------------------------------------------------------------------------------------
 
 @transaction.atomic
@@ -511,13 +528,7 @@ def lead_scores_write(*, actor, scores: dict[int, dict]) -> int:
     line, an audit entry and one lead.scored event; new reasons for the same score are stored quietly. Leads
     deleted while they were being scored are left out. Returns how many leads were scored anew.
     """
-    errors = {
-        f"scores.{pk}": ["A score is a whole number from 0 to 100 with the model that made it."]
-        for pk, s in scores.items()
-        if not (isinstance(s["score"], int) and 0 <= s["score"] <= 100 and s["model"] and isinstance(s["factors"], list))
-    }
-    if errors:
-        raise ValidationError(errors)
+    scores_check(scores)
     ids = list(scores)
     current = {}
     for i in range(0, len(ids), SCORE_BATCH):
@@ -527,7 +538,7 @@ def lead_scores_write(*, actor, scores: dict[int, dict]) -> int:
         Lead(pk=pk, score=s["score"], score_model=s["model"], score_factors=s["factors"])
         for pk, s in scores.items() if pk in current and current[pk] != (s["score"], s["model"], s["factors"])
     ]
-    _scores_store(changed)
+    rows_update(Lead, changed, SCORE_FIELDS)
     rescored = [lead for lead in changed if current[lead.pk][:2] != (lead.score, lead.score_model)]
     audit_bulk(Lead, {
         lead.pk: {name: [str(old), str(new)] for name, old, new in zip(
@@ -543,14 +554,3 @@ def lead_scores_write(*, actor, scores: dict[int, dict]) -> int:
     for lead in rescored:
         publish("lead.scored", {"lead_id": lead.pk, "score": lead.score, "model": lead.score_model}, actor=actor)
     return len(rescored)
-
-
-def _scores_store(leads: list[Lead]) -> None:
-    # One parameterised UPDATE run for every row (pipelined by psycopg 3): bulk_update's CASE per row and
-    # field costs over a millisecond a lead, which a refresh of every open lead cannot afford.
-    fields = [Lead._meta.get_field(name) for name in SCORE_FIELDS]
-    quote = connection.ops.quote_name
-    sql = f"UPDATE {quote(Lead._meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} WHERE id = %s"
-    rows = [[*(f.get_db_prep_save(getattr(lead, f.attname), connection) for f in fields), lead.pk] for lead in leads]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)

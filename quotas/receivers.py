@@ -42,10 +42,18 @@ def deal_attainment_consumer(event: dict) -> None:
         attainment.quotas_recompute(quota_ids=[q.pk for q in quotas])
 
 
-@consumer("quotas.activity_attainment", "activity.completed", "activity.logged")
+# The fields of an activity that activity quotas are measured on.
+MEASURED_ACTIVITY_FIELDS = {"completed_at", "user_id", "type"}
+
+
+@consumer("quotas.activity_attainment", "activity.completed", "activity.logged", "activity.updated",
+          "activity.deleted")
 def activity_attainment_consumer(event: dict) -> None:
-    if event["name"] == "activity.logged" and not event["payload"]["completed_at"]:
+    payload = event["payload"]
+    if event["name"] in ("activity.logged", "activity.deleted") and not payload["completed_at"]:
         return  # a call or email logged as already done counts; a planned one not yet
-    quotas = attainment.quotas_for_activity(event["payload"])
+    if event["name"] == "activity.updated" and not MEASURED_ACTIVITY_FIELDS & set(payload["fields"]):
+        return
+    quotas = attainment.quotas_for_activity(payload)
     if quotas:
         attainment.quotas_recompute(quota_ids=[q.pk for q in quotas])

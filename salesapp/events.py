@@ -61,6 +61,10 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
                         "completed_at"),
     "activity.completed": ("activity_id", "type", "lead_id", "opportunity_id", "account_id", "user_id", "occurred_at",
                            "completed_at"),
+    "activity.updated": ("activity_id", "type", "lead_id", "opportunity_id", "account_id", "user_id", "occurred_at",
+                         "completed_at", "fields"),
+    "activity.deleted": ("activity_id", "type", "lead_id", "opportunity_id", "account_id", "user_id", "occurred_at",
+                         "completed_at"),
 }
 
 

@@ -111,7 +111,7 @@ class ImportContext:
 
     @property
     def is_admin(self) -> bool:
-        return getattr(self.actor, "role", None) == Role.ADMIN
+        return self.actor is not None and self.actor.role == Role.ADMIN
 
     def claim(self, key_name: str, value, column: str) -> None:
         """Refuse a value already used by an earlier row of the same file (duplicates inside the file)."""
@@ -276,7 +276,7 @@ def check_mapping(mapping: dict, header: list[str], kind: ImportKind, actor) -> 
     missing = [c.name for c in kind.columns if c.required and c.name not in targets]
     if missing:
         raise ImportSetupError("mapping", f"required columns not mapped: {', '.join(missing)}")
-    is_admin = getattr(actor, "role", None) == Role.ADMIN
+    is_admin = actor is not None and actor.role == Role.ADMIN
     forbidden = [v for v in targets if columns[v].admin_only and not is_admin]
     if forbidden:
         raise ImportSetupError("mapping", f"only admins may import {', '.join(forbidden)}")

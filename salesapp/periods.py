@@ -21,7 +21,7 @@ _FY_RE = re.compile(r"^FY(\d{4})$")
 
 
 def fiscal_start_month() -> int:
-    month = int(getattr(settings, "FISCAL_YEAR_START_MONTH", 1))
+    month = int(settings.FISCAL_YEAR_START_MONTH)
     if not 1 <= month <= 12:
         raise ValueError("FISCAL_YEAR_START_MONTH must be between 1 and 12")
     return month

@@ -93,7 +93,7 @@ for _lookup in (TrigramSimilar, ILike):
 
 
 def backend_name() -> str:
-    if getattr(settings, "ELASTICSEARCH_URL", ""):
+    if settings.ELASTICSEARCH_URL:
         return "elasticsearch"
     return "postgresql" if connection.vendor == "postgresql" else "database"
 

@@ -7,11 +7,11 @@ trained); this module stores them on the deals, with an audit entry and an
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
 from opportunities.models import Opportunity
 from salesapp.audit import audit_bulk
+from salesapp.bulk import rows_update, scores_check
 from salesapp.events import publish
 
 SCORE_FIELDS = ("deal_score", "score_model", "score_factors")
@@ -27,13 +27,7 @@ def opportunity_scores_write(*, actor, scores: dict[int, dict]) -> int:
     entry and one opportunity.scored event; new reasons for the same score are stored quietly. Deals deleted
     while they were being scored are left out. Returns how many deals were scored anew.
     """
-    errors = {
-        f"scores.{pk}": ["A score is a whole number from 0 to 100 with the model that made it."]
-        for pk, s in scores.items()
-        if not (isinstance(s["score"], int) and 0 <= s["score"] <= 100 and s["model"] and isinstance(s["factors"], list))
-    }
-    if errors:
-        raise ValidationError(errors)
+    scores_check(scores)
     ids = list(scores)
     current = {}
     for i in range(0, len(ids), BATCH):
@@ -45,7 +39,7 @@ def opportunity_scores_write(*, actor, scores: dict[int, dict]) -> int:
         Opportunity(pk=pk, deal_score=s["score"], score_model=s["model"], score_factors=s["factors"])
         for pk, s in scores.items() if pk in current and current[pk][2] != (s["score"], s["model"], s["factors"])
     ]
-    _write(changed)
+    rows_update(Opportunity, changed, SCORE_FIELDS)
     rescored = [opp for opp in changed if current[opp.pk][2][:2] != (opp.deal_score, opp.score_model)]
     audit_bulk(Opportunity, {
         opp.pk: {name: [str(old), str(new)] for name, old, new in zip(
@@ -57,14 +51,3 @@ def opportunity_scores_write(*, actor, scores: dict[int, dict]) -> int:
         publish("opportunity.scored", {"opportunity_id": opp.pk, "score": opp.deal_score, "model": opp.score_model,
                                        "owner_id": owner_id, "stage": stage_id}, actor=actor)
     return len(rescored)
-
-
-def _write(deals: list[Opportunity]) -> None:
-    # One parameterised UPDATE run for every row (pipelined by psycopg 3): bulk_update's CASE per row and
-    # field costs over a millisecond a deal, which a refresh of every open deal cannot afford.
-    fields = [Opportunity._meta.get_field(name) for name in SCORE_FIELDS]
-    table, quote = Opportunity._meta.db_table, connection.ops.quote_name
-    sql = f"UPDATE {quote(table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} WHERE id = %s"
-    rows = [[*(f.get_db_prep_save(getattr(opp, f.attname), connection) for f in fields), opp.pk] for opp in deals]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)

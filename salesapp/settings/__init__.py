@@ -148,6 +148,10 @@ OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=5)
 OUTBOX_BREAKER_SECONDS = env.float("OUTBOX_BREAKER_SECONDS", default=5.0)
 EVENTS_EXCHANGE = env("EVENTS_EXCHANGE", default="sales.events")
 
+# --- Periods -------------------------------------------------------------------
+# The month the fiscal year starts in (1 = January): quarters of forecasts and quotas follow it.
+FISCAL_YEAR_START_MONTH = env.int("FISCAL_YEAR_START_MONTH", default=1)
+
 # --- Web-to-lead ---------------------------------------------------------------
 # How many proxies of ours sit in front of the app: X-Forwarded-For is believed only then (rate limit per IP).
 WEB_TO_LEAD_TRUSTED_PROXIES = env.int("WEB_TO_LEAD_TRUSTED_PROXIES", default=0)
