@@ -33,9 +33,8 @@ from django.http import Http404
 
 from activities import cursors, links
 from activities.store import before_cursor, get_store
-from salesapp.hierarchy import subtree_sql
 from salesapp.models import User
-from salesapp.roles import Role
+from salesapp.selectors import user_get
 
 TIMELINE_KINDS = ("lead", "opportunity", "account", "user")
 # The kinds whose own apps keep a history (stage changes, assignments, conversions, scores).
@@ -140,12 +139,8 @@ def timeline_subject(*, user, kind: str, record_id) -> object:
         record_id = int(record_id)
     except (TypeError, ValueError):
         raise Http404("No such user") from None
-    # A user's timeline is open to admins and to the user's managers (their reporting subtree).
-    people = User.objects.all() if user.role == Role.ADMIN else User.objects.filter(pk__in=subtree_sql(user.pk))
-    target = people.filter(pk=record_id).first()
-    if target is None:
-        raise Http404("No such user")
-    return target
+    # A user's timeline is open to whoever may see the user: themselves, their managers, admins.
+    return user_get(user=user, pk=record_id)
 
 
 def timeline(*, user, kind: str, record_id, types=None, cursor: str | None = None, limit: int = 50) -> TimelinePage:

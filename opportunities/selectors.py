@@ -31,6 +31,7 @@ from salesapp.access import CHANGE, VIEW
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.models import User
 from salesapp.roles import Role
+from salesapp.selectors import user_get
 from territories.selectors import territory_subtree_ids
 
 PIPELINE_TTL = 60
@@ -286,9 +287,7 @@ def forecast_rollup(*, user, period: str, user_id: int | None = None) -> dict:
     person's latest submission. Three queries however deep the hierarchy is.
     """
     period = parse_period(period)
-    head_id = int(user_id or user.pk)
-    if user.role != Role.ADMIN and head_id not in user_subtree_ids(user.pk):
-        raise Http404("No such user.")
+    head_id = user_get(user=user, pk=int(user_id or user.pk)).pk
     subtree = user_subtree_ids(head_id)
     users = {u["id"]: u for u in User.objects.filter(pk__in=subtree).values(
         "id", "email", "first_name", "last_name", "manager_id", "role")}
@@ -401,9 +400,7 @@ def forecast_adjustment_list(*, user, period: str | None = None, user_id: int | 
 
 def forecast_snapshot_list(*, user, period: str, user_id: int | None = None, scope: str | None = None):
     """Weekly snapshots for one person (default: the user) and period, oldest first (for the trend chart)."""
-    uid = int(user_id or user.pk)
-    if user.role != Role.ADMIN and uid not in user_subtree_ids(user.pk):
-        raise Http404("No such user.")
+    uid = user_get(user=user, pk=int(user_id or user.pk)).pk
     qs = ForecastSnapshot.objects.restrict(user, VIEW).filter(user_id=uid, period=parse_period(period).name)
     if scope:
         qs = qs.filter(scope=scope)

@@ -23,9 +23,8 @@ from salesapp.access import VIEW
 from salesapp.assignment import assignable_users
 from salesapp.guards import has_permission
 from salesapp.hierarchy import user_subtree_ids
-from salesapp.models import User
 from salesapp.periods import Period, parse_period
-from salesapp.selectors import user_list
+from salesapp.selectors import user_get, user_list
 from territories.selectors import territory_get, territory_list
 
 
@@ -49,21 +48,13 @@ def quota_get(*, user, pk, action: str = VIEW) -> Quota:
     return quota
 
 
-def person_get(*, user, pk: int) -> User:
-    """A person whose quotas and attainment the user may read (the kernel's user rule); 404 otherwise."""
-    person = user_list(user=user).filter(pk=pk).first()
-    if person is None:
-        raise Http404("No such user.")
-    return person
-
-
 def quota_attainment(*, user, user_id: int, period: str) -> dict:
     """One person's quotas and attainment for a period, the figures from the cache (120 s) when there.
 
     The cached entry holds every quota of the person for the period; what `user`
     may see of it is decided by restrict() on those quota ids (one indexed query).
     """
-    person_get(user=user, pk=user_id)
+    user_get(user=user, pk=user_id)
     window = parse_period(period)
     rows = attainment.user_quota_rows(user_id, window.key)
     visible = set(quota_list(user=user).filter(pk__in=[r["id"] for r in rows]).values_list("pk", flat=True))
@@ -101,7 +92,7 @@ def quota_rollup(*, user, period: str, user_id: int | None = None, territory_id:
     if quota_type not in Quota.Type.values:
         raise ValidationError({"quota_type": [f"{quota_type!r} is not one of {', '.join(Quota.Type.values)}."]})
     if user_id:
-        node = person_get(user=user, pk=user_id)
+        node = user_get(user=user, pk=user_id)
         kind = "user"
         children = list(user_list(user=user).filter(manager_id=node.pk, is_active=True)
                         .order_by("first_name", "last_name"))
@@ -219,7 +210,7 @@ def plan_territory_tree(*, user, period: str, quota_type: str = Quota.Type.REVEN
 
 def attainment_series(*, user, period: str, user_id: int, quota_type: str = Quota.Type.REVENUE) -> dict:
     """Cumulative attainment of a person's subtree, day by day through the period, and the quota's pace line."""
-    person = person_get(user=user, pk=user_id)
+    person = user_get(user=user, pk=user_id)
     window: Period = parse_period(period)
     owners = user_subtree_ids(person.pk)
     today = timezone.localdate()

@@ -16,7 +16,7 @@ from salesapp.guards import has_permission, perm_required
 from salesapp.models import User
 from salesapp.periods import current_quarter, parse_period, period_choices
 from salesapp.roles import Role
-from salesapp.selectors import user_list
+from salesapp.selectors import user_get, user_list
 from territories.selectors import territory_get
 
 DIMENSIONS = ("people", "territories")
@@ -42,7 +42,7 @@ def _focus_user(request) -> User:
     if wanted:
         if not wanted.isdigit():
             raise Http404("No such user.")
-        return selectors.person_get(user=user, pk=int(wanted))
+        return user_get(user=user, pk=int(wanted))
     if user.role == Role.ADMIN and not User.objects.filter(manager=user).exists():
         manager = user_list(user=user).filter(role=Role.SALES_MANAGER, is_active=True, reports__isnull=False)
         return manager.distinct().order_by("pk").first() or user
@@ -111,7 +111,7 @@ def plan_table(request):
 def _holder(request, kind: str, holder_id: int):
     """The person or territory of a plan cell, as the user may see them (404 otherwise)."""
     if kind == "user":
-        return {"user": selectors.person_get(user=request.user, pk=holder_id)}
+        return {"user": user_get(user=request.user, pk=holder_id)}
     if kind == "territory":
         return {"territory": territory_get(user=request.user, pk=holder_id)}
     raise Http404("No such holder.")

@@ -1,6 +1,7 @@
 """Kernel reads: users and published events."""
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from salesapp.hierarchy import subtree_sql
 from salesapp.models import OutboxEvent, User
@@ -13,6 +14,14 @@ def user_list(*, user: User) -> QuerySet[User]:
     if user.role == Role.ADMIN:
         return qs
     return qs.filter(pk__in=subtree_sql(user.pk))
+
+
+def user_get(*, user: User, pk) -> User:
+    """A person `user` may see (themselves, their subtree; admins anyone); 404 otherwise."""
+    person = user_list(user=user).filter(pk=pk).first()
+    if person is None:
+        raise Http404("No such user.")
+    return person
 
 
 def event_list(*, name: str | None = None, since=None) -> QuerySet[OutboxEvent]:

@@ -5,7 +5,6 @@ Thin: DRF validates and documents, selectors read through `restrict()`, services
 
 from datetime import date
 
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -42,7 +41,7 @@ from salesapp.access import CHANGE, VIEW
 from salesapp.api.errors import validation_error
 from salesapp.api.permissions import role_permission
 from salesapp.hierarchy import user_subtree_ids
-from salesapp.roles import Role
+from salesapp.selectors import user_get
 
 
 def _action_for(request) -> str:
@@ -378,8 +377,7 @@ class ForecastAdjustmentView(APIView):
         body = ForecastAdjustmentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        if request.user.role != Role.ADMIN and data["user"].pk not in user_subtree_ids(request.user.pk):
-            raise Http404("No such user.")
+        user_get(user=request.user, pk=data["user"].pk)
         adj = forecasts.forecast_adjust(actor=request.user, user=data["user"], period=data["period"],
                                        category=data["category"], amount=data["amount"], reason=data["reason"])
         return Response(ForecastAdjustmentSerializer(adj).data, status=status.HTTP_201_CREATED)

@@ -13,9 +13,9 @@ from opportunities.models import ForecastAdjustment, ForecastSnapshot, ForecastS
 from opportunities.periods import month_of, parse_period, quarter_of, week_start
 from opportunities.selectors import forecast_rollup
 from salesapp.guards import require_permission
-from salesapp.hierarchy import user_subtree_ids
 from salesapp.models import User
 from salesapp.roles import Role
+from salesapp.selectors import user_list
 
 
 def _money(value, field):
@@ -57,7 +57,7 @@ def forecast_adjust(*, actor, user, period: str, category: str, amount, reason: 
         errors["category"] = ["Adjust 'commit' or 'best_case'."]
     if not (reason or "").strip():
         errors["reason"] = ["Say why you adjust the forecast."]
-    if actor.role != Role.ADMIN and (user.pk == actor.pk or user.pk not in user_subtree_ids(actor.pk)):
+    if actor.role != Role.ADMIN and (user.pk == actor.pk or not user_list(user=actor).filter(pk=user.pk).exists()):
         errors["user"] = ["You can adjust only the forecasts of people who report to you."]
     if errors:
         raise ValidationError(errors)
