@@ -20,6 +20,8 @@ def score_get(*, user, kind: str, record_id: int) -> dict:
     else:
         lead = lead_selectors.lead_get(user=user, pk=record_id)
         score, model, factors, outcome = lead.score, lead.score_model, lead.score_factors, lead.outcome
+    if outcome:  # a decided record shows what happened, not a prediction of it
+        return {"score": None, "model": None, "factors": [], "outcome": outcome}
     return {"score": score, "model": model, "factors": factors, "outcome": outcome}
 
 
