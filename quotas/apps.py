@@ -12,12 +12,13 @@ class QuotasConfig(AppConfig):
 
         import quotas.receivers  # noqa: F401  (connects the event receivers and consumers)
         from quotas import demo, imports, panels
+        from quotas.access import published_unless_setter
         from quotas.models import Quota
         from quotas.tasks import RECOMPUTE_SCHEDULE
         from salesapp.access import RecordRule, register_model
         from salesapp.home import register_panel
 
-        register_model(Quota, RecordRule(owner_field="user", territory_field="territory"))
+        register_model(Quota, RecordRule(owner_field="user", territory_field="territory", narrow=published_unless_setter))
         auditlog.register(Quota, exclude_fields=["attainment_amount", "attainment_percentage", "attained_at",
                                                  "updated_at"])
         # The beat schedule is read when beat starts, after every app is ready.

@@ -18,26 +18,18 @@ from django.utils import timezone
 
 from quotas import attainment, sources
 from quotas.models import Quota
-from quotas.services import SET_PERMISSION, allocation_state
+from quotas.services import allocation_state
 from salesapp.access import VIEW
 from salesapp.assignment import assignable_users
-from salesapp.guards import has_permission
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.periods import Period, parse_period
 from salesapp.selectors import user_get, user_list
 from territories.selectors import territory_get, territory_list
 
 
-def _sees_drafts(user) -> bool:
-    return has_permission(user, SET_PERMISSION)
-
-
 def quota_list(*, user, action: str = VIEW) -> QuerySet[Quota]:
-    """Quotas the user may see (or change), holders joined; drafts only for those who set quotas."""
-    qs = Quota.objects.restrict(user, action).select_related("user", "territory")
-    if not _sees_drafts(user):
-        qs = qs.filter(status=Quota.Status.PUBLISHED)
-    return qs
+    """Quotas the user may see (or change), holders joined (drafts only for those who set quotas: the rule)."""
+    return Quota.objects.restrict(user, action).select_related("user", "territory")
 
 
 def quota_get(*, user, pk, action: str = VIEW) -> Quota:

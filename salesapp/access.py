@@ -45,12 +45,15 @@ class RecordRule:
       when any record it points to through `field` is (a contact through its account).
     - `q`: a function (user, action) -> Q for records whose rule is neither of the above
       (an activity decided by the most specific record it is linked to). It is the rule.
+    - `narrow`: a function (user, action) -> Q that every non-admin's records must also match
+      (draft quotas are seen only by those who set quotas).
     """
 
     owner_field: str | None = "owner"
     territory_field: str | None = "territory"
     via: tuple[tuple[str, type[Model]], ...] = ()
     q: Callable[[object, str], Q] | None = None
+    narrow: Callable[[object, str], Q] | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,8 @@ def visible_q(user, model: type[Model], action: str = VIEW) -> Q:
         for grant in _parents.get(model, ()):
             q |= Q(pk__in=grant.child.objects.restrict(user, VIEW).filter(**{f"{grant.field}__isnull": False})
                    .values(grant.field))
+    if rule.narrow is not None:
+        q &= rule.narrow(user, action)
     return q
 
 
