@@ -7,8 +7,8 @@ from leads import services as lead_services
 from leads.models import Lead
 from quotas import services as quota_services
 from quotas.models import Quota
-from salesapp.periods import current_quarter
 from salesapp.models import OutboxEvent
+from salesapp.periods import current_quarter
 
 pytestmark = pytest.mark.django_db
 
