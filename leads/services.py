@@ -25,7 +25,7 @@ from salesapp.assignment import assignee_check, territory_check
 from salesapp.audit import audit_bulk
 from salesapp.bulk import rows_update, scores_check
 from salesapp.changes import apply_changes
-from salesapp.events import publish
+from salesapp.events import publish, publish_many
 from salesapp.guards import require_permission
 from salesapp.normalize import domain_of, normalize_company, normalize_email, normalize_phone
 from salesapp.roles import Role
@@ -551,6 +551,6 @@ def lead_scores_write(*, actor, scores: dict[int, dict]) -> int:
                     actor=actor, created_at=timezone.now())
         for lead in rescored
     ], batch_size=SCORE_BATCH)
-    for lead in rescored:
-        publish("lead.scored", {"lead_id": lead.pk, "score": lead.score, "model": lead.score_model}, actor=actor)
+    publish_many("lead.scored", [{"lead_id": lead.pk, "score": lead.score, "model": lead.score_model}
+                                 for lead in rescored], actor=actor)
     return len(rescored)

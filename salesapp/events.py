@@ -115,8 +115,7 @@ def _check_name(name: str) -> None:
         raise UnknownEvent(f"unknown event {name!r}")
 
 
-def publish(name: str, payload: dict, *, actor=None) -> OutboxEvent:
-    """Record an event in the current transaction; deliver it after commit."""
+def _check_payload(name: str, payload: dict) -> None:
     _check_name(name)
     missing = [k for k in CATALOGUE[name] if k not in payload]
     if missing:
@@ -125,11 +124,32 @@ def publish(name: str, payload: dict, *, actor=None) -> OutboxEvent:
         raise UnknownEvent(f"{name} names no changed field; publish nothing when nothing changed")
     if name.endswith(".stage_changed") and payload["from_stage"] == payload["to_stage"]:
         raise UnknownEvent(f"{name} from {payload['from_stage']!r} to the same stage")
+
+
+def publish(name: str, payload: dict, *, actor=None) -> OutboxEvent:
+    """Record an event in the current transaction; deliver it after commit."""
+    _check_payload(name, payload)
     event = OutboxEvent.objects.create(
         name=name, payload=payload, actor=actor if getattr(actor, "pk", None) else None
     )
-    transaction.on_commit(lambda: _after_commit(event))
+    transaction.on_commit(lambda: _after_commit([event]))
     return event
+
+
+def publish_many(name: str, payloads: list[dict], *, actor=None) -> list[OutboxEvent]:
+    """Record one event per payload in the current transaction, in one insert; deliver them after commit.
+
+    For bulk paths (a score refresh of every open deal): the same events as `publish` in a loop, written and
+    marked sent in batches instead of a statement each.
+    """
+    for payload in payloads:
+        _check_payload(name, payload)
+    actor = actor if getattr(actor, "pk", None) else None
+    events = OutboxEvent.objects.bulk_create(
+        [OutboxEvent(name=name, payload=payload, actor=actor) for payload in payloads], batch_size=1000)
+    if events:
+        transaction.on_commit(lambda: _after_commit(events))
+    return events
 
 
 def event_dict(event: OutboxEvent) -> dict:
@@ -142,47 +162,56 @@ def event_dict(event: OutboxEvent) -> dict:
     }
 
 
-def _after_commit(event: OutboxEvent) -> None:
-    data = event_dict(event)
-    for receiver in list(_receivers.get(event.name, ())):
-        try:
-            receiver(data)
-        except Exception:  # a receiver's failure must not undo a committed change
-            log.exception("in-process receiver %s failed for %s", receiver, event.name)
-    relay(event)
+def _after_commit(events: list[OutboxEvent]) -> None:
+    for event in events:
+        data = event_dict(event)
+        for receiver in list(_receivers.get(event.name, ())):
+            try:
+                receiver(data)
+            except Exception:  # a receiver's failure must not undo a committed change
+                log.exception("in-process receiver %s failed for %s", receiver, event.name)
+    relay_many(events)
 
 
 _breaker = {"open_until": 0.0}
 
 
 def relay(event: OutboxEvent, *, force: bool = False) -> bool:
-    """Send one outbox row to the broker; mark it sent, or schedule a retry.
+    """Send one outbox row to the broker; mark it sent, or schedule a retry."""
+    return relay_many([event], force=force) == 1
 
-    After a failure the breaker stays open for OUTBOX_BREAKER_SECONDS: requests
-    then leave their events pending for the sweeper (which forces a send)
-    rather than each one waiting on a dead broker.
+
+def relay_many(events: list[OutboxEvent], *, force: bool = False) -> int:
+    """Send outbox rows to the broker in order; mark those sent (one UPDATE per thousand), answer how many.
+
+    At the first failure that row gets a retry with backoff and the rest stay pending for the sweeper.
+    After a failure the breaker stays open for OUTBOX_BREAKER_SECONDS: requests then leave their events
+    pending for the sweeper (which forces a send) rather than each one waiting on a dead broker.
     """
     from salesapp.tasks import event_deliver_task
 
-    if not force and time.monotonic() < _breaker["open_until"]:
-        return False
+    sent: list = []
     try:
-        event_deliver_task.apply_async(
-            args=[event_dict(event)],
-            retry=False,
-            headers={"event_name": event.name},
-        )
-    except ConsumerFailed as exc:  # delivered in process (eager); the failure is the consumer's, not the broker's
-        OutboxEvent.objects.filter(pk=event.pk).update(status=OutboxEvent.Status.SENT, sent_at=timezone.now(),
-                                                       last_error=str(exc)[:2000])
-        return True
-    except Exception as exc:  # broker down or publish not confirmed
-        _breaker["open_until"] = time.monotonic() + settings.OUTBOX_BREAKER_SECONDS
-        _schedule_retry(event, exc)
-        return False
-    _breaker["open_until"] = 0.0
-    OutboxEvent.objects.filter(pk=event.pk).update(status=OutboxEvent.Status.SENT, sent_at=timezone.now())
-    return True
+        for event in events:
+            if not force and time.monotonic() < _breaker["open_until"]:
+                break
+            try:
+                event_deliver_task.apply_async(args=[event_dict(event)], retry=False,
+                                               headers={"event_name": event.name})
+            except ConsumerFailed as exc:  # delivered in process (eager): the consumer failed, not the broker
+                OutboxEvent.objects.filter(pk=event.pk).update(last_error=str(exc)[:2000])
+            except Exception as exc:  # broker down or publish not confirmed
+                _breaker["open_until"] = time.monotonic() + settings.OUTBOX_BREAKER_SECONDS
+                _schedule_retry(event, exc)
+                break
+            _breaker["open_until"] = 0.0
+            sent.append(event.pk)
+    finally:
+        now = timezone.now()
+        for start in range(0, len(sent), 1000):
+            OutboxEvent.objects.filter(pk__in=sent[start:start + 1000]).update(
+                status=OutboxEvent.Status.SENT, sent_at=now)
+    return len(sent)
 
 
 def _schedule_retry(event: OutboxEvent, exc: Exception) -> None:
@@ -208,14 +237,8 @@ def outbox_sweep(*, limit: int = 1000, now=None) -> dict:
             :limit
         ]
     )
-    sent = failed = 0
-    for event in due:
-        if relay(event, force=True):
-            sent += 1
-        else:
-            failed += 1
-            break
-    return {"due": len(due), "sent": sent, "failed": failed}
+    sent = relay_many(due, force=True)
+    return {"due": len(due), "sent": sent, "failed": int(sent < len(due))}
 
 
 def outbox_requeue_dead() -> int:

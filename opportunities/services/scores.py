@@ -12,7 +12,7 @@ from django.db import transaction
 from opportunities.models import Opportunity
 from salesapp.audit import audit_bulk
 from salesapp.bulk import rows_update, scores_check
-from salesapp.events import publish
+from salesapp.events import publish_many
 
 SCORE_FIELDS = ("deal_score", "score_model", "score_factors")
 BATCH = 2000  # ids per read
@@ -46,8 +46,8 @@ def opportunity_scores_write(*, actor, scores: dict[int, dict]) -> int:
             SCORE_FIELDS[:2], current[opp.pk][2][:2], (opp.deal_score, opp.score_model), strict=True) if old != new}
         for opp in rescored
     }, actor=actor)
-    for opp in rescored:
-        owner_id, stage_id, _stored = current[opp.pk]
-        publish("opportunity.scored", {"opportunity_id": opp.pk, "score": opp.deal_score, "model": opp.score_model,
-                                       "owner_id": owner_id, "stage": stage_id}, actor=actor)
+    publish_many("opportunity.scored", [
+        {"opportunity_id": opp.pk, "score": opp.deal_score, "model": opp.score_model,
+         "owner_id": current[opp.pk][0], "stage": current[opp.pk][1]}
+        for opp in rescored], actor=actor)
     return len(rescored)

@@ -62,6 +62,18 @@ def test_redelivered_event_is_applied_once():
     assert AppliedEvent.objects.filter(consumer="test.counter").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_publish_delivers_every_event_after_commit_and_marks_them_sent(recorder):
+    with transaction.atomic():
+        published = events.publish_many("quota.set", [{"quota_id": i} for i in (1, 2, 3)])
+        with pytest.raises(events.UnknownEvent, match="quota_id"):
+            events.publish_many("quota.set", [{"quota_id": 4}, {}])
+        assert recorder == []  # not before commit
+    assert [e["payload"]["quota_id"] for e in recorder] == [1, 2, 3]
+    statuses = OutboxEvent.objects.filter(pk__in=[e.pk for e in published]).values_list("status", flat=True)
+    assert list(statuses) == [OutboxEvent.Status.SENT] * 3
+
+
 @pytest.mark.django_db
 def test_events_that_do_not_mean_their_name_are_refused():
     with pytest.raises(events.UnknownEvent, match="names no changed field"):
