@@ -1,7 +1,8 @@
 from django.contrib import admin
 
+from leads import services
 from leads.models import Lead, LeadHistory, LeadRoutingConfig, WebToLeadForm
-from leads.services import _normalise
+from salesapp.admin import ServiceAdmin
 
 
 @admin.register(WebToLeadForm)
@@ -41,18 +42,23 @@ class LeadHistoryInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(ServiceAdmin):
     list_display = ["email", "first_name", "last_name", "company", "status", "score", "assigned_to", "territory",
                     "source", "created_at"]
     list_filter = ["status", "source"]
     search_fields = ["email", "first_name", "last_name", "company"]
     list_select_related = ["assigned_to", "territory"]
-    raw_id_fields = ["assigned_to", "territory", "converted_opportunity", "converted_account", "converted_contact"]
-    readonly_fields = ["score", "score_model", "assignment_reason", "queue", "merged_into", "converted_at",
+    raw_id_fields = ["assigned_to", "territory"]
+    # Status moves through the lead's actions (qualify, convert, ...) and conversion fills the converted_*
+    # links: the console changes details, owner and territory, through lead_update like the UI.
+    readonly_fields = ["status", "score", "score_model", "assigned_at", "assignment_reason", "queue", "merged_into",
+                       "converted_opportunity", "converted_account", "converted_contact", "converted_at",
                        "last_activity_at", "activity_count", "created_at", "updated_at"]
     inlines = [LeadHistoryInline]
     show_full_result_count = False
 
-    def save_model(self, request, obj, form, change):
-        _normalise(obj)  # keep the dedup keys in step with admin edits
-        super().save_model(request, obj, form, change)
+    def update(self, *, actor, instance, **fields):
+        services.lead_update(actor=actor, lead=instance, **fields)
+
+    def delete(self, *, actor, instance):
+        services.lead_delete(actor=actor, lead=instance)

@@ -14,37 +14,7 @@ from opportunities.models import (
     StageHistory,
 )
 from opportunities.services import accounts, contacts, deals
-
-
-class ServiceAdmin(admin.ModelAdmin):
-    """Changes and deletes go through the app's services, so the admin console's writes get the same
-    rules, audit entries and events as the UI's and the API's. Records start in the UI or the API.
-    """
-
-    def update(self, *, actor, instance, **fields):
-        raise NotImplementedError
-
-    def delete(self, *, actor, instance):
-        raise NotImplementedError
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        # The form has already set its values on `obj`: hand the service the stored record and the changes.
-        stored = type(obj).objects.get(pk=obj.pk)
-        self.update(actor=request.user, instance=stored, **{f: form.cleaned_data[f] for f in form.changed_data})
-
-    def save_related(self, request, form, formsets, change):
-        for formset in formsets:  # many-to-many fields were handed to the service by save_model
-            self.save_formset(request, form, formset, change=change)
-
-    def delete_model(self, request, obj):
-        self.delete(actor=request.user, instance=obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete(actor=request.user, instance=obj)
+from salesapp.admin import ServiceAdmin
 
 
 @admin.register(Stage)

@@ -279,7 +279,7 @@ ADMIN_SITE_EXCEPTIONS = {
     **dict.fromkeys([
         "admin:activities_activity_add", "admin:activities_activity_delete",
         "admin:auditlog_logentry_add", "admin:auditlog_logentry_delete",
-        "admin:intelligence_scoringmodel_add", "admin:salesapp_importjob_add",
+        "admin:intelligence_scoringmodel_add", "admin:salesapp_importjob_add", "admin:leads_lead_add",
         "admin:opportunities_account_add", "admin:opportunities_contact_add", "admin:opportunities_opportunity_add",
         "admin:opportunities_stage_add", "admin:opportunities_stage_delete",
         "admin:territories_realignmentjob_add",
