@@ -4,12 +4,13 @@ Selectors that serve a user (`activity_get`, `activity_list`, `my_tasks`,
 `calendar_events`) filter in the store with the one access rule,
 `activities.links.access_cond`. The counting selectors for quotas and
 intelligence (`activity_counts`, `completed_activity_count`,
-`activities_for`) are system reads, without a user, over ids the caller has
+`activities_for`, `activity_summary`) are system reads, without a user, over ids the caller has
 already scoped; they return plain values and serve no page directly.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.http import Http404
@@ -149,6 +150,12 @@ def completed_activity_count(*, user_ids, start=None, end=None, types=None) -> i
     return get_store().count(("and", conds))
 
 
+def _link_field(kind: str) -> str:
+    if kind not in ("lead", "opportunity", "account", "contact", "user"):
+        raise ValueError(f"unknown kind {kind!r}")
+    return f"{kind}_id"
+
+
 SNAPSHOT_FIELDS = (
     "id", "type", "user_id", "lead_id", "opportunity_id", "account_id", "contact_id", "outcome",
     "duration_minutes", "scheduled_at", "completed_at", "due_at", "occurred_at", "created_at",
@@ -162,9 +169,7 @@ def activities_for(*, kind: str, ids, until: datetime | None = None, limit: int 
     it are left out, and a completion after it reads as still open (so
     features built for a past snapshot do not see the future).
     """
-    if kind not in ("lead", "opportunity", "account", "contact", "user"):
-        raise ValueError(f"unknown kind {kind!r}")
-    conds = [("in", f"{kind}_id", [int(i) for i in ids])]
+    conds = [("in", _link_field(kind), [int(i) for i in ids])]
     if until is not None:
         conds.append(("lte", "created_at", until))
     docs = get_store().find(("and", conds), order=(("occurred_at", 1), ("id", 1)), limit=limit)
@@ -176,3 +181,23 @@ def activities_for(*, kind: str, ids, until: datetime | None = None, limit: int 
             row["occurred_at"] = row["scheduled_at"] or row["created_at"]
         out.append(row)
     return out
+
+
+def activity_summary(*, kind: str, ids, until: datetime, types, recent_since: datetime) -> dict[int, dict]:
+    """Per record, activities by type and how many happened since `recent_since`: {id: {"counts", "recent"}}.
+
+    Only what had happened and been logged by `until` counts; ids=None counts for every
+    record of the kind. Grouped counts, for scoring many records at once: a system read for
+    intelligence's training and scoring: the caller scopes ids.
+    """
+    field = _link_field(kind)
+    scope = ("null", field, False) if ids is None else ("in", field, list(ids))
+    known = [scope, ("lte", "occurred_at", until), ("lte", "created_at", until)]
+    store = get_store()
+    out: dict[int, dict] = defaultdict(lambda: {"counts": {}, "recent": 0})
+    for typ in types:
+        for rid, n in store.count_by(("and", [*known, ("eq", "type", typ)]), field).items():
+            out[rid]["counts"][typ] = n
+    for rid, n in store.count_by(("and", [*known, ("gte", "occurred_at", recent_since)]), field).items():
+        out[rid]["recent"] = n
+    return dict(out)

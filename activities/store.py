@@ -349,7 +349,10 @@ class MongoActivityStore(ActivityStore):
         return self.collection.count_documents(self._filter(cond))
 
     def count_by(self, cond, field) -> dict:
-        rows = self.collection.aggregate([{"$match": self._filter(cond)}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}])
+        # The same filter under an explicit $and: nx-27017 (the test stand-in) otherwise matches nothing in an
+        # aggregation for a top-level $lte on a date; MongoDB reads both forms alike.
+        match = {"$and": [self._filter(cond)]}
+        rows = self.collection.aggregate([{"$match": match}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}])
         return {r["_id"]: r["n"] for r in rows}
 
     def ensure_indexes(self) -> list[str]:

@@ -1,7 +1,9 @@
 """Everything intelligence reads from, and writes through, the apps below it.
 
-Reads for scoring are system-wide (no user: a model sees the whole history);
-reads for a person go through `restrict()` via the owning app's selectors.
+Reads for scoring are system-wide (no user: a model sees the whole history), through the
+owning apps' system reads (`leads.figures`, `opportunities.figures`, the activities
+selectors); reads for a person go through `restrict()` via the owning app's selectors.
+The audit log's field history is django-auditlog's table, read here.
 Scores are written by the apps that own the records (the leads and
 opportunities services, called from intelligence.services), never here.
 """
@@ -9,23 +11,22 @@ opportunities services, called from intelligence.services), never here.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
+from activities import selectors as activity_selectors
 from activities import services as activity_services
-from activities.selectors import activities_for
-from activities.store import get_store
+from leads import figures as lead_figures
 from leads import selectors as lead_selectors
-from leads.models import Lead
-from leads.scoring import rules_score
+from opportunities import figures as opportunity_figures
 from opportunities import selectors as opportunity_selectors
-from opportunities.models import Opportunity, StageHistory
 
 CHUNK = 5000
 
@@ -35,6 +36,12 @@ def chunks(ids, size: int = CHUNK):
     ids = list(ids)
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
+
+
+def in_chunks(read, ids, **kwargs) -> Iterator:
+    """The rows of `read(ids=..., **kwargs)` over id slices, in order (ids=None: one read of every record)."""
+    for part in [None] if ids is None else chunks(ids):
+        yield from read(ids=part, **kwargs)
 
 
 def ts(value) -> float | None:
@@ -109,24 +116,14 @@ DEAL_FIELDS = (
 
 def deal_rows(*, ids=None, stages=None) -> list[dict]:
     """Plain rows of the deals to score or learn from, with their account's firmographics."""
-    qs = Opportunity.objects.all()
-    if stages is not None:
-        qs = qs.filter(stage_id__in=list(stages))
-    qs = qs.annotate(contacts_count=Count("contacts")).values(*DEAL_FIELDS, "contacts_count").order_by("id")
-    if ids is None:
-        return list(qs)
-    return [row for part in chunks(ids) for row in qs.filter(pk__in=part)]
+    return list(in_chunks(opportunity_figures.deal_rows, ids, fields=DEAL_FIELDS, stages=stages))
 
 
 def stage_history(opportunity_ids=None) -> dict[int, list[tuple[float, str, str]]]:
     """Stage changes per deal, oldest first: (changed_at, from_stage, to_stage)."""
-    qs = StageHistory.objects.order_by("changed_at", "id").values_list("opportunity_id", "changed_at", "from_stage",
-                                                                        "to_stage")
-    parts = [qs] if opportunity_ids is None else [qs.filter(opportunity_id__in=p) for p in chunks(opportunity_ids)]
     out: dict[int, list] = defaultdict(list)
-    for part in parts:
-        for opp_id, changed_at, frm, to in part.iterator(chunk_size=5000):
-            out[opp_id].append((changed_at.timestamp(), frm, to))
+    for opp_id, changed_at, frm, to in in_chunks(opportunity_figures.stage_changes, opportunity_ids):
+        out[opp_id].append((changed_at.timestamp(), frm, to))
     return out
 
 
@@ -166,7 +163,7 @@ def deal_scores(ids) -> dict[int, int | None]:
     """The stored score of each deal (what every page shows)."""
     out = {}
     for part in chunks([i for i in ids if i]):
-        out.update(Opportunity.objects.filter(pk__in=part).values_list("pk", "deal_score"))
+        out.update(opportunity_figures.deal_scores(ids=part))
     return out
 
 
@@ -186,31 +183,21 @@ LEAD_FIELDS = (
 
 
 def lead_rows(*, ids=None, statuses=None) -> list[dict]:
-    qs = Lead.objects.all()
-    if statuses is not None:
-        qs = qs.filter(status__in=list(statuses))
-    qs = qs.values(*LEAD_FIELDS).order_by("id")
-    if ids is None:
-        return list(qs)
-    return [row for part in chunks(ids) for row in qs.filter(pk__in=part)]
+    return list(in_chunks(lead_figures.lead_rows, ids, fields=LEAD_FIELDS, statuses=statuses))
 
 
 def lead_scores(ids) -> dict[int, int]:
     """The stored score of each lead (what every page shows)."""
     out = {}
     for part in chunks([i for i in ids if i]):
-        out.update(Lead.objects.filter(pk__in=part).values_list("pk", "score"))
+        out.update(lead_figures.lead_scores(ids=part))
     return out
 
 
 def lead_rule_scores(ids) -> dict[int, tuple[int, list[dict], str]]:
     """The leads app's rule score of each lead (before any learned model): score, factors, model label."""
-    out = {}
-    for part in chunks(ids):
-        for lead in Lead.objects.filter(pk__in=part):
-            result = rules_score(lead)
-            out[lead.pk] = (result.score, result.factors, result.model)
-    return out
+    return {pk: (result.score, result.factors, result.model)
+            for part in chunks(ids) for pk, result in lead_figures.lead_rule_scores(ids=part).items()}
 
 
 # --- activities ---------------------------------------------------------------
@@ -220,10 +207,9 @@ def activities(kind: str, ids, until=None) -> dict[int, list[tuple[float, str, s
     ids = list(ids)
     if not ids:
         return {}
-    rows = [a for part in chunks(ids) for a in activities_for(kind=kind, ids=part, until=until, limit=10_000_000)]
     key = "opportunity_id" if kind in ("opportunity", "deal") else "lead_id"
     out: dict[int, list] = defaultdict(list)
-    for a in rows:
+    for a in in_chunks(activity_selectors.activities_for, ids, kind=kind, until=until, limit=10_000_000):
         rid = a.get(key)
         # Known when it was created, happened when it occurred: it counts from the later of the two.
         happened, known = ts(a.get("occurred_at") or a.get("completed_at")), ts(a.get("created_at"))
@@ -242,19 +228,11 @@ def activity_summary(kind: str, ids, now: datetime, types: tuple[str, ...]) -> d
     Only what had happened and been logged by `now` counts, as in `activities()`;
     ids=None counts for every record of the kind.
     """
-    field = "opportunity_id" if kind in ("opportunity", "deal") else "lead_id"
-    store = get_store()
-    scopes = [[("null", field, False)]] if ids is None else [[("in", field, part)] for part in chunks(ids)]
-    out: dict[int, dict] = defaultdict(lambda: {"counts": {}, "recent": 0})
-    for scope in scopes:
-        known = [*scope, ("lte", "occurred_at", now), ("lte", "created_at", now)]
-        for typ in types:
-            for rid, n in store.count_by(("and", [*known, ("eq", "type", typ)]), field).items():
-                out[rid]["counts"][typ] = n
-        recent = [*known, ("gte", "occurred_at", now - timedelta(days=14))]
-        for rid, n in store.count_by(("and", recent), field).items():
-            out[rid]["recent"] = n
-    return dict(out)
+    out = {}
+    for part in [None] if ids is None else chunks(ids):
+        out.update(activity_selectors.activity_summary(kind=kind, ids=part, until=now, types=types,
+                                                       recent_since=now - timedelta(days=14)))
+    return out
 
 
 def task_create(*, actor, subject: str, opportunity_id=None, lead_id=None, due_at=None):

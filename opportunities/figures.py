@@ -1,13 +1,17 @@
-"""System reads of deal figures for the apps above (quota attainment): no user, no access rule.
+"""System reads of deal figures for the apps above (quota attainment, intelligence's training and scoring).
 
-Callers decide who may read what they derive (attainment is a fact about the quota holder);
-pages and APIs read deals through `opportunities.selectors` instead.
+No user, no access rule: callers decide who may read what they derive (attainment is a fact about
+the quota holder; a score is a fact about the deal); pages and APIs read deals through
+`opportunities.selectors` instead.
 """
+
+from collections.abc import Iterator
+from datetime import datetime
 
 from django.db.models import Count, DecimalField, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from opportunities.models import Opportunity
+from opportunities.models import Opportunity, StageHistory
 from opportunities.selectors import ZERO
 
 
@@ -41,3 +45,35 @@ def _won_between(start, end, owner_ids, territory_ids) -> QuerySet[Opportunity]:
     if territory_ids is not None:
         qs = qs.filter(territory_id__in=list(territory_ids))
     return qs
+
+
+def deal_rows(*, fields: tuple[str, ...], ids=None, stages=None) -> list[dict]:
+    """The deals' `fields` (account fields through `account__`) and `contacts_count` as plain rows, by id.
+
+    ids=None: every deal. A system read for intelligence's training and scoring: the caller scopes ids.
+    """
+    qs = Opportunity.objects.all()
+    if stages is not None:
+        qs = qs.filter(stage_id__in=list(stages))
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return list(qs.annotate(contacts_count=Count("contacts")).values(*fields, "contacts_count").order_by("id"))
+
+
+def stage_changes(*, ids=None) -> Iterator[tuple[int, datetime, str, str]]:
+    """The deals' stage changes, oldest first: (opportunity_id, changed_at, from_stage, to_stage).
+
+    By deal id (ids=None: every deal). A system read for intelligence's training and scoring: the caller scopes ids.
+    """
+    qs = StageHistory.objects.order_by("changed_at", "id")
+    if ids is not None:
+        qs = qs.filter(opportunity_id__in=list(ids))
+    return qs.values_list("opportunity_id", "changed_at", "from_stage", "to_stage").iterator(chunk_size=5000)
+
+
+def deal_scores(*, ids) -> dict[int, int | None]:
+    """The stored score of each deal (what every page shows).
+
+    A system read for intelligence's training and scoring: the caller scopes ids.
+    """
+    return dict(Opportunity.objects.filter(pk__in=list(ids)).values_list("pk", "deal_score"))

@@ -211,6 +211,30 @@ def test_selectors_for_quotas_and_intelligence(backend, rep, manager):
     assert as_of == []  # both were recorded after that moment (created now)
 
 
+def test_activity_summary_counts_by_type_and_recent_as_known_then(backend, rep):
+    # Given two deals with calls and an email, 20 and 2 days ago, and a lead's call
+    now = datetime.now(UTC)
+    deal, other = OpportunityFactory(owner=rep), OpportunityFactory(owner=rep)
+    _call(rep, opportunity_id=deal.pk, completed_at=now - timedelta(days=20))
+    _call(rep, opportunity_id=deal.pk, completed_at=now - timedelta(days=2))
+    services.activity_log(actor=rep, type="email", subject="Deck", opportunity_id=other.pk,
+                          completed_at=now - timedelta(days=2))
+    _call(rep, lead_id=LeadFactory(assigned_to=rep).pk, completed_at=now - timedelta(days=2))
+    later = now + timedelta(minutes=1)
+    # When intelligence asks for the deals' counts by type and of the last 14 days
+    summary = selectors.activity_summary(kind="opportunity", ids=[deal.pk, other.pk], until=later,
+                                         types=("call", "email", "meeting"), recent_since=later - timedelta(days=14))
+    # Then each deal has its counts, and the lead's call is not among them
+    assert summary == {deal.pk: {"counts": {"call": 2}, "recent": 1},
+                       other.pk: {"counts": {"email": 1}, "recent": 1}}
+    every_deal = selectors.activity_summary(kind="opportunity", ids=None, until=later, types=("call",),
+                                            recent_since=later - timedelta(days=14))
+    assert every_deal[deal.pk] == {"counts": {"call": 2}, "recent": 1}
+    # and before they were logged, nothing counts
+    assert selectors.activity_summary(kind="opportunity", ids=[deal.pk], until=now - timedelta(days=1),
+                                      types=("call",), recent_since=now - timedelta(days=15)) == {}
+
+
 def test_my_tasks_groups_overdue_today_and_upcoming(backend, rep):
     now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
     overdue = services.activity_log(actor=rep, type="task", subject="old", due_at=now - timedelta(days=2))
