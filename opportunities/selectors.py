@@ -120,11 +120,6 @@ def open_stage_keys() -> list[str]:
     return _stage_keys(is_closed=False)
 
 
-def closed_stage_keys() -> list[str]:
-    """Keys of the closed stages (won and lost), in pipeline order."""
-    return _stage_keys(is_closed=True)
-
-
 def won_stage_keys() -> list[str]:
     """Keys of the stages that close a deal as won."""
     return _stage_keys(is_closed=True, is_won=True)
