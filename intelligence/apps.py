@@ -27,6 +27,10 @@ class IntelligenceConfig(AppConfig):
         scoring_hooks.register()
         # The beat schedule is read when beat starts, after every app is ready.
         settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "intelligence-rescore-flush",
+            {"task": "intelligence.tasks.rescore_flush_task", "schedule": settings.RESCORE_WINDOW_SECONDS},
+        )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
             "intelligence-train-nightly",
             {"task": "intelligence.tasks.models_train_nightly_task", "schedule": crontab(hour=2, minute=30)},
         )

@@ -52,6 +52,21 @@ class ScoringModel(models.Model):
         return f"{self.get_algorithm_display()} v{self.version}"
 
 
+class RescoreRequest(models.Model):
+    """A record whose score inputs changed, waiting for the next coalesced rescore (one row per record)."""
+
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    record_id = models.BigIntegerField()
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "record_id"], name="rescore_request_once")]
+        indexes = [models.Index(fields=["requested_at"], name="rescore_request_age_idx")]
+
+    def __str__(self) -> str:
+        return f"rescore {self.kind} {self.record_id}"
+
+
 class Recommendation(models.Model):
     """A next best action suggested for an open lead or deal, and what the user did with it."""
 

@@ -7,12 +7,10 @@ scores are written by the owning apps, which publish `lead.scored` and
 causes another.
 """
 
-from django.db import transaction
-
 from intelligence import analytics
 from intelligence.datasets import closed_context_invalidate
 from intelligence.models import Kind
-from intelligence.tasks import score_refresh_task
+from intelligence.services import rescore_request
 from salesapp.events import consumer, on_event
 
 # What a score is computed from: the record itself, its stage and its activities.
@@ -47,6 +45,5 @@ def invalidate_cached(event: dict) -> None:
 
 @consumer("intelligence.rescore", *RESCORE_EVENTS)
 def rescore(event: dict) -> None:
-    # After the receipt commits, so a failing score never undoes the receipt or other consumers.
-    for kind, rid in _targets(event):
-        transaction.on_commit(lambda kind=kind, rid=rid: score_refresh_task.delay(kind, [rid]))
+    # Only asks, with the receipt: the coalesced flush scores, so a failing score never undoes the receipt.
+    rescore_request(targets=_targets(event))

@@ -7,6 +7,7 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -16,7 +17,7 @@ from intelligence import sources
 from intelligence.datasets import scoring_set, training_set
 from intelligence.evaluation import metrics, time_split
 from intelligence.explain import phrase, reason
-from intelligence.models import Kind, Recommendation, ScoringModel
+from intelligence.models import Kind, Recommendation, RescoreRequest, ScoringModel
 from intelligence.predictors import PREDICTORS, load, to_score
 from intelligence.sources import Pipeline
 from leads.services import lead_scores_write
@@ -193,6 +194,36 @@ def scores_refresh(*, kind: str, ids=None, actor=None) -> int:
     else:
         lead_scores_write(actor=actor, scores=scores)
     return len(results)
+
+
+def rescore_request(*, targets: list[tuple[str, int]]) -> None:
+    """Ask for a rescore of records whose inputs changed; requests for one record coalesce into one row.
+
+    The rescoring worker takes every waiting request each RESCORE_WINDOW_SECONDS (`rescore_flush`), so a record
+    touched by ten events in a window is scored once. In process (no broker, no beat) the flush runs after commit.
+    """
+    RescoreRequest.objects.bulk_create([RescoreRequest(kind=k, record_id=rid) for k, rid in targets],
+                                       ignore_conflicts=True)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        transaction.on_commit(rescore_flush)
+
+
+def rescore_flush(*, limit: int = 5000) -> int:
+    """Rescore the records waiting for it, once each, kind by kind; answer how many were scored.
+
+    Requests are taken with their rows locked (another flush skips them) and deleted in the transaction that
+    writes the scores, so a failed rescore leaves its requests for the next flush.
+    """
+    scored = 0
+    for kind in Kind.values:
+        with transaction.atomic():
+            taken = list(RescoreRequest.objects.select_for_update(skip_locked=True).filter(kind=kind)
+                         .order_by("requested_at").values_list("pk", "record_id")[:limit])
+            if not taken:
+                continue
+            scored += scores_refresh(kind=kind, ids=sorted({rid for _, rid in taken}))
+            RescoreRequest.objects.filter(pk__in=[pk for pk, _ in taken]).delete()
+    return scored
 
 
 # --- recommendations -------------------------------------------------------------

@@ -8,7 +8,7 @@ from intelligence import services
 from intelligence.models import Kind
 
 
-@shared_task(name="intelligence.tasks.model_train_task")
+@shared_task(name="intelligence.tasks.model_train_task", acks_late=True, reject_on_worker_lost=True)
 def model_train_task(kind: str, actor_id: int | None = None) -> dict:
     """Train and maybe promote the `kind` model (on demand and nightly); too little history is a decision, not a failure."""
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
@@ -23,13 +23,13 @@ def models_train_nightly_task() -> list[dict]:
     return [model_train_task(kind) for kind in Kind.values]
 
 
-@shared_task(name="intelligence.tasks.score_refresh_task")
-def score_refresh_task(kind: str, ids: list[int]) -> int:
-    """Re-score a few records after an event changed their inputs."""
-    return services.scores_refresh(kind=kind, ids=ids)
+@shared_task(name="intelligence.tasks.rescore_flush_task")
+def rescore_flush_task() -> int:
+    """Re-score, once each, the records whose inputs changed since the last flush."""
+    return services.rescore_flush()
 
 
-@shared_task(name="intelligence.tasks.scores_refresh_all_task")
+@shared_task(name="intelligence.tasks.scores_refresh_all_task", acks_late=True, reject_on_worker_lost=True)
 def scores_refresh_all_task(kind: str) -> int:
     """Re-score every open record of a kind (after a promotion)."""
     return services.scores_refresh(kind=kind)

@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 
 from salesapp import events
-from salesapp.models import AppliedEvent, ImportJob, OutboxEvent, RecordShare, User
+from salesapp.models import AppliedEvent, ConsumerFailure, ImportJob, OutboxEvent, RecordShare, User
 from salesapp.roles import Role
 from salesapp.services import user_sync_role_group, user_validate_manager
 
@@ -91,7 +91,7 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "attempts", "created_at", "sent_at"]
+    list_display = ["name", "status", "attempts", "created_at", "sent_at", "applied_at"]
     list_filter = ["status", "name"]
     search_fields = ["id", "name"]
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
@@ -101,6 +101,34 @@ class OutboxEventAdmin(admin.ModelAdmin):
     def requeue_dead(self, request, queryset):
         count = events.outbox_requeue_dead()
         self.message_user(request, f"{count} events requeued", messages.SUCCESS)
+
+
+@admin.register(ConsumerFailure)
+class ConsumerFailureAdmin(admin.ModelAdmin):
+    """Failed (event, consumer) pairs: retrying ones and dead-lettered ones with their error, requeueable."""
+
+    list_display = ["consumer", "event_name", "status", "attempts", "last_failed_at", "next_attempt_at", "short_error"]
+    list_filter = ["status", "consumer"]
+    search_fields = ["consumer", "event__id", "event__name", "last_error"]
+    list_select_related = ["event"]
+    readonly_fields = [f.name for f in ConsumerFailure._meta.fields]
+    actions = ["requeue"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="event")
+    def event_name(self, obj):
+        return f"{obj.event.name} {obj.event_id}"
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return obj.last_error[:120]
+
+    @admin.action(description="Requeue: retry these consumers now, with a fresh set of attempts")
+    def requeue(self, request, queryset):
+        count = events.consumer_failures_requeue(queryset)
+        self.message_user(request, f"{count} consumer deliveries requeued", messages.SUCCESS)
 
 
 @admin.register(ImportJob)

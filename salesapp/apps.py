@@ -14,6 +14,7 @@ class SalesappConfig(AppConfig):
         import salesapp.api.schema  # noqa: F401  (registers OpenAPI extensions)
         from salesapp.access import RecordRule, register_model
         from salesapp.backends import connect_invalidation
+        from salesapp.imports import register_import_jobs
         from salesapp.models import ImportJob, User
         from salesapp.roles import roles_sync
 
@@ -21,4 +22,5 @@ class SalesappConfig(AppConfig):
         # An import job is seen by who started it and their managers (admins: all).
         register_model(ImportJob, RecordRule(owner_field="created_by", territory_field=None))
         connect_invalidation(User)
+        register_import_jobs()
         auditlog.register(User, exclude_fields=["password", "last_login", "calendar_token"], m2m_fields={"groups"})

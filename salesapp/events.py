@@ -3,10 +3,21 @@
 `publish(name, payload)` writes an OutboxEvent in the caller's transaction, so
 an event exists if and only if the change committed. After commit it is handed
 to in-process receivers (`on_event`) and relayed to RabbitMQ through Celery
-with publisher confirms. What could not be sent stays pending; the sweeper
-(`outbox_sweep`) retries it with exponential backoff and dead-letters it after
-OUTBOX_MAX_ATTEMPTS. Celery-side consumers (`consumer`) apply each event id at
-most once, recorded by an AppliedEvent receipt in the consumer's transaction.
+with publisher confirms; an event no Celery-side consumer listens to is marked
+sent and applied without a broker message.
+
+What the request could not send stays pending. Fresh rows belong to the
+request's own send for OUTBOX_GRACE_SECONDS; after that the sweeper claims due
+rows (FOR UPDATE SKIP LOCKED, then a claim that moves them out of the due set)
+so no row is ever sent by two senders at once, and drains them in batches.
+
+Each consumer of an event runs in its own transaction with an AppliedEvent
+receipt, so a redelivered event is applied once per consumer, and one failing
+consumer never skips another. A failed (event, consumer) pair is retried alone
+with exponential backoff and dead-lettered after CONSUMER_MAX_ATTEMPTS
+(ConsumerFailure, visible and requeueable in the admin). The reconciler
+compares sent events with their receipts and re-drives any pair that never
+applied, whatever was lost on the way (a dead worker, a failed retry publish).
 """
 
 import logging
@@ -14,13 +25,16 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
-from salesapp.models import AppliedEvent, OutboxEvent
+from salesapp.models import AppliedEvent, ConsumerFailure, OutboxEvent
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +144,8 @@ def publish(name: str, payload: dict, *, actor=None) -> OutboxEvent:
     """Record an event in the current transaction; deliver it after commit."""
     _check_payload(name, payload)
     event = OutboxEvent.objects.create(
-        name=name, payload=payload, actor=actor if getattr(actor, "pk", None) else None
+        name=name, payload=payload, actor=actor if getattr(actor, "pk", None) else None,
+        next_attempt_at=_grace_end(),
     )
     transaction.on_commit(lambda: _after_commit([event]))
     return event
@@ -145,11 +160,18 @@ def publish_many(name: str, payloads: list[dict], *, actor=None) -> list[OutboxE
     for payload in payloads:
         _check_payload(name, payload)
     actor = actor if getattr(actor, "pk", None) else None
+    due = _grace_end()
     events = OutboxEvent.objects.bulk_create(
-        [OutboxEvent(name=name, payload=payload, actor=actor) for payload in payloads], batch_size=1000)
+        [OutboxEvent(name=name, payload=payload, actor=actor, next_attempt_at=due) for payload in payloads],
+        batch_size=1000)
     if events:
         transaction.on_commit(lambda: _after_commit(events))
     return events
+
+
+def _grace_end():
+    """Until then a fresh row belongs to its request's own after-commit send; the sweeper leaves it alone."""
+    return timezone.now() + timedelta(seconds=settings.OUTBOX_GRACE_SECONDS)
 
 
 def event_dict(event: OutboxEvent) -> dict:
@@ -160,6 +182,11 @@ def event_dict(event: OutboxEvent) -> dict:
         "payload": event.payload,
         "created_at": event.created_at.isoformat(),
     }
+
+
+def consumer_keys(name: str) -> list[str]:
+    """The Celery-side consumers of an event name, in registration order."""
+    return [key for key, _ in _consumers.get(name, ())]
 
 
 def _after_commit(events: list[OutboxEvent]) -> None:
@@ -173,6 +200,9 @@ def _after_commit(events: list[OutboxEvent]) -> None:
     relay_many(events)
 
 
+# Errors of the database or the broker, not of a consumer's logic: worth retrying as they are.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError, ConnectionError, TimeoutError)
+
 _breaker = {"open_until": 0.0}
 
 
@@ -184,61 +214,119 @@ def relay(event: OutboxEvent, *, force: bool = False) -> bool:
 def relay_many(events: list[OutboxEvent], *, force: bool = False) -> int:
     """Send outbox rows to the broker in order; mark those sent (one UPDATE per thousand), answer how many.
 
-    At the first failure that row gets a retry with backoff and the rest stay pending for the sweeper.
-    After a failure the breaker stays open for OUTBOX_BREAKER_SECONDS: requests then leave their events
-    pending for the sweeper (which forces a send) rather than each one waiting on a dead broker.
+    Rows of events no consumer listens to are marked sent and applied without a message. At the first
+    failure that row gets a retry with backoff and the rest wait as long. After a failure the breaker stays
+    open for OUTBOX_BREAKER_SECONDS: requests then leave their events to the sweeper (which forces a send)
+    rather than each one waiting on a dead broker.
     """
-    from salesapp.tasks import event_deliver_task
+    from salesapp.tasks import event_deliver_task  # the task module imports this one
 
+    silent = [e.pk for e in events if not _consumers.get(e.name)]
     sent: list = []
     try:
         for event in events:
+            if not _consumers.get(event.name):
+                continue
             if not force and time.monotonic() < _breaker["open_until"]:
                 break
             try:
                 event_deliver_task.apply_async(args=[event_dict(event)], retry=False,
                                                headers={"event_name": event.name})
-            except ConsumerFailed as exc:  # delivered in process (eager): the consumer failed, not the broker
-                OutboxEvent.objects.filter(pk=event.pk).update(last_error=str(exc)[:2000])
-            except Exception as exc:  # broker down or publish not confirmed
+            except Exception as exc:  # broker down, publish not confirmed, or (eager) the database
                 _breaker["open_until"] = time.monotonic() + settings.OUTBOX_BREAKER_SECONDS
-                _schedule_retry(event, exc)
+                _schedule_retry(event, exc, rest=[e.pk for e in events[events.index(event) + 1:]])
                 break
             _breaker["open_until"] = 0.0
             sent.append(event.pk)
     finally:
         now = timezone.now()
+        for start in range(0, len(silent), 1000):
+            OutboxEvent.objects.filter(pk__in=silent[start:start + 1000]).update(
+                status=OutboxEvent.Status.SENT, sent_at=now, applied_at=now)
         for start in range(0, len(sent), 1000):
             OutboxEvent.objects.filter(pk__in=sent[start:start + 1000]).update(
                 status=OutboxEvent.Status.SENT, sent_at=now)
-    return len(sent)
+    return len(sent) + len(silent)
 
 
-def _schedule_retry(event: OutboxEvent, exc: Exception) -> None:
+def _backoff(attempts: int, base: float, cap: float = 3600) -> timedelta:
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
+
+
+def _schedule_retry(event: OutboxEvent, exc: Exception, rest: list | None = None) -> None:
     attempts = event.attempts + 1
     dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
-    delay = timedelta(seconds=min(settings.OUTBOX_BACKOFF_SECONDS * 2 ** (attempts - 1), 3600))
+    retry_at = timezone.now() + _backoff(attempts, settings.OUTBOX_BACKOFF_SECONDS)
     OutboxEvent.objects.filter(pk=event.pk).update(
         attempts=attempts,
         status=OutboxEvent.Status.DEAD if dead else OutboxEvent.Status.PENDING,
-        next_attempt_at=timezone.now() + delay,
+        next_attempt_at=retry_at,
         last_error=f"{type(exc).__name__}: {exc}"[:2000],
     )
+    if rest:  # the rows behind it were not tried: they wait as long, without an attempt counted
+        OutboxEvent.objects.filter(pk__in=rest, status=OutboxEvent.Status.PENDING).update(next_attempt_at=retry_at)
     (log.error if dead else log.warning)("event %s %s not relayed (attempt %s): %s", event.name, event.id, attempts, exc)
 
 
-def outbox_sweep(*, limit: int = 1000, now=None) -> dict:
-    """Resend due pending events, oldest first; stop at the first broker failure."""
-    now = now or timezone.now()
-    # A row may be in its first relay right now; sending it twice is harmless
-    # because consumers apply each event id once.
-    due = list(
-        OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING, next_attempt_at__lte=now).order_by("created_at")[
-            :limit
-        ]
-    )
-    sent = relay_many(due, force=True)
-    return {"due": len(due), "sent": sent, "failed": int(sent < len(due))}
+@contextmanager
+def _only_sweeper():
+    """Sweeps never overlap: on PostgreSQL a session advisory lock (released if the worker dies).
+
+    Elsewhere (SQLite, one process) writes are serialised anyway and the claim alone keeps rows apart.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [OUTBOX_SWEEP_LOCK])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [OUTBOX_SWEEP_LOCK])
+
+
+OUTBOX_SWEEP_LOCK = 7_400_001
+
+
+def _claim_due(limit: int) -> list[OutboxEvent]:
+    """Take up to `limit` due pending rows that no other sender holds, and hold them for OUTBOX_CLAIM_SECONDS."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(status=OutboxEvent.Status.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "created_at").values_list("pk", flat=True)[:limit]
+        )
+        OutboxEvent.objects.filter(pk__in=ids).update(
+            next_attempt_at=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS))
+    return list(OutboxEvent.objects.filter(pk__in=ids).order_by("created_at"))
+
+
+def outbox_sweep(*, batch: int = 500, budget_seconds: float | None = None) -> dict:
+    """Send the due pending events the requests could not, batch after batch, until none is due.
+
+    Stops at the first broker failure (the failed row backs off) or when the time budget is spent; a
+    sweep that finds another running answers at once.
+    """
+    budget = settings.OUTBOX_SWEEP_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    deadline = time.monotonic() + budget
+    due = sent = 0
+    with _only_sweeper() as held:
+        if not held:
+            return {"due": 0, "sent": 0, "failed": 0, "skipped": 1}
+        while time.monotonic() < deadline:
+            rows = _claim_due(batch)
+            if not rows:
+                break
+            due += len(rows)
+            done = relay_many(rows, force=True)
+            sent += done
+            if done < len(rows):
+                break
+    return {"due": due, "sent": sent, "failed": int(sent < due), "skipped": 0}
 
 
 def outbox_requeue_dead() -> int:
@@ -251,20 +339,24 @@ def outbox_requeue_dead() -> int:
 class ConsumerFailed(RuntimeError):
     """Some consumers of a delivered event raised; every other consumer was applied."""
 
-    def __init__(self, event: dict, failed: list[str]):
-        super().__init__(f"{event['name']} {event['id']}: consumers {', '.join(failed)} failed")
-        self.failed = failed
+    def __init__(self, event: dict, errors: dict[str, Exception]):
+        super().__init__(f"{event['name']} {event['id']}: consumers {', '.join(errors)} failed")
+        self.failed = list(errors)
+        self.errors = errors
 
 
-def deliver(event: dict) -> list[str]:
-    """Apply an event to every consumer that has not applied it yet; one failing consumer never blocks the others.
+def deliver(event: dict, *, only: list[str] | None = None) -> list[str]:
+    """Apply an event to every consumer (or those in `only`) that has not applied it yet.
 
     Each consumer runs in its own transaction with its receipt, so a failed one leaves no receipt and is
-    applied again when the event is redelivered; the ones that succeeded are not.
+    applied again when the event is redelivered; the ones that succeeded are not. One failing consumer never
+    blocks the others: the failures are raised together (ConsumerFailed) after every consumer ran.
     """
-    applied, failed = [], []
+    applied, errors = [], {}
     event_id = uuid.UUID(event["id"])
     for key, fn in list(_consumers.get(event["name"], ())):
+        if only is not None and key not in only:
+            continue
         try:
             with transaction.atomic():
                 try:
@@ -273,11 +365,146 @@ def deliver(event: dict) -> list[str]:
                 except IntegrityError:
                     continue  # already applied: a redelivery
                 fn(event)
-        except Exception:  # the consumer's own failure: recorded, and the next consumer still runs
-            log.exception("consumer %s failed on %s %s", key, event["name"], event["id"])
-            failed.append(key)
+                ConsumerFailure.objects.filter(event_id=event_id, consumer=key).delete()
+        except Exception as exc:  # the consumer's own failure: recorded, and the next consumer still runs
+            log.warning("consumer %s failed on %s %s: %s", key, event["name"], event["id"], exc,
+                        exc_info=not isinstance(exc, TRANSIENT_ERRORS))
+            errors[key] = exc
             continue
         applied.append(key)
-    if failed:
-        raise ConsumerFailed(event, failed)
+    if errors:
+        raise ConsumerFailed(event, errors)
     return applied
+
+
+def event_apply(event: dict, *, only: list[str] | None = None) -> list[str]:
+    """Deliver an event from the broker: failed consumers are recorded and retried alone, with backoff.
+
+    When every consumer holds a receipt the outbox row is marked applied. A failure that cannot even be
+    recorded (the database is gone) propagates, so the task retries the whole delivery.
+    """
+    try:
+        applied = deliver(event, only=only)
+    except ConsumerFailed as failed:
+        retries = [(key, _failure_record(event, key, exc)) for key, exc in failed.errors.items()]
+        for key, delay in retries:
+            if delay is not None:
+                _consumer_retry_send(event, key, delay)
+        return []
+    if only is None:  # every consumer now holds a receipt
+        OutboxEvent.objects.filter(pk=event["id"], applied_at__isnull=True).update(applied_at=timezone.now())
+    else:
+        _applied_check(event)
+    return applied
+
+
+def _applied_check(event: dict) -> None:
+    """After a partial delivery: mark the row applied when every consumer now holds a receipt."""
+    keys = consumer_keys(event["name"])
+    if AppliedEvent.objects.filter(event_id=event["id"], consumer__in=keys).count() == len(keys):
+        OutboxEvent.objects.filter(pk=event["id"], applied_at__isnull=True).update(applied_at=timezone.now())
+
+
+def _failure_record(event: dict, key: str, exc: Exception) -> timedelta | None:
+    """Count a failed attempt of one consumer; answer when to retry it, or None once it is dead-lettered."""
+    now = timezone.now()
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    with transaction.atomic():
+        failure, _ = ConsumerFailure.objects.select_for_update().get_or_create(
+            event_id=event["id"], consumer=key, defaults={"first_failed_at": now})
+        failure.attempts += 1
+        failure.last_error = error
+        failure.last_failed_at = now
+        delay = _backoff(failure.attempts, settings.CONSUMER_BACKOFF_SECONDS, settings.CONSUMER_BACKOFF_CAP_SECONDS)
+        if failure.attempts >= settings.CONSUMER_MAX_ATTEMPTS:
+            failure.status = ConsumerFailure.Status.DEAD
+            log.error("consumer %s dead-lettered on %s %s after %s attempts: %s", key, event["name"], event["id"],
+                      failure.attempts, error)
+        failure.next_attempt_at = now + delay
+        failure.save()
+    return None if failure.status == ConsumerFailure.Status.DEAD else delay
+
+
+def _consumer_retry_send(event: dict, key: str, delay: timedelta) -> None:
+    """Ask the broker to retry one consumer later; if it cannot be asked, the reconciler will."""
+    from salesapp.tasks import event_deliver_task  # the task module imports this one
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return  # in process a countdown is not honoured: the reconciler or the admin's requeue retries it
+    try:
+        event_deliver_task.apply_async(args=[event], kwargs={"only": [key]}, countdown=delay.total_seconds(),
+                                       retry=False)
+    except Exception as exc:  # the broker is down: the failure row stays due for the reconciler
+        log.warning("retry of %s on %s %s left to the reconciler: %s", key, event["name"], event["id"], exc)
+
+
+def consumer_failures_requeue(failures) -> int:
+    """Give dead-lettered or stuck (event, consumer) pairs a fresh set of attempts and send them now (admin)."""
+    rows = list(failures.select_related("event"))
+    ConsumerFailure.objects.filter(pk__in=[f.pk for f in rows]).update(
+        status=ConsumerFailure.Status.RETRYING, attempts=0, next_attempt_at=timezone.now())
+    for failure in rows:
+        _redrive(event_dict(failure.event), [failure.consumer])
+    return len(rows)
+
+
+def _redrive(event: dict, keys: list[str]) -> None:
+    from salesapp.tasks import event_deliver_task  # the task module imports this one
+
+    event_deliver_task.apply_async(args=[event], kwargs={"only": keys}, retry=False)
+
+
+def outbox_reconcile(*, limit: int = 2000) -> dict:
+    """Re-drive every (event, consumer) pair that never applied: compare sent events with their receipts.
+
+    An event sent more than CONSUMER_RECONCILE_AFTER_SECONDS ago that lacks a consumer's receipt is sent
+    again for that consumer alone, unless the pair is dead-lettered or its own retry is not yet overdue.
+    Events whose consumers all hold receipts are marked applied. Receipts keep a re-drive harmless.
+    """
+    now = timezone.now()
+    grace = timedelta(seconds=settings.CONSUMER_RECONCILE_AFTER_SECONDS)
+    rows = list(
+        OutboxEvent.objects.filter(status=OutboxEvent.Status.SENT, applied_at__isnull=True, sent_at__lt=now - grace)
+        .order_by("sent_at")[:limit]
+    )
+    ids = [row.pk for row in rows]
+    receipts = defaultdict(set)
+    for event_id, key in AppliedEvent.objects.filter(event_id__in=ids).values_list("event_id", "consumer"):
+        receipts[event_id].add(key)
+    failures = {(f.event_id, f.consumer): f for f in ConsumerFailure.objects.filter(event_id__in=ids)}
+    complete, redriven, dead = [], 0, 0
+    for row in rows:
+        missing = [key for key in consumer_keys(row.name) if key not in receipts[row.pk]]
+        if not missing:
+            complete.append(row.pk)
+            continue
+        due = []
+        for key in missing:
+            failure = failures.get((row.pk, key))
+            if failure is None:
+                due.append(key)
+            elif failure.status == ConsumerFailure.Status.DEAD:
+                dead += 1
+            elif failure.next_attempt_at + grace < now:
+                due.append(key)
+        if not due:
+            continue
+        # Mark the re-drive, so the next run waits for it instead of sending it again.
+        for key in due:
+            ConsumerFailure.objects.update_or_create(
+                event_id=row.pk, consumer=key,
+                defaults={"next_attempt_at": now, "last_failed_at": now},
+                create_defaults={"next_attempt_at": now, "last_error": "never applied; re-driven by the reconciler"},
+            )
+        _redrive(event_dict(row), due)
+        redriven += len(due)
+    OutboxEvent.objects.filter(pk__in=complete).update(applied_at=now)
+    return {"checked": len(rows), "redriven": redriven, "applied": len(complete), "dead": dead}
+
+
+def consumer_lag_seconds() -> float:
+    """Age of the oldest sent event some consumer has not applied (0 when none), for health and metrics."""
+    oldest = (OutboxEvent.objects.filter(status=OutboxEvent.Status.SENT, applied_at__isnull=True)
+              .exclude(Q(failures__status=ConsumerFailure.Status.DEAD)).order_by("sent_at")
+              .values_list("sent_at", flat=True).first())
+    return (timezone.now() - oldest).total_seconds() if oldest else 0.0

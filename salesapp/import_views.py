@@ -81,16 +81,12 @@ def import_progress(request, pk):
 @login_required
 @require_http_methods(["POST"])
 def import_rerun(request, pk):
-    """Run a finished dry run for real, with the same file and mapping."""
+    """Run a finished import again as a new job: a dry run for real, a failed one as a retry."""
     imports.require_importer(request.user)  # the role decides before the record is looked up
     job = _job_for(request, pk)
     imports.require_importer(request.user, job.kind)
     try:
-        new = imports.import_job_create(
-            actor=request.user, kind=job.kind, content=bytes(job.content), filename=job.filename,
-            mapping=job.mapping, dry_run=False, on_error=request.POST.get("on_error", job.on_error),
-        )
+        new = imports.import_job_retry(actor=request.user, job=job, on_error=request.POST.get("on_error"))
     except imports.ImportSetupError:
         return redirect("imports:detail", pk=job.pk)
-    imports.import_job_start(new)
     return redirect("imports:detail", pk=new.pk)

@@ -32,10 +32,12 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from salesapp.guards import has_permission
+from salesapp.jobs import JobKind, job_claim, job_heartbeat, job_send, register_job_kind
 from salesapp.models import ImportJob, User
 from salesapp.roles import Role
 
@@ -313,12 +315,50 @@ def import_job_create(*, actor, kind: str, content: bytes, filename: str = "", m
 
 
 def import_job_start(job: ImportJob) -> None:
-    """Queue the job on Celery once the row is committed (runs in process when Celery is eager)."""
-    from salesapp.tasks import import_run_task
+    """Queue the job once the row is committed (runs in process when Celery is eager).
 
+    Queued while the broker is down, it starts when the broker is back (the job watchdog sends it).
+    """
     job.queued_at = timezone.now()
     ImportJob.objects.filter(pk=job.pk).update(queued_at=job.queued_at)
-    transaction.on_commit(lambda: import_run_task.delay(job.pk))
+    job_send(_run_task(), job.pk)
+
+
+def _run_task():
+    from salesapp.tasks import import_run_task  # the task module imports this one: a real cycle
+
+    return import_run_task
+
+
+def import_job_retry(*, actor, job: ImportJob, on_error: str | None = None) -> ImportJob:
+    """Start a finished import again as a new job with the same file and mapping (a failed one, or a dry run).
+
+    A failed import wrote nothing (the good rows are written in one transaction), so its retry writes every
+    good row once.
+    """
+    if not job.is_finished:
+        raise ImportSetupError("status", "only a finished import can be run again")
+    new = import_job_create(
+        actor=actor, kind=job.kind, content=bytes(job.content), filename=job.filename, mapping=job.mapping,
+        dry_run=False, on_error=on_error or job.on_error,
+    )
+    import_job_start(new)
+    return new
+
+
+def import_job_fail(job_id: int, reason: str) -> None:
+    """End a job that cannot go on (its worker died too often), visibly, for a retry."""
+    ImportJob.objects.filter(pk=job_id).exclude(status__in=[ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED]) \
+        .update(status=ImportJob.Status.FAILED, finished_at=timezone.now(), message=f"The import stopped: {reason}.")
+
+
+def register_import_jobs() -> None:
+    """Put import jobs under the job watchdog: a job whose worker died runs again from the start."""
+    register_job_kind("import", JobKind(
+        model=ImportJob, waiting=(ImportJob.Status.PENDING,), running=ImportJob.Status.RUNNING,
+        queued_field="queued_at", ready=Q(queued_at__isnull=False),
+        send=lambda pk: job_send(_run_task(), pk), fail=import_job_fail,
+    ))
 
 
 def _row_error(row: int, column: str, message: str) -> dict:
@@ -348,13 +388,18 @@ class _DryRunRollback(Exception):
 
 
 def import_job_run(job_id: int) -> ImportJob:
-    """Validate every row, then write (all, the good ones, or none), recording progress and errors."""
+    """Validate every row, then write (all, the good ones, or none), recording progress and errors.
+
+    The job is claimed first, so a redelivered task of a live job returns at once. A job whose worker died
+    runs again from the start: the rows are written in one transaction, so the dead run wrote none.
+    """
+    if not job_claim("import", job_id):
+        return ImportJob.objects.get(pk=job_id)
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    if job.status != ImportJob.Status.PENDING:
-        return job  # a redelivered task must not import twice
-    _progress(job, status=ImportJob.Status.RUNNING, started_at=timezone.now())
+    _progress(job, started_at=job.started_at or timezone.now(), processed=0, errors=[])
     try:
-        return _run(job)
+        with job_heartbeat("import", job_id):
+            return _run(job)
     except Exception as exc:  # any failure ends the job visibly as failed, never as silently running
         log.exception("import %s failed", job.pk)
         _progress(job, status=ImportJob.Status.FAILED, finished_at=timezone.now(),

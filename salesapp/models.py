@@ -80,12 +80,16 @@ class OutboxEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True, help_text="When every consumer had applied it")
     last_error = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+            # The reconciler's scan: sent rows some consumer has not applied yet (a small, moving set).
+            models.Index(fields=["sent_at"], condition=models.Q(status="sent", applied_at__isnull=True),
+                         name="outbox_unapplied_idx"),
             models.Index(fields=["name", "-created_at"], name="outbox_name_idx"),
             models.Index(fields=["-created_at"], name="outbox_created_idx"),
         ]
@@ -108,6 +112,41 @@ class AppliedEvent(models.Model):
         return f"{self.consumer} applied {self.event_id}"
 
 
+class ConsumerFailure(models.Model):
+    """An (event, consumer) pair that failed: retried alone with backoff, then dead-lettered until requeued."""
+
+    class Status(models.TextChoices):
+        RETRYING = "retrying", "Retrying"
+        DEAD = "dead", "Dead-lettered"
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="failures")
+    consumer = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RETRYING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True, default="")
+    first_failed_at = models.DateTimeField(default=timezone.now)
+    last_failed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_failed_at"]
+        constraints = [models.UniqueConstraint(fields=["event", "consumer"], name="consumer_failure_once")]
+        indexes = [models.Index(fields=["status", "-last_failed_at"], name="consumer_failure_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} failed on {self.event_id} ({self.status})"
+
+
+class JobLiveness(models.Model):
+    """Abstract base of long jobs: the running worker's heartbeat and how many times a worker took the job up."""
+
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the worker running it")
+    runs = models.PositiveIntegerField(default=0, help_text="How many times a worker took the job up")
+
+    class Meta:
+        abstract = True
+
+
 class RecordShare(models.Model):
     """An explicit grant of one record to one user, outside territories and hierarchy."""
 
@@ -127,7 +166,7 @@ class RecordShare(models.Model):
         return f"{self.content_type} {self.object_id} shared with {self.user}"
 
 
-class ImportJob(models.Model):
+class ImportJob(JobLiveness):
     """A CSV file being imported into one kind of record, with its progress and row errors."""
 
     class Status(models.TextChoices):

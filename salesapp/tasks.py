@@ -1,25 +1,43 @@
-"""Kernel Celery tasks: event delivery and the outbox sweeper."""
+"""Kernel Celery tasks: event delivery, the outbox sweeper and reconciler, imports and the job watchdog."""
 
 from celery import shared_task
 
-from salesapp import events
+from salesapp import events, jobs
 
 
-@shared_task(name="salesapp.tasks.event_deliver_task", acks_late=True)
-def event_deliver_task(event: dict) -> list[str]:
-    """Run the Celery-side consumers of one event (idempotently)."""
-    return events.deliver(event)
+@shared_task(bind=True, name="salesapp.tasks.event_deliver_task", acks_late=True, reject_on_worker_lost=True,
+             max_retries=None)
+def event_deliver_task(self, event: dict, only: list[str] | None = None) -> list[str]:
+    """Run the Celery-side consumers of one event (idempotently); retry with backoff while the database is gone."""
+    try:
+        return events.event_apply(event, only=only)
+    except events.TRANSIENT_ERRORS as exc:
+        if self.request.is_eager:
+            raise
+        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60)) from exc
 
 
 @shared_task(name="salesapp.tasks.outbox_sweep_task")
 def outbox_sweep_task() -> dict:
-    """Resend outbox rows the relay could not send."""
+    """Resend outbox rows the requests could not send."""
     return events.outbox_sweep()
 
 
-@shared_task(name="salesapp.tasks.import_run_task", acks_late=True)
+@shared_task(name="salesapp.tasks.outbox_reconcile_task")
+def outbox_reconcile_task() -> dict:
+    """Re-drive (event, consumer) pairs that never applied."""
+    return events.outbox_reconcile()
+
+
+@shared_task(name="salesapp.tasks.import_run_task", acks_late=True, reject_on_worker_lost=True)
 def import_run_task(job_id: int) -> str:
-    """Run one CSV import job (validate, then write), recording progress on the job."""
-    from salesapp.imports import import_job_run
+    """Run (or resume) one CSV import job, recording progress and a heartbeat on the job."""
+    from salesapp.imports import import_job_run  # imports queue this task: a real cycle
 
     return import_job_run(job_id).status
+
+
+@shared_task(name="salesapp.tasks.jobs_watchdog_task")
+def jobs_watchdog_task() -> dict:
+    """Resume long jobs whose worker died and start queued jobs the broker never delivered."""
+    return jobs.jobs_watchdog()

@@ -17,6 +17,7 @@ class TerritoriesConfig(AppConfig):
         from territories.demo import load_demo
         from territories.matching import territory_by_name
         from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
+        from territories.realignment import register_realignment_jobs
         from territories.views import my_territories_panel
 
         register_scope(territory_scope)
@@ -25,6 +26,7 @@ class TerritoriesConfig(AppConfig):
         register_model(TerritoryModel, RecordRule(owner_field=None, territory_field=None, q=territory_model_q))
         register_model(RealignmentJob, RecordRule(owner_field=None, territory_field=None, q=realignment_job_q))
         register_territory_resolver(territory_by_name)
+        register_realignment_jobs()
         register_loader(10, "territories", load_demo)
         register_panel(my_territories_panel)
         auditlog.register(TerritoryModel)

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from salesapp.models import TimeStampedModel
+from salesapp.models import JobLiveness, TimeStampedModel
 from salesapp.querysets import RestrictedManager
 
 
@@ -116,7 +116,7 @@ class TerritoryGroupGrant(GroupObjectPermissionBase):
         indexes = [models.Index(fields=["group", "permission"], name="territory_ggrant_group_idx")]
 
 
-class RealignmentJob(TimeStampedModel):
+class RealignmentJob(JobLiveness, TimeStampedModel):
     """A planned re-assignment of records to territories: previewed first, then applied in batches."""
 
     class Kind(models.TextChoices):

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from salesapp.events import publish
+from salesapp.events import publish_many
+from salesapp.jobs import JobKind, job_claim, job_heartbeat, job_send, register_job_kind
 from salesapp.models import User
 from territories import services
 from territories.matching import index_for_model
@@ -39,7 +39,6 @@ from territories.providers import RealignmentProvider, providers, register_provi
 log = logging.getLogger(__name__)
 
 SAMPLE_SIZE = 20
-STALLED_AFTER = timedelta(minutes=10)
 
 
 # --- preview ------------------------------------------------------------------------
@@ -60,9 +59,6 @@ def realignment_preview_start(*, actor, model: TerritoryModel, rule_changes: lis
 
     The previewed owner and parent picks are judged now, for the planner who makes them.
     """
-    # Imported here: territories.tasks imports this module.
-    from territories.tasks import realignment_preview_task
-
     if model.state == TerritoryModel.State.ARCHIVED:
         raise ValidationError({"model": ["An archived territory model cannot be realigned to."]})
     if batch_size < 1:
@@ -85,7 +81,7 @@ def realignment_preview_start(*, actor, model: TerritoryModel, rule_changes: lis
         kind=RealignmentJob.Kind.REALIGN if model.state == TerritoryModel.State.ACTIVE else RealignmentJob.Kind.ACTIVATE,
         batch_size=batch_size, auto_apply=auto_apply, applied_by=actor if auto_apply else None,
     )
-    transaction.on_commit(lambda: realignment_preview_task.delay(job.pk))
+    job_send(_preview_task(), job.pk)
     return job
 
 
@@ -150,26 +146,55 @@ def realignment_compute(job: RealignmentJob) -> RealignmentJob:
 
 
 def realignment_preview_run(job_id: int) -> None:
-    job = RealignmentJob.objects.get(pk=job_id)
-    if job.status != RealignmentJob.Status.PREVIEWING:
+    """Compute a preview (again from the start if its worker died); queue the apply when asked to."""
+    if not job_claim("realignment-preview", job_id):
         return
+    job = RealignmentJob.objects.get(pk=job_id)
     try:
-        with transaction.atomic():
+        with job_heartbeat("realignment-preview", job_id), transaction.atomic():
             realignment_compute(job)
             if job.auto_apply:
-                # Imported here: territories.tasks imports this module.
-                from territories.tasks import realignment_apply_task
-
                 job.status = RealignmentJob.Status.QUEUED
-                job.save(update_fields=["status", "updated_at"])
-                transaction.on_commit(lambda: realignment_apply_task.delay(job.pk))
+                job.heartbeat_at = None
+                job.runs = 0
+                job.save(update_fields=["status", "heartbeat_at", "runs", "updated_at"])
+                job_send(_apply_task(), job.pk)
     except Exception as exc:
         # Whatever broke, the planner sees the preview failed (status and error on the job), and the task fails.
         log.exception("realignment preview %s failed", job_id)
-        RealignmentJob.objects.filter(pk=job_id).update(
-            status=RealignmentJob.Status.FAILED, error=f"preview failed: {type(exc).__name__}: {exc}"[:2000]
-        )
+        _fail(job_id, f"preview failed: {type(exc).__name__}: {exc}")
         raise
+
+
+def _apply_task():
+    from territories.tasks import realignment_apply_task  # territories.tasks imports this module
+
+    return realignment_apply_task
+
+
+def _preview_task():
+    from territories.tasks import realignment_preview_task  # territories.tasks imports this module
+
+    return realignment_preview_task
+
+
+def _fail(job_id: int, reason: str) -> None:
+    RealignmentJob.objects.filter(pk=job_id).update(
+        status=RealignmentJob.Status.FAILED, error=reason[:2000], heartbeat_at=None, updated_at=timezone.now())
+
+
+def register_realignment_jobs() -> None:
+    """Put previews and applies under the job watchdog: a dead worker's preview is computed again, an apply resumes
+    from its checkpoint."""
+    register_job_kind("realignment-preview", JobKind(
+        model=RealignmentJob, waiting=(RealignmentJob.Status.PREVIEWING,), running=RealignmentJob.Status.PREVIEWING,
+        queued_field="created_at", send=lambda pk: job_send(_preview_task(), pk),
+        fail=lambda pk, reason: _fail(pk, f"preview failed: {reason}"),
+    ))
+    register_job_kind("realignment", JobKind(
+        model=RealignmentJob, waiting=(RealignmentJob.Status.QUEUED,), running=RealignmentJob.Status.RUNNING,
+        queued_field="updated_at", send=lambda pk: job_send(_apply_task(), pk), fail=_fail,
+    ))
 
 
 # --- apply --------------------------------------------------------------------------
@@ -177,14 +202,9 @@ def realignment_preview_run(job_id: int) -> None:
 @transaction.atomic
 def realignment_apply(*, actor, job: RealignmentJob) -> RealignmentJob:
     """Start (or resume) applying a previewed job in the background."""
-    # Imported here: territories.tasks imports this module.
-    from territories.tasks import realignment_apply_task
-
-    job = RealignmentJob.objects.select_for_update().get(pk=job.pk)
-    # A worker that died mid-job leaves it "running"; after a quiet spell it may be resumed.
-    stalled = (job.status in (RealignmentJob.Status.QUEUED, RealignmentJob.Status.RUNNING)
-               and job.updated_at < timezone.now() - STALLED_AFTER)
-    if job.status not in (RealignmentJob.Status.PREVIEWED, RealignmentJob.Status.FAILED) and not stalled:
+    job = RealignmentJob.objects.select_for_update(of=("self",)).get(pk=job.pk)
+    # A job whose worker died is resumed by the job watchdog; a failed one is resumed here, from its checkpoint.
+    if job.status not in (RealignmentJob.Status.PREVIEWED, RealignmentJob.Status.FAILED):
         raise ValidationError({"status": [f"A job that is {job.get_status_display().lower()} cannot be applied."]})
     if job.status == RealignmentJob.Status.FAILED and job.started_at is None:
         raise ValidationError({"status": ["The preview itself failed; start a new preview."]})
@@ -193,8 +213,10 @@ def realignment_apply(*, actor, job: RealignmentJob) -> RealignmentJob:
     job.status = RealignmentJob.Status.QUEUED
     job.applied_by = actor
     job.error = ""
-    job.save(update_fields=["status", "applied_by", "error", "updated_at"])
-    transaction.on_commit(lambda: realignment_apply_task.delay(job.pk))
+    job.heartbeat_at = None
+    job.runs = 0
+    job.save(update_fields=["status", "applied_by", "error", "heartbeat_at", "runs", "updated_at"])
+    job_send(_apply_task(), job.pk)
     return job
 
 
@@ -214,56 +236,57 @@ def _commit_rules(job: RealignmentJob, actor) -> None:
 
 def realignment_run(job_id: int) -> RealignmentJob:
     """Apply a queued job batch by batch; each batch and its checkpoint commit together."""
+    if not job_claim("realignment", job_id):
+        return RealignmentJob.objects.get(pk=job_id)
     job = RealignmentJob.objects.select_related("model", "applied_by").get(pk=job_id)
-    if job.status not in (RealignmentJob.Status.QUEUED, RealignmentJob.Status.RUNNING):
-        return job
     actor = job.applied_by
-    RealignmentJob.objects.filter(pk=job.pk).update(
-        status=RealignmentJob.Status.RUNNING, started_at=job.started_at or timezone.now(), updated_at=timezone.now()
-    )
+    RealignmentJob.objects.filter(pk=job.pk).update(started_at=job.started_at or timezone.now(), updated_at=timezone.now())
     registry = providers()
     try:
-        if not job.rules_applied:
-            with transaction.atomic():
-                _commit_rules(job, actor)
-        while True:
-            with transaction.atomic():
-                job = RealignmentJob.objects.select_for_update().get(pk=job.pk)
-                batch = list(job.moves.filter(applied=False, id__gt=job.checkpoint).order_by("id")[: job.batch_size])
-                if not batch:
-                    break
-                by_type: dict[str, list[RealignmentMove]] = {}
-                for move in batch:
-                    by_type.setdefault(move.record_type, []).append(move)
-                for key, moves in by_type.items():
-                    provider = registry.get(key)
-                    if provider is None:
-                        raise RuntimeError(f"no realignment provider for {key}")
-                    provider.apply_moves([(m.record_id, m.to_territory_id) for m in moves], actor)
-                    for m in moves:
-                        publish("territory.assignment_changed", {
-                            "record_type": key, "record_id": m.record_id,
-                            "from_territory_id": m.from_territory_id, "to_territory_id": m.to_territory_id,
-                            "job_id": job.pk,
-                        }, actor=actor)
-                RealignmentMove.objects.filter(pk__in=[m.pk for m in batch]).update(applied=True)
-                job.processed += len(batch)
-                job.batches_done += 1
-                job.checkpoint = batch[-1].pk
-                job.save(update_fields=["processed", "batches_done", "checkpoint", "updated_at"])
+        with job_heartbeat("realignment", job_id):
+            _apply_batches(job, actor, registry)
     except Exception as exc:
         # Whatever broke (a provider, the database), the applied batches stay and the job is marked failed
         # with its error, shown on the job page and in the API, and resumable from its checkpoint.
         log.exception("realignment %s failed", job_id)
-        RealignmentJob.objects.filter(pk=job_id).update(
-            status=RealignmentJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
+        _fail(job_id, f"{type(exc).__name__}: {exc}")
         return RealignmentJob.objects.get(pk=job_id)
-    RealignmentJob.objects.filter(pk=job_id).update(status=RealignmentJob.Status.DONE, finished_at=timezone.now())
+    RealignmentJob.objects.filter(pk=job_id).update(status=RealignmentJob.Status.DONE, finished_at=timezone.now(),
+                                                    heartbeat_at=None)
     return RealignmentJob.objects.get(pk=job_id)
 
 
-@transaction.atomic
+def _apply_batches(job: RealignmentJob, actor, registry) -> None:
+    """Commit the rules once, then each batch of moves with its events and the checkpoint, in one transaction."""
+    if not job.rules_applied:
+        with transaction.atomic():
+            _commit_rules(job, actor)
+    while True:
+        with transaction.atomic():
+            job = RealignmentJob.objects.select_for_update(of=("self",)).get(pk=job.pk)
+            batch = list(job.moves.filter(applied=False, id__gt=job.checkpoint).order_by("id")[: job.batch_size])
+            if not batch:
+                return
+            by_type: dict[str, list[RealignmentMove]] = {}
+            for move in batch:
+                by_type.setdefault(move.record_type, []).append(move)
+            for key, moves in by_type.items():
+                provider = registry.get(key)
+                if provider is None:
+                    raise RuntimeError(f"no realignment provider for {key}")
+                provider.apply_moves([(m.record_id, m.to_territory_id) for m in moves], actor)
+                publish_many("territory.assignment_changed", [{
+                    "record_type": key, "record_id": m.record_id,
+                    "from_territory_id": m.from_territory_id, "to_territory_id": m.to_territory_id,
+                    "job_id": job.pk,
+                } for m in moves], actor=actor)
+            RealignmentMove.objects.filter(pk__in=[m.pk for m in batch]).update(applied=True)
+            job.processed += len(batch)
+            job.batches_done += 1
+            job.checkpoint = batch[-1].pk
+            job.save(update_fields=["processed", "batches_done", "checkpoint", "updated_at"])
+
+
 def realignment_cancel(*, actor, job: RealignmentJob) -> RealignmentJob:
     """Drop a preview that was not applied."""
     if job.status not in (RealignmentJob.Status.PREVIEWED, RealignmentJob.Status.PREVIEWING):

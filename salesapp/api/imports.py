@@ -112,6 +112,18 @@ class ImportJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixin
         imports.import_job_start(job)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(request=None, responses={202: ImportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Run a finished import again as a new job with the same file and mapping (a failed one, or a dry run)."""
+        job = self.get_object()
+        imports.require_importer(request.user, job.kind)
+        try:
+            new = imports.import_job_retry(actor=request.user, job=job)
+        except imports.ImportSetupError as exc:
+            raise serializers.ValidationError({exc.field: [exc.message]})
+        return Response(ImportJobSerializer(new).data, status=status.HTTP_202_ACCEPTED)
+
     @extend_schema(responses=ImportKindSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def kinds(self, request):

@@ -129,14 +129,29 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# A worker child killed mid-task (the OOM killer) gets its message back on the queue, not acknowledged.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "max_retries": 0}
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Events travel on their own queue; workers consume it with `-Q celery,events`.
-CELERY_TASK_ROUTES = {"salesapp.tasks.event_deliver_task": {"queue": "events"}}
+# Queues by kind of work, so events are never stuck behind an import or a rescore:
+# `events` (consumers), `rescoring` (coalesced score refreshes), `jobs` (imports, realignments, training,
+# bulk rescoring), `periodic` (sweeper, reconciler, watchdog, nightly jobs). `make worker` serves them all.
+CELERY_TASK_DEFAULT_QUEUE = "jobs"
+CELERY_TASK_ROUTES = {
+    "salesapp.tasks.event_deliver_task": {"queue": "events"},
+    "intelligence.tasks.rescore_flush_task": {"queue": "rescoring"},
+    "salesapp.tasks.outbox_sweep_task": {"queue": "periodic"},
+    "salesapp.tasks.outbox_reconcile_task": {"queue": "periodic"},
+    "salesapp.tasks.jobs_watchdog_task": {"queue": "periodic"},
+    "quotas.tasks.quotas_recompute_task": {"queue": "periodic"},
+    "opportunities.tasks.forecast_snapshot_task": {"queue": "periodic"},
+}
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "salesapp.tasks.outbox_sweep_task", "schedule": 30.0},
+    "outbox-sweep": {"task": "salesapp.tasks.outbox_sweep_task", "schedule": 10.0},
+    "outbox-reconcile": {"task": "salesapp.tasks.outbox_reconcile_task", "schedule": 30.0},
+    "jobs-watchdog": {"task": "salesapp.tasks.jobs_watchdog_task", "schedule": 15.0},
 }
 # Apps append their periodic jobs to CELERY_BEAT_SCHEDULE in salesapp.celery.
 
@@ -146,7 +161,29 @@ OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=5)
 # After a failed send, requests leave events to the sweeper for this long
 # instead of each waiting on a dead broker.
 OUTBOX_BREAKER_SECONDS = env.float("OUTBOX_BREAKER_SECONDS", default=5.0)
-EVENTS_EXCHANGE = env("EVENTS_EXCHANGE", default="sales.events")
+# A fresh event belongs to its request's own send for this long; then the sweeper may claim it.
+OUTBOX_GRACE_SECONDS = env.float("OUTBOX_GRACE_SECONDS", default=10.0)
+# How long a sweeper holds the rows it claimed before another may take them.
+OUTBOX_CLAIM_SECONDS = env.float("OUTBOX_CLAIM_SECONDS", default=60.0)
+# How long one sweep drains a backlog before it yields to the next beat.
+OUTBOX_SWEEP_BUDGET_SECONDS = env.float("OUTBOX_SWEEP_BUDGET_SECONDS", default=25.0)
+# A failed (event, consumer) pair is retried alone: backoff doubling from this, capped, then dead-lettered.
+CONSUMER_MAX_ATTEMPTS = env.int("CONSUMER_MAX_ATTEMPTS", default=10)
+CONSUMER_BACKOFF_SECONDS = env.float("CONSUMER_BACKOFF_SECONDS", default=2.0)
+CONSUMER_BACKOFF_CAP_SECONDS = env.float("CONSUMER_BACKOFF_CAP_SECONDS", default=900.0)
+# The reconciler re-drives a sent event's consumer that has not applied it after this long.
+CONSUMER_RECONCILE_AFTER_SECONDS = env.float("CONSUMER_RECONCILE_AFTER_SECONDS", default=120.0)
+
+# --- Long jobs ------------------------------------------------------------------
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10.0)
+# A running job without a heartbeat for this long lost its worker: the watchdog resumes it.
+JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=45.0)
+# A job whose worker died this many times is failed with the reason, for a retry.
+JOB_MAX_RUNS = env.int("JOB_MAX_RUNS", default=3)
+# A queued job no worker took up for this long (the broker was down) is sent again.
+JOB_QUEUE_GRACE_SECONDS = env.float("JOB_QUEUE_GRACE_SECONDS", default=120.0)
+# Score refreshes asked for within this window are coalesced: one rescore per record.
+RESCORE_WINDOW_SECONDS = env.float("RESCORE_WINDOW_SECONDS", default=3.0)
 
 # --- Periods -------------------------------------------------------------------
 # The month the fiscal year starts in (1 = January): quarters of forecasts and quotas follow it.

@@ -154,19 +154,54 @@ def test_preview_refuses_changes_naming_unknown_territories_or_fields(plan, admi
     assert "zip_codes" in err.value.message_dict
 
 
-def test_a_job_whose_worker_died_can_be_resumed_after_a_quiet_spell(plan, admin_user, test_providers,
-                                                                     django_capture_on_commit_callbacks):
+def test_a_job_whose_worker_died_is_resumed_by_the_watchdog(plan, admin_user, test_providers,
+                                                            django_capture_on_commit_callbacks):
     from datetime import timedelta
 
     from django.core.exceptions import ValidationError
     from django.utils import timezone
 
+    from salesapp.jobs import jobs_watchdog
+
     make_account("SF Tech", country="US", state="CA", industry="technology", territory=plan["na"])
     job = _run(lambda: realignment.realignment_preview_start(actor=admin_user, model=plan["na"].model),
                django_capture_on_commit_callbacks)
-    RealignmentJob.objects.filter(pk=job.pk).update(status=RealignmentJob.Status.RUNNING, updated_at=timezone.now())
+    # Given a job a worker is applying (its heartbeat is fresh)
+    RealignmentJob.objects.filter(pk=job.pk).update(status=RealignmentJob.Status.RUNNING, heartbeat_at=timezone.now(),
+                                                    runs=1, applied_by=admin_user)
     with pytest.raises(ValidationError):  # still running: no second runner
         realignment.realignment_apply(actor=admin_user, job=job)
-    RealignmentJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs_watchdog()["resumed"] == 0
+    # When its worker dies (no heartbeat for longer than JOB_STALE_SECONDS)
+    RealignmentJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs_watchdog()["resumed"] == 1
+    # Then the watchdog resumed it and it finished
+    job.refresh_from_db()
+    assert job.status == RealignmentJob.Status.DONE and job.processed == 1
+    assert job.runs == 2 and job.heartbeat_at is None
+
+
+def test_a_job_whose_worker_keeps_dying_is_failed_with_the_reason(plan, admin_user, test_providers,
+                                                                  django_capture_on_commit_callbacks, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from salesapp.jobs import jobs_watchdog
+
+    make_account("SF Tech", country="US", state="CA", industry="technology", territory=plan["na"])
+    job = _run(lambda: realignment.realignment_preview_start(actor=admin_user, model=plan["na"].model),
+               django_capture_on_commit_callbacks)
+    RealignmentJob.objects.filter(pk=job.pk).update(
+        status=RealignmentJob.Status.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=5),
+        runs=settings.JOB_MAX_RUNS, applied_by=admin_user, started_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs_watchdog()["failed"] == 1
+    job.refresh_from_db()
+    assert job.status == RealignmentJob.Status.FAILED
+    assert f"stopped {settings.JOB_MAX_RUNS} times" in job.error
+    # And the planner can resume it from its checkpoint
     job = _run(lambda: realignment.realignment_apply(actor=admin_user, job=job), django_capture_on_commit_callbacks)
     assert job.status == RealignmentJob.Status.DONE and job.processed == 1
