@@ -9,3 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesapp.settings")
 app = Celery("salesapp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def tasks_run_in_process() -> bool:
+    """True when tasks run eagerly in the calling process (the embedded default, and tests): no worker, no beat."""
+    return bool(app.conf.task_always_eager)

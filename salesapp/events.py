@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from salesapp.celery import tasks_run_in_process
 from salesapp.models import AppliedEvent, ConsumerFailure, OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,7 @@ def relay_many(events: list[OutboxEvent], *, force: bool = False) -> int:
             if not _consumers.get(event.name):
                 continue
             if not force and time.monotonic() < _breaker["open_until"]:
+                _leave_to_sweeper([e.pk for e in events[events.index(event):]])
                 break
             try:
                 event_deliver_task.apply_async(args=[event_dict(event)], retry=False,
@@ -263,9 +265,17 @@ def _schedule_retry(event: OutboxEvent, exc: Exception, rest: list | None = None
         next_attempt_at=retry_at,
         last_error=f"{type(exc).__name__}: {exc}"[:2000],
     )
-    if rest:  # the rows behind it were not tried: they wait as long, without an attempt counted
-        OutboxEvent.objects.filter(pk__in=rest, status=OutboxEvent.Status.PENDING).update(next_attempt_at=retry_at)
+    _leave_to_sweeper(rest or [])
     (log.error if dead else log.warning)("event %s %s not relayed (attempt %s): %s", event.name, event.id, attempts, exc)
+
+
+def _leave_to_sweeper(pks: list) -> None:
+    """Rows not tried because the broker is failing: no attempt counted; the sweeper may take them once the
+    breaker closes, so a backlog drains as soon as the broker is back rather than after each row's own wait."""
+    due = timezone.now() + timedelta(seconds=settings.OUTBOX_BREAKER_SECONDS)
+    for start in range(0, len(pks), 1000):
+        OutboxEvent.objects.filter(pk__in=pks[start:start + 1000], status=OutboxEvent.Status.PENDING).update(
+            next_attempt_at=due)
 
 
 @contextmanager
@@ -429,7 +439,7 @@ def _consumer_retry_send(event: dict, key: str, delay: timedelta) -> None:
     """Ask the broker to retry one consumer later; if it cannot be asked, the reconciler will."""
     from salesapp.tasks import event_deliver_task  # the task module imports this one
 
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if tasks_run_in_process():
         return  # in process a countdown is not honoured: the reconciler or the admin's requeue retries it
     try:
         event_deliver_task.apply_async(args=[event], kwargs={"only": [key]}, countdown=delay.total_seconds(),

@@ -5,8 +5,6 @@ broker unreachable and bring it back without stopping the shared server.
 """
 
 import os
-import socket
-import threading
 import uuid
 from urllib.parse import urlparse
 
@@ -18,73 +16,12 @@ from kombu import Connection, Queue
 from salesapp import events
 from salesapp.celery import app as celery_app
 from salesapp.models import OutboxEvent
+from tests.faults import TcpProxy
 
 pytestmark = [
     pytest.mark.rabbitmq,
     pytest.mark.skipif(not settings.CELERY_BROKER_URL, reason="CELERY_BROKER_URL is not set (embedded mode)"),
 ]
-
-
-class BrokerProxy:
-    """Forwards a local port to RabbitMQ; `stop()` cuts every connection."""
-
-    def __init__(self, target_host, target_port):
-        self.target = (target_host, target_port)
-        self.server = socket.socket()
-        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.running = False
-        self.conns = []
-
-    def start(self):
-        if not self.running:
-            self.server = socket.socket()
-            self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.server.bind(("127.0.0.1", self.port))
-            self.server.listen(16)
-            self.running = True
-            threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while self.running:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self.conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src, dst):
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.close()
-                except OSError:
-                    pass
-
-    def stop(self):
-        self.running = False
-        try:
-            self.server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-        except OSError:
-            pass
-        self.server.close()
-        for s in self.conns:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            except OSError:
-                pass
-        self.conns = []
 
 
 def _use_broker(url):
@@ -97,13 +34,20 @@ def _use_broker(url):
 @pytest.fixture
 def proxied_broker():
     real = urlparse(settings.CELERY_BROKER_URL)
-    proxy = BrokerProxy(real.hostname, real.port or 5672)
-    proxy.start()
+    proxy = TcpProxy(real.hostname, real.port or 5672).start()
     url = real._replace(netloc=f"{real.username or 'guest'}:{real.password or 'guest'}@127.0.0.1:{proxy.port}").geturl()
     _use_broker(url)
     yield proxy
     proxy.stop()
     _use_broker(settings.CELERY_BROKER_URL)
+
+
+@pytest.fixture(autouse=True)
+def _quota_set_listened():
+    """Only events some consumer listens to travel through the broker: give quota.set one for these tests."""
+    events.consumer("test.listener", "quota.set")(lambda event: None)
+    yield
+    events._consumers["quota.set"] = [c for c in events._consumers["quota.set"] if c[0] != "test.listener"]
 
 
 def _queued_events():
@@ -124,7 +68,9 @@ def _drain_event_ids(wanted: set[str]) -> set[str]:
 @pytest.mark.django_db(transaction=True)
 def test_events_published_while_broker_is_down_are_delivered_when_it_returns(proxied_broker, settings):
     settings.OUTBOX_BACKOFF_SECONDS = 0
-    proxied_broker.stop()
+    settings.OUTBOX_GRACE_SECONDS = 0
+    settings.OUTBOX_BREAKER_SECONDS = 0
+    proxied_broker.cut()
 
     ids = set()
     for i in range(200):
@@ -134,10 +80,10 @@ def test_events_published_while_broker_is_down_are_delivered_when_it_returns(pro
     pending = OutboxEvent.objects.filter(pk__in=ids, status=OutboxEvent.Status.PENDING)
     assert pending.count() == 200, "nothing may be lost or marked sent while the broker is down"
 
-    proxied_broker.start()
+    proxied_broker.restore()
     rounds = 0
     while OutboxEvent.objects.filter(pk__in=ids, status=OutboxEvent.Status.PENDING).exists() and rounds < 5:
-        events.outbox_sweep(limit=1000, now=None)
+        events.outbox_sweep()
         rounds += 1
     assert OutboxEvent.objects.filter(pk__in=ids, status=OutboxEvent.Status.SENT).count() == 200
     assert _drain_event_ids(ids) == ids
