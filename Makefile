@@ -32,8 +32,14 @@ bench: venv
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	BENCH_LEADS=$${BENCH_LEADS:-1000000} $(PY) tests/bench/run_bench.py
 
+# One worker per kind of work, all on this machine: events are never stuck behind an import or a rescore.
+# At scale run each line on machines of its own (see the README's "Workers and queues").
 worker: venv
-	$(VENV)/bin/celery -A salesapp worker -Q celery,events -l info
+	@trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/celery -A salesapp worker -Q events -c 2 -n events@%h -l $${WORKER_LOG_LEVEL:-warning} & \
+	$(VENV)/bin/celery -A salesapp worker -Q rescoring,periodic -c 1 -n rescoring@%h -l $${WORKER_LOG_LEVEL:-warning} & \
+	$(VENV)/bin/celery -A salesapp worker -Q jobs -c 1 -n jobs@%h -l $${WORKER_LOG_LEVEL:-warning} & \
+	wait
 
 beat: venv
-	$(VENV)/bin/celery -A salesapp beat -l info
+	$(VENV)/bin/celery -A salesapp beat -l $${WORKER_LOG_LEVEL:-warning}
