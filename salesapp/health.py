@@ -13,6 +13,9 @@ from django.core.cache import cache
 from django.db import connections
 from django.http import JsonResponse
 
+from salesapp.events import consumer_lag_seconds
+from salesapp.models import ConsumerFailure, OutboxEvent
+
 log = logging.getLogger("salesapp.health")
 
 
@@ -92,6 +95,19 @@ def service_status() -> tuple[bool, dict]:
     return healthy, report
 
 
+def delivery_status() -> dict:
+    """How event delivery is doing: what waits to be sent, what is dead-lettered, how far consumers lag."""
+    return {
+        "outbox_pending": OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).count(),
+        "outbox_dead": OutboxEvent.objects.filter(status=OutboxEvent.Status.DEAD).count(),
+        "consumers_dead": ConsumerFailure.objects.filter(status=ConsumerFailure.Status.DEAD).count(),
+        "consumer_lag_seconds": round(consumer_lag_seconds(), 1),
+    }
+
+
 def healthz(request):
     healthy, report = service_status()
-    return JsonResponse({"status": "ok" if healthy else "degraded", "services": report}, status=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "degraded", "services": report}
+    if report["database"]["status"] == "ok":
+        body["delivery"] = delivery_status()
+    return JsonResponse(body, status=200 if healthy else 503)

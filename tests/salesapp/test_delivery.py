@@ -205,3 +205,14 @@ def test_a_failed_import_is_retried_through_the_api(csv_job, admin_user, setting
     retry = ImportJob.objects.get(pk=response.json()["id"])
     assert retry.pk != failed.pk and retry.status == "succeeded" and retry.created == 3
     assert Lead.objects.filter(email__endswith="@watchdog.example").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_shows_what_waits_and_what_is_dead_lettered(client):
+    event = OutboxEvent.objects.create(name="quota.updated", payload={"quota_id": 1}, status="sent",
+                                       sent_at=timezone.now() - timedelta(minutes=3))
+    ConsumerFailure.objects.create(event=event, consumer="test.gone", status="dead", attempts=10)
+    OutboxEvent.objects.create(name="quota.updated", payload={"quota_id": 2})
+    delivery = client.get("/healthz").json()["delivery"]
+    assert delivery["outbox_pending"] == 1 and delivery["consumers_dead"] == 1
+    assert delivery["consumer_lag_seconds"] == 0, "a dead-lettered pair is not lag: it waits for an admin"
