@@ -116,6 +116,7 @@ class ImportJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixin
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         """Run a finished import again as a new job with the same file and mapping (a failed one, or a dry run)."""
+        imports.require_importer(request.user)  # the role decides before the record is looked up
         job = self.get_object()
         imports.require_importer(request.user, job.kind)
         try:

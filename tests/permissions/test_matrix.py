@@ -60,6 +60,7 @@ API = {
     "v1_imports_list":                      "L    O    O   O   O    O  L",
     "v1_imports_retrieve":                  "L    O    O   O   H    H  L",
     "v1_imports_create":                    "L    W    W   D   D    D  L",
+    "v1_imports_retry_create":              "L    W    W   D   D    D  L",
     # leads
     "v1_leads_list":                        "L    O    O   O   O    O  L",
     "v1_leads_export_retrieve":             "L    O    O   O   O    O  L",
@@ -280,6 +281,7 @@ ADMIN_SITE_EXCEPTIONS = {
         "admin:activities_activity_add", "admin:activities_activity_delete",
         "admin:auditlog_logentry_add", "admin:auditlog_logentry_delete",
         "admin:intelligence_scoringmodel_add", "admin:salesapp_importjob_add", "admin:leads_lead_add",
+        "admin:salesapp_consumerfailure_add",
         "admin:opportunities_account_add", "admin:opportunities_contact_add", "admin:opportunities_opportunity_add",
         "admin:opportunities_stage_add", "admin:opportunities_stage_delete",
         "admin:territories_realignmentjob_add",
