@@ -61,6 +61,7 @@ class Worker:
             "DB_CONN_MAX_AGE": "60",
             "PYTHONPATH": str(ROOT),
             "LOG_LEVEL": "WARNING",
+            "FAULT_WORKER": "1",
             **{k: str(v) for k, v in env.items()},
         }
         self.args = [sys.executable, "-m", "celery", "-A", "tests.fault_worker", "worker", "-Q", queues,
