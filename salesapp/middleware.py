@@ -1,6 +1,7 @@
 """Middleware of the kernel."""
 
 from auditlog.context import auditlog_value
+from django.conf import settings
 
 
 class AuditContextMiddleware:
@@ -20,3 +21,20 @@ class AuditContextMiddleware:
             return self.get_response(request)
         finally:
             auditlog_value.reset(token)
+
+
+class PermissionsPolicyMiddleware:
+    """Every response tells the browser which powerful features no page of ours uses (Permissions-Policy).
+
+    The sales system needs no camera, microphone, location, payment or device access: denying them
+    means an injected script or a framed page of ours cannot ask for them either.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = ", ".join(f"{feature}=()" for feature in settings.PERMISSIONS_POLICY_DENIED)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.header)
+        return response

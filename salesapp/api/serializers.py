@@ -44,6 +44,14 @@ class UserUpdateSerializer(UserSerializer):
         read_only_fields = ["is_active", "date_joined", "email"]
 
 
+class UnlockResultSerializer(serializers.Serializer):
+    """A user unlocked: how many records of failed sign-ins were removed."""
+
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    failure_records_removed = serializers.IntegerField()
+
+
 class EventSerializer(serializers.ModelSerializer):
     """A published event."""
 
