@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that may answer (static files in production included), so every response has them.
     "salesapp.middleware.PermissionsPolicyMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "salesapp.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -28,7 +28,7 @@ X_FRAME_OPTIONS = "DENY"
 # Static files from collectstatic, served by WhiteNoise.
 MIDDLEWARE = [*MIDDLEWARE]  # noqa: F405
 # Inside the header middlewares, so static files carry the CSP and Permissions-Policy too.
-MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("salesapp.middleware.ContentSecurityPolicyMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "salesapp.staticfiles.StaticFilesStorage"},

@@ -63,6 +63,23 @@ def test_server_errors_carry_the_csp_too(settings):
         _assert_secured(response)
 
 
+def test_a_view_may_still_widen_its_own_policy(settings):
+    # The policy is built once for all answers, yet django-csp's per-view decorators still apply
+    from csp.decorators import csp_update
+    from django.http import HttpResponse
+
+    import salesapp.urls
+
+    @csp_update({"img-src": "https://maps.example"})
+    def with_map(request):
+        return HttpResponse("map")
+
+    settings.ROOT_URLCONF = type("MapUrls", (), {"urlpatterns": [path("map/", with_map), *salesapp.urls.urlpatterns]})
+    widened = Client().get("/map/")["Content-Security-Policy"]
+    assert "img-src 'self' data: https://maps.example" in widened
+    assert "https://maps.example" not in Client().get("/login/")["Content-Security-Policy"]
+
+
 def test_the_404_page_is_the_branded_one_not_a_debug_listing_of_urls():
     response = Client().get("/no-such-page/")
     html = response.content.decode()
@@ -75,15 +92,16 @@ TEMPLATE_DIRS = [ROOT / "templates", *ROOT.glob("*/templates")]
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.IGNORECASE)
 HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
 JS_URL = re.compile(r"javascript:|js:|hx-on", re.IGNORECASE)  # htmx's eval-ed attributes need 'unsafe-eval'
+STYLE_ELEMENT = re.compile(r"<style", re.IGNORECASE)  # style-src allows files only (attributes are fine)
 
 
-def test_no_template_has_an_inline_script_or_event_handler():
+def test_no_template_has_an_inline_script_event_handler_or_style_element():
     templates = [p for d in TEMPLATE_DIRS for p in d.rglob("*.html")]
     assert len(templates) > 50
     offenders = {
         str(p.relative_to(ROOT)): pattern.pattern
         for p in templates
-        for pattern in (INLINE_SCRIPT, HANDLER, JS_URL)
+        for pattern in (INLINE_SCRIPT, HANDLER, JS_URL, STYLE_ELEMENT)
         if pattern.search(p.read_text())
     }
     assert offenders == {}
