@@ -79,6 +79,18 @@ def test_a_role_change_in_the_admin_console_ends_the_users_sessions_and_tokens(s
     _assert_signed_out(rep_api, browser)
 
 
+def test_a_bearer_request_reads_the_user_once_the_revocation_check_included(bearer, rep, django_assert_num_queries):
+    client = bearer(rep)
+    with django_assert_num_queries(1):
+        assert client.get("/api/v1/users/me/").status_code == 200
+
+
+def test_a_new_password_set_by_an_admin_passes_the_password_rules(bearer, admin_user, rep):
+    response = bearer(admin_user).patch(f"/api/v1/users/{rep.pk}/", {"password": "password"})
+    assert response.status_code == 400
+    assert "password" in response.json()["error"]["fields"]
+
+
 def test_a_name_change_ends_nothing(bearer, signed_in, admin_user, rep):
     rep_api, browser = signed_in(rep)
     assert bearer(admin_user).patch(f"/api/v1/users/{rep.pk}/", {"first_name": "Renamed"}).status_code == 200
