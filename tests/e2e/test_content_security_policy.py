@@ -74,6 +74,16 @@ def test_pages_with_charts_boards_and_forms_work_under_the_policy(live_server, t
     _open(page, base + f"/territories/{territory.pk}/")
     page.locator(f"form[action='/territories/{territory.pk}/delete/'] button").click()
     assert Territory.objects.filter(pk=territory.pk).exists()
+    # Every page of the navigation, and a deal's and an account's page, open without a violation
+    _open(page, base + "/")
+    pages = page.locator("nav a.nav-link").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert len(pages) >= 8
+    _open(page, base + "/opportunities/")
+    pages.append(page.locator("table a[href^='/opportunities/']").first.get_attribute("href"))
+    _open(page, base + "/accounts/")
+    pages.append(page.locator("table a[href^='/accounts/']").first.get_attribute("href"))
+    for url in pages:
+        _open(page, base + url)
     # The API docs run from files
     _open(page, base + "/api/docs/")
     expect(page.locator(".swagger-ui .info")).to_be_visible(timeout=15_000)
