@@ -18,7 +18,6 @@ from axes.signals import user_locked_out
 from axes.utils import reset
 from django.conf import settings
 from django.core.cache import cache
-from django.http import JsonResponse
 from django.shortcuts import render
 from rest_framework import status
 from rest_framework.exceptions import APIException
@@ -80,10 +79,11 @@ class SignInLocked(APIException):
 
 
 def lockout_response(request, original_response=None, credentials=None):
-    """Axes' answer to a locked-out sign-in page (sign-in form, admin login): a page in the site's look."""
-    if request.path.startswith("/api/"):
-        body = {"error": {"code": "locked_out", "message": lockout_message(request), "fields": {}}}
-        return JsonResponse(body, status=status.HTTP_429_TOO_MANY_REQUESTS)
+    """Axes' answer to a locked-out sign-in page (sign-in form, admin login): a page in the site's look.
+
+    The token endpoint answers through SignInLocked instead (axes marks the DRF request it is handed,
+    which its middleware never sees).
+    """
     return render(request, "registration/locked_out.html", {"message": lockout_message(request)},
                   status=status.HTTP_429_TOO_MANY_REQUESTS)
 
@@ -111,14 +111,17 @@ def _on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
 def signin_unlock(*, actor: User, user: User) -> int:
     """Let `user` sign in again now: forget the failed tries on their account and its back-off.
 
-    Addresses stay locked (an admin removes those in the console's access attempts).
-    Returns how many failure records were removed.
+    The failures also leave their addresses' counts, so the user's own address is unlocked with it;
+    an address that guessed at other accounts stays locked (admins remove those attempts in the
+    console). Audited when there was something to unlock. Returns how many failure records went.
     """
     username = user.email.lower()
     removed = reset(username=username)
+    had_backoff = cache.get(_lockouts_key("account", username)) is not None
     cache.delete(_lockouts_key("account", username))
-    audit_user_event(user=user, summary=f"sign-in unlocked: {username}", change=["locked out", "allowed"],
-                     actor=actor, details={"username": username, "failure_records_removed": removed})
+    if removed or had_backoff:
+        audit_user_event(user=user, summary=f"sign-in unlocked: {username}", change=["locked out", "allowed"],
+                         actor=actor, details={"username": username, "failure_records_removed": removed})
     return removed
 
 
