@@ -7,7 +7,6 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -22,6 +21,7 @@ from intelligence.predictors import PREDICTORS, load, to_score
 from intelligence.sources import Pipeline
 from leads.services import lead_scores_write
 from opportunities.services.scores import opportunity_scores_write
+from salesapp.celery import tasks_run_in_process
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ def rescore_request(*, targets: list[tuple[str, int]]) -> None:
     """
     RescoreRequest.objects.bulk_create([RescoreRequest(kind=k, record_id=rid) for k, rid in targets],
                                        ignore_conflicts=True)
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if tasks_run_in_process():
         transaction.on_commit(rescore_flush)
 
 

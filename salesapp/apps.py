@@ -17,10 +17,12 @@ class SalesappConfig(AppConfig):
         from salesapp.imports import register_import_jobs
         from salesapp.models import ImportJob, User
         from salesapp.roles import roles_sync
+        from salesapp.signin import connect as connect_signin
 
         post_migrate.connect(roles_sync, sender=self)
         # An import job is seen by who started it and their managers (admins: all).
         register_model(ImportJob, RecordRule(owner_field="created_by", territory_field=None))
         connect_invalidation(User)
         register_import_jobs()
-        auditlog.register(User, exclude_fields=["password", "last_login", "calendar_token"], m2m_fields={"groups"})
+        connect_signin()
+        auditlog.register(User, exclude_fields=["password", "last_login", "calendar_token", "token_epoch"], m2m_fields={"groups"})

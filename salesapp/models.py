@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from salesapp.managers import UserManager
 from salesapp.querysets import RestrictedManager
@@ -37,6 +38,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     calendar_token = models.CharField(max_length=64, blank=True, default="")
+    # Bumped when the user's credentials are revoked (password, deactivation, role): every session
+    # and token issued before it stops working (salesapp.services.user_credentials_revoke).
+    token_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -57,6 +61,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """The session's proof of credentials: Django's (an HMAC of the password) with the token epoch.
+
+        Django compares it (and its SECRET_KEY_FALLBACKS variants, hence this hook) on every request;
+        a session whose hash no longer matches is ended, so bumping the epoch ends every session
+        of the user without looking for them. Epoch 0 keeps Django's own hash.
+        """
+        if not self.token_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "salesapp.User.session_auth_hash", f"{self.password}:{self.token_epoch}", secret=secret, algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_admin_role(self) -> bool:

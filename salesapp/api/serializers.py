@@ -18,6 +18,11 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "first_name", "last_name", "full_name", "role", "manager", "is_active", "date_joined"]
         read_only_fields = ["is_active", "date_joined"]
 
+    def validate_password(self, value):
+        """A password given on create or update passes the password rules (AUTH_PASSWORD_VALIDATORS)."""
+        validate_password(value, user=self.instance)
+        return value
+
 
 class UserCreateSerializer(UserSerializer):
     """Creating a user: email, password, role and manager."""
@@ -27,10 +32,6 @@ class UserCreateSerializer(UserSerializer):
 
     class Meta(UserSerializer.Meta):
         fields = UserSerializer.Meta.fields + ["password"]
-
-    def validate_password(self, value):
-        validate_password(value)
-        return value
 
 
 class UserUpdateSerializer(UserSerializer):
@@ -42,6 +43,14 @@ class UserUpdateSerializer(UserSerializer):
     class Meta(UserSerializer.Meta):
         fields = UserSerializer.Meta.fields + ["password"]
         read_only_fields = ["is_active", "date_joined", "email"]
+
+
+class UnlockResultSerializer(serializers.Serializer):
+    """A user unlocked: how many records of failed sign-ins were removed."""
+
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    failure_records_removed = serializers.IntegerField()
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -6,17 +6,39 @@ switched on by its own variable; a configured service that is down is reported
 by /healthz and never silently replaced (see salesapp.health).
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
+
+from salesapp.settings.keys import JWT_KEY_FILE, SECRET_KEY_FILE, install_key, previous_jwt_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-insecure-key-only-for-the-embedded-default-mode-0123456789")
+# Debug pages list every URL pattern and settings: only when asked for.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+DATA_DIR = Path(env("SALES_DATA_DIR", default=str(BASE_DIR / "var")))
+
+# --- Keys ----------------------------------------------------------------------
+# No key is shared between installs (salesapp/settings/keys.py): the environment's, or else
+# this install's own, generated once under DATA_DIR. JWTs have a key of their own, never SECRET_KEY.
+# Production (salesapp.settings.production) takes its keys from the environment only and refuses
+# to start without them; this module runs first for it too, so it writes no key file there.
+REFRESH_TOKEN_LIFETIME = timedelta(days=7)
+_PRODUCTION = os.environ.get("DJANGO_SETTINGS_MODULE") == "salesapp.settings.production"
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or ("" if _PRODUCTION else install_key(DATA_DIR / SECRET_KEY_FILE))
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+if env("JWT_SIGNING_KEY", default="") or _PRODUCTION:
+    JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="")
+    JWT_PREVIOUS_SIGNING_KEYS = env.list("JWT_PREVIOUS_SIGNING_KEYS", default=[])
+else:
+    JWT_SIGNING_KEY = install_key(DATA_DIR / JWT_KEY_FILE)
+    # `manage.py rotate_jwt_key` retires a key; it verifies until the last token it signed has expired.
+    JWT_PREVIOUS_SIGNING_KEYS = previous_jwt_keys(DATA_DIR, grace_seconds=REFRESH_TOKEN_LIFETIME.total_seconds())
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -36,6 +58,8 @@ INSTALLED_APPS = [
     "guardian",
     "auditlog",
     "mozilla_django_oidc",
+    "axes",
+    "csp",
     "salesapp.apps.SalesappConfig",
     "territories.apps.TerritoriesConfig",
     "activities.apps.ActivitiesConfig",
@@ -47,6 +71,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that may answer (static files in production included), so every response has them.
+    "salesapp.middleware.PermissionsPolicyMiddleware",
+    "salesapp.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -55,6 +82,33 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "salesapp.middleware.AuditContextMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Last, as axes asks: turns a locked-out sign-in page into the lockout page (salesapp.signin).
+    "axes.middleware.AxesMiddleware",
+]
+
+# --- Headers ------------------------------------------------------------------
+# Content-Security-Policy (django-csp) on every response: scripts and styles from our own origin
+# only (no inline script, no eval: JS lives in static/js/), nothing framed, forms post home.
+# Inline style *attributes* stay allowed (style-src-attr): templates size bars and cells with them;
+# <style> elements do not (htmx's indicator styles are in static/css/app.css instead).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+PERMISSIONS_POLICY_DENIED = [
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+    "microphone", "midi", "payment", "usb",
 ]
 
 ROOT_URLCONF = "salesapp.urls"
@@ -78,7 +132,6 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-DATA_DIR = Path(env("SALES_DATA_DIR", default=str(BASE_DIR / "var")))
 if env("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
@@ -232,6 +285,30 @@ if OIDC_ENABLED:
     OIDC_RP_SCOPES = "openid email profile"
     AUTHENTICATION_BACKENDS.insert(0, "salesapp.oidc.SalesOIDCBackend")
     OIDC_DEFAULT_ROLE = env("OIDC_DEFAULT_ROLE", default="read_only")
+# First of all: refuses every sign-in of a locked-out account or address before a password is checked.
+AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")
+
+# Sign-in lockout (salesapp/signin.py): SIGNIN_FAILURE_LIMIT failures for one account or from one
+# address lock it for SIGNIN_LOCKOUT_MINUTES, doubled for each lockout of it in the last day.
+SIGNIN_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=10)
+SIGNIN_LOCKOUT_MINUTES = env.int("SIGNIN_LOCKOUT_MINUTES", default=5)
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account, and per address
+AXES_COOLOFF_TIME = "salesapp.signin.axes_cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True  # each account's failures expire after its own (backed-off) period
+AXES_USERNAME_CALLABLE = "salesapp.signin.axes_username"
+AXES_CLIENT_IP_CALLABLE = "salesapp.signin.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "salesapp.signin.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# A success does not wipe failures: it would wipe its address's failures against other accounts too.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+
+# Password reset mails: printed on the console unless EMAIL_URL names a server (smtp://user:pass@host:587).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="sales@localhost")
+PASSWORD_RESET_TIMEOUT = 3 * 3600
 
 # --- API ----------------------------------------------------------------------
 _api_auth = [
@@ -258,11 +335,16 @@ REST_FRAMEWORK = {
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(hours=8),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "REFRESH_TOKEN_LIFETIME": REFRESH_TOKEN_LIFETIME,
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": SECRET_KEY,
+    # Tokens are signed and verified by salesapp.tokens (the current key signs, previous keys still verify);
+    # the stock classes get the same current key, so a token they make is one of ours.
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "AUTH_TOKEN_CLASSES": ("salesapp.tokens.AccessToken",),
+    "TOKEN_OBTAIN_SERIALIZER": "salesapp.tokens.TokenObtainPairSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "salesapp.tokens.TokenRefreshSerializer",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sales System API",

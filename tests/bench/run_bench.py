@@ -112,6 +112,7 @@ class Server:
 PROD_ENV = {
     "DJANGO_SETTINGS_MODULE": "salesapp.settings.production",
     "DJANGO_SECRET_KEY": "bench-" + "k" * 60,
+    "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 60,
     "DJANGO_SECURE_SSL_REDIRECT": "false",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
     "API_THROTTLE_RATE": "10000000/min",

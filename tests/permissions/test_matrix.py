@@ -53,6 +53,7 @@ API = {
     "v1_users_update":                      "L    W    D   D   D    D  L",
     "v1_users_partial_update":              "L    W    D   D   D    D  L",
     "v1_users_deactivate_create":           "L    W    D   D   D    D  L",
+    "v1_users_unlock_create":               "L    W    D   D   D    D  L",
     "v1_events_list":                       "L    O    D   D   D    D  L",
     "v1_events_retrieve":                   "L    O    D   D   D    D  L",
     # imports (the job is the rep's)
@@ -184,6 +185,13 @@ PAGES = {
     "login":                               ("GET",  "O    O    O   O   O    O  O"),
     # signing out sends everyone to the sign-in page
     "logout":                              ("POST", "L    L    L   L   L    L  L"),
+    # passwords: changing yours needs you signed in; a reset by email is open to all (the link is the credential)
+    "password_change":                     ("GET",  "L    O    O   O   O    O  L"),
+    "password_change_done":                ("GET",  "L    O    O   O   O    O  L"),
+    "password_reset":                      ("GET",  "O    O    O   O   O    O  O"),
+    "password_reset_done":                 ("GET",  "O    O    O   O   O    O  O"),
+    "password_reset_confirm":              ("GET",  "O    O    O   O   O    O  O"),
+    "password_reset_complete":             ("GET",  "O    O    O   O   O    O  O"),
     "healthz":                             ("GET",  "O    O    O   O   O    O  O"),
     "home":                                ("GET",  "L    O    O   O   O    O  L"),
     # the API's browsable root, schema and docs (API answers: 401 for sign in first)
@@ -279,6 +287,8 @@ ADMIN_SITE_EXCEPTIONS = {
     # records written by the apps' services (or by the system) are not added or deleted by hand
     **dict.fromkeys([
         "admin:activities_activity_add", "admin:activities_activity_delete",
+        # sign-in attempts are recorded by axes, never by hand (deleting an attempt unlocks)
+        "admin:axes_accessattempt_add", "admin:axes_accessfailurelog_add", "admin:axes_accesslog_add",
         "admin:auditlog_logentry_add", "admin:auditlog_logentry_delete",
         "admin:intelligence_scoringmodel_add", "admin:salesapp_importjob_add", "admin:leads_lead_add",
         "admin:salesapp_consumerfailure_add",
@@ -319,6 +329,7 @@ def resolve_api_path(route: Route, w) -> str:
 
 def page_kwargs(w) -> dict:
     return {
+        "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
         "imports:detail": {"pk": w.import_job.pk}, "imports:progress": {"pk": w.import_job.pk},
         "imports:rerun": {"pk": w.import_job.pk},
         "leads:detail": {"pk": w.lead.pk}, "leads:edit": {"pk": w.lead.pk}, "leads:convert": {"pk": w.lead.pk},
