@@ -21,6 +21,7 @@ from intelligence.predictors import PREDICTORS, load, to_score
 from intelligence.sources import Pipeline
 from leads.services import lead_scores_write
 from opportunities.services.scores import opportunity_scores_write
+from salesapp.locks import rows_lock
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def model_train(*, actor=None, kind: str) -> dict:
     }
     with transaction.atomic():
         # Lock the kind's rows so two trainings cannot take the same version number.
-        list(ScoringModel.objects.select_for_update().filter(kind=kind).values_list("pk", flat=True))
+        list(rows_lock(ScoringModel.objects.filter(kind=kind)).values_list("pk", flat=True))
         version = (ScoringModel.objects.filter(kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
         stored = {}
         for name, pred in sorted(candidates.items()):
@@ -101,7 +102,7 @@ def model_train(*, actor=None, kind: str) -> dict:
 def model_promote_if_better(*, actor=None, model: ScoringModel) -> dict:
     """Make `model` the active one only if its holdout AUC beats the active model's and the rules'."""
     with transaction.atomic():
-        current = ScoringModel.objects.select_for_update().filter(kind=model.kind, is_active=True).first()
+        current = rows_lock(ScoringModel.objects.filter(kind=model.kind, is_active=True)).first()
         auc = model.metrics.get("auc")
         rules_auc = (model.metrics.get("rules") or {}).get("auc")
         if auc is None or math.isnan(auc):

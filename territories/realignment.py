@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from salesapp.events import publish
+from salesapp.locks import rows_lock
 from salesapp.models import User
 from territories import services
 from territories.matching import index_for_model
@@ -180,7 +181,7 @@ def realignment_apply(*, actor, job: RealignmentJob) -> RealignmentJob:
     # Imported here: territories.tasks imports this module.
     from territories.tasks import realignment_apply_task
 
-    job = RealignmentJob.objects.select_for_update().get(pk=job.pk)
+    job = rows_lock(RealignmentJob.objects.all()).get(pk=job.pk)
     # A worker that died mid-job leaves it "running"; after a quiet spell it may be resumed.
     stalled = (job.status in (RealignmentJob.Status.QUEUED, RealignmentJob.Status.RUNNING)
                and job.updated_at < timezone.now() - STALLED_AFTER)
@@ -228,7 +229,7 @@ def realignment_run(job_id: int) -> RealignmentJob:
                 _commit_rules(job, actor)
         while True:
             with transaction.atomic():
-                job = RealignmentJob.objects.select_for_update().get(pk=job.pk)
+                job = rows_lock(RealignmentJob.objects.all()).get(pk=job.pk)
                 batch = list(job.moves.filter(applied=False, id__gt=job.checkpoint).order_by("id")[: job.batch_size])
                 if not batch:
                     break
