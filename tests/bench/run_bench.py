@@ -90,10 +90,10 @@ def ensure_data():
 class Server:
     """A gunicorn process on a port; stopped on exit."""
 
-    def __init__(self, app, port, extra_env):
+    def __init__(self, app, port, extra_env, workers=2):
         self.port = port
         self.proc = subprocess.Popen(
-            [str(Path(PY).parent / "gunicorn"), app, "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+            [str(Path(PY).parent / "gunicorn"), app, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
             cwd=ROOT, env=env(**extra_env),
         )
         for _ in range(100):
