@@ -15,7 +15,6 @@ from collections import defaultdict
 from datetime import timedelta
 
 import numpy as np
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -25,6 +24,7 @@ from intelligence.datasets import scoring_set
 from intelligence.features import DAY, stage_as_of
 from intelligence.models import Kind, Recommendation
 from intelligence.sources import Pipeline, ts
+from salesapp import cache
 from salesapp.locks import rows_lock
 
 DEFAULT_GAP_DAYS = 14.0

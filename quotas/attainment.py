@@ -18,12 +18,12 @@ from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
 from quotas import sources
 from quotas.models import Quota
+from salesapp import cache
 from salesapp.events import publish
 from salesapp.hierarchy import ReportingTree, user_ancestor_ids
 from salesapp.locks import rows_lock

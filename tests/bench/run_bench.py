@@ -84,7 +84,9 @@ def ensure_data():
         psql(f"DROP DATABASE {DB_NAME}")
     psql(f"CREATE DATABASE {DB_NAME}")
     run([PY, "manage.py", "migrate", "--noinput", "-v0"], env=env())
-    run([PY, "manage.py", "shell", "-c", f"from tests.bench.seed import seed; seed(leads={LEADS})"], env=env())
+    # One COPY of a million rows outlasts any statement timeout meant for requests.
+    run([PY, "manage.py", "shell", "-c", f"from tests.bench.seed import seed; seed(leads={LEADS})"],
+        env=env(DB_STATEMENT_TIMEOUT="0"))
 
 
 class Server:

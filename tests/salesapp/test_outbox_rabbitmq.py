@@ -1,14 +1,11 @@
 """The outbox against the real RabbitMQ, with the broker cut off and restored.
 
-A small TCP proxy stands between Celery and RabbitMQ so the test can make the
-broker unreachable and bring it back without stopping the shared server.
+A TCP proxy of the test's own (tests.faults) stands between Celery and RabbitMQ so
+the test can make the broker unreachable and bring it back without stopping the
+shared server.
 """
 
-import os
-import socket
-import threading
 import uuid
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -16,94 +13,12 @@ from django.db import transaction
 from kombu import Connection, Queue
 
 from salesapp import events
-from salesapp.celery import app as celery_app
 from salesapp.models import OutboxEvent
 
 pytestmark = [
     pytest.mark.rabbitmq,
     pytest.mark.skipif(not settings.CELERY_BROKER_URL, reason="CELERY_BROKER_URL is not set (embedded mode)"),
 ]
-
-
-class BrokerProxy:
-    """Forwards a local port to RabbitMQ; `stop()` cuts every connection."""
-
-    def __init__(self, target_host, target_port):
-        self.target = (target_host, target_port)
-        self.server = socket.socket()
-        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.running = False
-        self.conns = []
-
-    def start(self):
-        if not self.running:
-            self.server = socket.socket()
-            self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.server.bind(("127.0.0.1", self.port))
-            self.server.listen(16)
-            self.running = True
-            threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while self.running:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self.conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src, dst):
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.close()
-                except OSError:
-                    pass
-
-    def stop(self):
-        self.running = False
-        try:
-            self.server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-        except OSError:
-            pass
-        self.server.close()
-        for s in self.conns:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            except OSError:
-                pass
-        self.conns = []
-
-
-def _use_broker(url):
-    # Celery reads CELERY_BROKER_URL from the environment before its own config.
-    os.environ["CELERY_BROKER_URL"] = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def proxied_broker():
-    real = urlparse(settings.CELERY_BROKER_URL)
-    proxy = BrokerProxy(real.hostname, real.port or 5672)
-    proxy.start()
-    url = real._replace(netloc=f"{real.username or 'guest'}:{real.password or 'guest'}@127.0.0.1:{proxy.port}").geturl()
-    _use_broker(url)
-    yield proxy
-    proxy.stop()
-    _use_broker(settings.CELERY_BROKER_URL)
 
 
 def _queued_events():
