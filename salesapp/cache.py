@@ -30,7 +30,7 @@ CACHE_ERRORS = (ConnectionInterrupted, RedisError, OSError)
 
 # Process state: when the current outage began (None: the cache answers), when to ask it again,
 # the invalidations it missed, and the counters kept here meanwhile.
-_state: dict = {"down_since": None, "retry_at": 0.0, "missed": [], "failures": 0}
+_state: dict = {"down_since": None, "retry_at": 0.0, "missed": {}, "failures": 0}
 _counters: dict[str, tuple[int, float]] = {}
 COUNTERS_MAX = 100_000  # a bound on the fallback counters, pruned of expired windows when reached
 
@@ -48,7 +48,7 @@ def outage() -> dict | None:
 
 def forget_outage() -> None:
     """Start afresh, as a new process does: no outage, nothing missed, no counts kept here."""
-    _state.update(down_since=None, retry_at=0.0, missed=[], failures=0)
+    _state.update(down_since=None, retry_at=0.0, missed={}, failures=0)
     _counters.clear()
 
 
@@ -72,18 +72,19 @@ def _call(operation: Callable, *args, **kwargs):
 
 def _recovered() -> None:
     lasted = time.time() - _state["down_since"]
-    missed, _state["missed"] = _state["missed"], []
+    missed, _state["missed"] = _state["missed"], {}
     _state.update(down_since=None, failures=0)
     log.warning("cache answers again after %.1f s; replaying %d missed invalidations", lasted, len(missed))
-    for replay in missed:
-        replay()
+    for what, replay in missed.items():
+        _invalidation(what, replay)  # a cache that fails again keeps the rest for its next return
 
 
-def _invalidation(replay: Callable[[], None]) -> None:
+def _invalidation(what: tuple, replay: Callable[[], None]) -> None:
+    """Run an invalidation now, or keep it (once per key: replaying it twice changes nothing) for later."""
     try:
         _call(replay)
     except _Unavailable:
-        _state["missed"].append(replay)
+        _state["missed"][what] = replay
 
 
 def get(key: str, default=None):
@@ -94,7 +95,7 @@ def get(key: str, default=None):
         return default
 
 
-def set(key: str, value, timeout) -> None:  # noqa: A001 - the cache's own verb
+def set(key: str, value, timeout) -> None:  # the cache's own verb (this module uses no builtin set)
     """Store a value; dropped when the cache is unavailable (the next read recomputes it)."""
     try:
         _call(_backend.set, key, value, timeout)
@@ -104,14 +105,14 @@ def set(key: str, value, timeout) -> None:  # noqa: A001 - the cache's own verb
 
 def delete(key: str) -> None:
     """Forget a key; replayed when the cache answers again if it cannot be reached now."""
-    _invalidation(lambda: _backend.delete(key))
+    _invalidation(("delete", key), lambda: _backend.delete(key))
 
 
 def delete_many(keys) -> None:
     """Forget keys; replayed when the cache answers again if it cannot be reached now."""
-    keys = list(keys)
+    keys = sorted(keys)
     if keys:
-        _invalidation(lambda: _backend.delete_many(keys))
+        _invalidation(("delete", *keys), lambda: _backend.delete_many(keys))
 
 
 def _fresh_version() -> int:
@@ -145,7 +146,7 @@ def version_bump(key: str) -> None:
         except ValueError:  # absent (never read, evicted or flushed): start it afresh
             _backend.add(key, _fresh_version(), None)
 
-    _invalidation(bump)
+    _invalidation(("bump", key), bump)
 
 
 def count(key: str, timeout: int) -> int:

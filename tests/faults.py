@@ -75,11 +75,7 @@ class TcpProxy:
         with self.lock:
             conns, self.conns = self.conns, []
         for s in conns:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
+            _close(s)
 
     def _accept(self) -> None:
         server = self.server
@@ -112,11 +108,8 @@ class TcpProxy:
         except OSError:
             pass
         finally:
-            for s in (src, dst):
-                try:
-                    s.close()
-                except OSError:
-                    pass
+            _close(src)
+            _close(dst)
 
     @staticmethod
     def _swallow(client: socket.socket) -> None:
@@ -126,7 +119,17 @@ class TcpProxy:
         except OSError:
             pass
         finally:
-            client.close()
+            _close(client)
+
+
+def _close(s: socket.socket) -> None:
+    # shutdown() first: it sends the FIN and wakes a thread blocked in recv() on the socket, which
+    # close() alone does not (the blocked call keeps the socket open, so the peer never learns).
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    s.close()
 
 
 def closed_port() -> int:
