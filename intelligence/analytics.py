@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.core.cache import cache
-
 from intelligence import sources
 from intelligence.sources import ts
 from opportunities.models import Opportunity
+from salesapp import cache
 
 REPORTS = ("win_rate", "deal_size", "cycle_length", "velocity", "funnel", "time_in_stage", "slippage")
 GROUPS = ("rep", "team", "territory", "period")
@@ -22,20 +21,13 @@ TTL = 600
 DAY = 86400.0
 
 
-def generation() -> int:
-    gen = cache.get(GEN_KEY)
-    if gen is None:
-        cache.add(GEN_KEY, 1, None)
-        gen = cache.get(GEN_KEY) or 1
-    return gen
+def generation() -> int | str:
+    return cache.version(GEN_KEY)
 
 
 def invalidate() -> None:
     """Every cached report is stale: bump the generation the keys carry."""
-    try:
-        cache.incr(GEN_KEY)
-    except ValueError:
-        cache.set(GEN_KEY, 2, None)
+    cache.version_bump(GEN_KEY)
 
 
 def report(user, name: str, group_by: str = "rep") -> dict:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from django.core.cache import cache
 
 from intelligence import sources
 from intelligence.features import ACTIVITY_TYPES, History, deal_vector, lead_vector, owner_closes
@@ -15,6 +14,7 @@ from intelligence.sources import Pipeline, ts
 from leads.models import Lead
 from leads.workflow import OPEN_STATUSES
 from opportunities.models import Opportunity
+from salesapp import cache
 
 DEAL_HISTORY_FIELDS = ("amount", "expected_close_date", "next_step")
 LEAD_HISTORY_FIELDS = ("source", "status")
@@ -86,7 +86,7 @@ CLOSED_GEN_KEY = "intelligence:closed-generation"
 
 def closed_context(pipeline: Pipeline) -> tuple[dict, float]:
     """Owners' close records (for win rate as of now) and the median amount, cached until a deal closes or reopens."""
-    gen = cache.get(CLOSED_GEN_KEY) or 0
+    gen = cache.version(CLOSED_GEN_KEY)
     key = f"intelligence:closed-context:{gen}"
     value = cache.get(key)
     if value is None:
@@ -97,10 +97,7 @@ def closed_context(pipeline: Pipeline) -> tuple[dict, float]:
 
 
 def closed_context_invalidate() -> None:
-    try:
-        cache.incr(CLOSED_GEN_KEY)
-    except ValueError:
-        cache.set(CLOSED_GEN_KEY, 1, None)
+    cache.version_bump(CLOSED_GEN_KEY)
 
 
 def deal_scoring_set(ids=None, *, now: float | None = None, median: float | None = None) -> Dataset:

@@ -22,6 +22,7 @@ from intelligence.sources import Pipeline
 from leads.services import lead_scores_write
 from opportunities.services.scores import opportunity_scores_write
 from salesapp.celery import tasks_run_in_process
+from salesapp.locks import rows_lock
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def model_train(*, actor=None, kind: str) -> dict:
     }
     with transaction.atomic():
         # Lock the kind's rows so two trainings cannot take the same version number.
-        list(ScoringModel.objects.select_for_update().filter(kind=kind).values_list("pk", flat=True))
+        list(rows_lock(ScoringModel.objects.filter(kind=kind)).values_list("pk", flat=True))
         version = (ScoringModel.objects.filter(kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
         stored = {}
         for name, pred in sorted(candidates.items()):
@@ -102,7 +103,7 @@ def model_train(*, actor=None, kind: str) -> dict:
 def model_promote_if_better(*, actor=None, model: ScoringModel) -> dict:
     """Make `model` the active one only if its holdout AUC beats the active model's and the rules'."""
     with transaction.atomic():
-        current = ScoringModel.objects.select_for_update().filter(kind=model.kind, is_active=True).first()
+        current = rows_lock(ScoringModel.objects.filter(kind=model.kind, is_active=True)).first()
         auc = model.metrics.get("auc")
         rules_auc = (model.metrics.get("rules") or {}).get("auc")
         if auc is None or math.isnan(auc):
@@ -217,8 +218,8 @@ def rescore_flush(*, limit: int = 5000) -> int:
     scored = 0
     for kind in Kind.values:
         with transaction.atomic():
-            taken = list(RescoreRequest.objects.select_for_update(skip_locked=True).filter(kind=kind)
-                         .order_by("requested_at").values_list("pk", "record_id")[:limit])
+            taken = list(rows_lock(RescoreRequest.objects.filter(kind=kind), skip_locked=True)
+                         .values_list("pk", "record_id")[:limit])
             if not taken:
                 continue
             scored += scores_refresh(kind=kind, ids=sorted({rid for _, rid in taken}))

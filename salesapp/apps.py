@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class SalesappConfig(AppConfig):
@@ -16,10 +16,13 @@ class SalesappConfig(AppConfig):
         from salesapp.backends import connect_invalidation
         from salesapp.imports import register_import_jobs
         from salesapp.models import ImportJob, User
+        from salesapp.postgresql.base import migration_limits_off, migration_limits_on
         from salesapp.roles import roles_sync
         from salesapp.signin import connect as connect_signin
 
         post_migrate.connect(roles_sync, sender=self)
+        pre_migrate.connect(migration_limits_off, sender=self)
+        post_migrate.connect(migration_limits_on, sender=self)
         # An import job is seen by who started it and their managers (admins: all).
         register_model(ImportJob, RecordRule(owner_field="created_by", territory_field=None))
         connect_invalidation(User)

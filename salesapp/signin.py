@@ -17,11 +17,11 @@ from datetime import timedelta
 from axes.signals import user_locked_out
 from axes.utils import reset
 from django.conf import settings
-from django.core.cache import cache
 from django.shortcuts import render
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+from salesapp import cache
 from salesapp.audit import audit_user_event
 from salesapp.clientip import client_ip
 from salesapp.models import User
@@ -60,7 +60,7 @@ def axes_cool_off(request) -> timedelta:
     keys = [_lockouts_key("address", axes_client_ip(request))]
     if getattr(request, "signin_username", ""):
         keys.append(_lockouts_key("account", request.signin_username))
-    earlier = max(cache.get_many(keys).values(), default=0)
+    earlier = max((cache.get(key, 0) for key in keys), default=0)
     minutes = settings.SIGNIN_LOCKOUT_MINUTES * 2 ** max(earlier - 1, 0)
     return timedelta(minutes=min(minutes, LONGEST_LOCKOUT_MINUTES))
 
@@ -97,8 +97,7 @@ def _on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
     if getattr(request, "axes_failures_since_start", None) != settings.AXES_FAILURE_LIMIT:
         return
     for key in (_lockouts_key("account", username or ""), _lockouts_key("address", ip_address)):
-        cache.add(key, 0, LOCKOUTS_WINDOW)
-        cache.incr(key)
+        cache.count(key, LOCKOUTS_WINDOW)
     user = User.objects.filter(email__iexact=username).first() if username else None
     audit_user_event(
         user=user, summary=f"sign-in locked out: {username} from {ip_address}", change=["allowed", "locked out"],

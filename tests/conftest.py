@@ -3,11 +3,14 @@
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from salesapp import cache as salesapp_cache
 from salesapp import events
 from salesapp.celery import app as celery_app
+from tests.faults import TcpProxy, closed_port, redis_cache, use_broker
 from tests.salesapp.factories import UserFactory
 
 
@@ -40,9 +43,45 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache (Redis in services mode)."""
+    """Each test starts with an empty cache (Redis in services mode), and no cache outage that an earlier
+    test's fault left in this process's memory."""
+    salesapp_cache.forget_outage()
     cache.clear()
     yield
+
+
+@pytest.fixture
+def redis_down(settings):
+    """Redis is configured and nothing answers at its address (refused at once)."""
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.REDIS_URL = url
+    settings.CACHES = redis_cache(url, timeout=1)
+    yield url
+    salesapp_cache.forget_outage()
+
+
+@pytest.fixture
+def proxied_redis(settings):
+    """The cache reaches the real Redis through a TCP proxy the test may cut or hang (short timeouts and rest)."""
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set (embedded mode): no Redis to put a proxy in front of")
+    proxy = TcpProxy(settings.REDIS_URL, 6379).start()
+    settings.REDIS_URL = proxy.url
+    settings.CACHES = redis_cache(proxy.url, timeout=0.5)
+    settings.CACHE_RETRY_SECONDS = 0.5
+    yield proxy
+    proxy.stop()
+    salesapp_cache.forget_outage()
+
+
+@pytest.fixture
+def proxied_broker():
+    """Celery publishes through a TCP proxy in front of the real RabbitMQ, which the test may cut or hang."""
+    proxy = TcpProxy(settings.CELERY_BROKER_URL, 5672).start()
+    use_broker(proxy.url)
+    yield proxy
+    proxy.stop()
+    use_broker(settings.CELERY_BROKER_URL)
 
 
 @pytest.fixture

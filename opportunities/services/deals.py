@@ -27,6 +27,7 @@ from salesapp.audit import audit_bulk
 from salesapp.changes import apply_changes
 from salesapp.events import publish
 from salesapp.guards import require_permission
+from salesapp.locks import rows_lock
 from salesapp.roles import Role
 
 BULK_BATCH = 100
@@ -276,7 +277,7 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise ValidationError({f: ["This field cannot be changed here."] for f in sorted(unknown)})
-    opp = Opportunity.objects.select_for_update().select_related("stage").get(pk=opportunity.pk)
+    opp = rows_lock(Opportunity.objects.all()).get(pk=opportunity.pk)
     # A PUT sends back what it read: an unchanged value is not a choice made by hand.
     if "probability" in fields and fields["probability"] is not None and not opp.probability_is_manual \
             and int(fields["probability"]) == opp.probability:
@@ -363,7 +364,7 @@ def opportunity_close(
     require_permission(actor, "opportunity:write")
     if outcome not in ("won", "lost"):
         raise ValidationError({"outcome": ["Outcome must be 'won' or 'lost'."]})
-    opp = Opportunity.objects.select_for_update().select_related("stage").get(pk=opportunity.pk)
+    opp = rows_lock(Opportunity.objects.all()).get(pk=opportunity.pk)
     if opp.stage.is_closed:
         raise ValidationError({"outcome": [f"This deal is already {opp.stage.label.lower()}; reopen it first."]})
     changed = []
@@ -415,7 +416,7 @@ def opportunity_reopen(*, actor, opportunity: Opportunity, stage: str | Stage | 
     carries the former close date and stage so attainment can be taken back.
     """
     require_permission(actor, "opportunity:delete")
-    opp = Opportunity.objects.select_for_update().select_related("stage").get(pk=opportunity.pk)
+    opp = rows_lock(Opportunity.objects.all()).get(pk=opportunity.pk)
     if not opp.stage.is_closed:
         raise ValidationError({"stage": ["This deal is open."]})
     if stage:
@@ -477,7 +478,7 @@ def opportunity_bulk_stage(*, actor, ids, stage: str | Stage, visible=None) -> d
     for offset in range(0, len(ids), BULK_BATCH):
         batch = ids[offset:offset + BULK_BATCH]
         with transaction.atomic():
-            opps = {o.pk: o for o in base.filter(pk__in=batch).select_related("stage").select_for_update(of=("self",))}
+            opps = {o.pk: o for o in rows_lock(base.filter(pk__in=batch)).prefetch_related("stage")}
             histories, changed, audit = [], [], {}
             now = timezone.now()
             for pk in batch:
@@ -540,7 +541,7 @@ def stage_update(*, actor, stage: Stage, default_probability: int | None = None,
         raise PermissionDenied("Only admins change stages.")
     if default_probability is not None and not 0 <= int(default_probability) <= 100:
         raise ValidationError({"default_probability": ["Must be between 0 and 100."]})
-    current = Stage.objects.select_for_update().get(pk=stage.pk)
+    current = rows_lock(Stage.objects.all()).get(pk=stage.pk)
     changed = apply_changes(current, {
         f: v for f, v in (("label", label), ("order", order), ("default_probability", default_probability))
         if v not in (None, "")
@@ -558,7 +559,7 @@ def _deals_follow_stage_default(stage: Stage, *, actor) -> int:
         probability=stage.default_probability)
     moved, last_pk = 0, 0
     while True:
-        batch = list(following.filter(pk__gt=last_pk).order_by("pk").select_for_update()[:STAGE_DEFAULT_BATCH])
+        batch = list(rows_lock(following.filter(pk__gt=last_pk))[:STAGE_DEFAULT_BATCH])
         if not batch:
             return moved
         last_pk = batch[-1].pk

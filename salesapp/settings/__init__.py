@@ -132,15 +132,33 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
+# How long anything may wait on PostgreSQL (seconds; 0 turns a limit off): a connection attempt, a
+# statement (ended by the server; off while migrations run), and any answer at all (ended by the
+# client when the server or a proxy stops answering: salesapp.postgresql).
+DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
+DB_STATEMENT_TIMEOUT = env.float("DB_STATEMENT_TIMEOUT", default=30.0)
+DB_ANSWER_TIMEOUT = env.float("DB_ANSWER_TIMEOUT", default=DB_STATEMENT_TIMEOUT + 5 if DB_STATEMENT_TIMEOUT else 0)
+
+
+def _postgresql(database: dict) -> dict:
+    """Our PostgreSQL backend with its limits (a database of another kind is left as it is)."""
+    if database["ENGINE"].endswith("postgresql"):
+        database["ENGINE"] = "salesapp.postgresql"
+        database.setdefault("OPTIONS", {}).update(
+            # JIT compilation adds hundreds of ms to the planning of short OLTP queries.
+            options=f"-c jit=off -c statement_timeout={int(DB_STATEMENT_TIMEOUT * 1000)}",
+            connect_timeout=DB_CONNECT_TIMEOUT,
+            answer_timeout=DB_ANSWER_TIMEOUT or None,
+        )
+    return database
+
+
 if env("DATABASE_URL", default=""):
-    DATABASES = {"default": env.db("DATABASE_URL")}
+    DATABASES = {"default": _postgresql(env.db("DATABASE_URL"))}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        # JIT compilation adds hundreds of ms to the planning of short OLTP queries.
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     if env("DATABASE_REPLICA_URL", default=""):
-        DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+        DATABASES["replica"] = _postgresql(env.db("DATABASE_REPLICA_URL"))
         DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
         DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
         DATABASE_ROUTERS = ["salesapp.dbrouters.ReplicaRouter"]
@@ -168,12 +186,20 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                # A Redis that refuses, or accepts and answers nothing, costs a call at most these (seconds).
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+                "SOCKET_TIMEOUT": env.float("REDIS_TIMEOUT", default=1.0),
+            },
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="sales"),
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sales"}}
+# After a cache error the app runs without the cache and asks it again after this many seconds
+# (salesapp.cache): an outage degrades, never breaks, and a hung Redis is not waited on per call.
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
@@ -185,8 +211,15 @@ CELERY_TASK_ACKS_LATE = True
 # A worker child killed mid-task (the OOM killer) gets its message back on the queue, not acknowledged.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "max_retries": 0}
+# A broker that accepts connections and answers nothing holds a publish at most BROKER_PUBLISH_TIMEOUT
+# (the wait for the publisher confirm is a socket read; a stalled send a socket write) and a
+# connection attempt (TCP and the AMQP handshake) at most CELERY_BROKER_CONNECTION_TIMEOUT.
+BROKER_PUBLISH_TIMEOUT = env.float("BROKER_PUBLISH_TIMEOUT", default=3.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "max_retries": 0,
+                                   "read_timeout": BROKER_PUBLISH_TIMEOUT, "write_timeout": BROKER_PUBLISH_TIMEOUT}
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CACHES["default"].get("OPTIONS", {}).get("SOCKET_CONNECT_TIMEOUT")
+CELERY_REDIS_SOCKET_TIMEOUT = CACHES["default"].get("OPTIONS", {}).get("SOCKET_TIMEOUT")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Queues by kind of work, so events are never stuck behind an import or a rescore:
 # `events` (consumers), `rescoring` (coalesced score refreshes), `jobs` (imports, realignments, training,
