@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from salesapp.hierarchy import would_create_cycle
+from salesapp.locks import rows_lock
 from salesapp.models import User
 from salesapp.roles import Role
 
@@ -52,7 +53,7 @@ def user_validate_change(*, actor: User | None, user: User, role: str, is_active
     (read under a row lock, so two admins cannot demote each other at the same moment and leave
     none). A refusal names the field: `role` or `is_active`.
     """
-    stored = User.objects.select_for_update().filter(pk=user.pk).values("role", "is_active").first()
+    stored = rows_lock(User.objects.filter(pk=user.pk)).values("role", "is_active").first()
     if stored is None:
         return  # a new user
     demoted = stored["role"] != role
