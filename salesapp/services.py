@@ -64,7 +64,7 @@ def user_validate_change(*, actor: User | None, user: User, role: str, is_active
         if demoted:
             raise ValidationError({"role": ["You cannot change your own role."]})
     if stored["role"] == Role.ADMIN and stored["is_active"] and (demoted or deactivated):
-        admins = User.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk)
+        admins = rows_lock(User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk))
         if not list(admins.values_list("pk", flat=True)[:1]):
             field, change = ("is_active", "deactivated") if deactivated else ("role", "given another role")
             raise ValidationError({field: [f"{user.email} is the last active admin and cannot be {change}."]})
