@@ -14,6 +14,7 @@ urlpatterns = [
     path("opportunities/", views.opportunity_list_view, name="list"),
     path("opportunities/new/", views.opportunity_form_view, name="create"),
     path("opportunities/bulk-stage/", views.opportunity_bulk_stage_view, name="bulk-stage"),
+    path("opportunities/export/", views.opportunity_export_view, name="export"),
     path("opportunities/<int:pk>/", views.opportunity_detail_view, name="detail"),
     path("opportunities/<int:pk>/edit/", views.opportunity_form_view, name="edit"),
     path("opportunities/<int:pk>/stage/", views.opportunity_stage_view, name="stage"),

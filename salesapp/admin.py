@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 
 from salesapp import events
-from salesapp.models import AppliedEvent, ImportJob, OutboxEvent, RecordShare, User
+from salesapp.models import AppliedEvent, DataAccess, ImportJob, OutboxEvent, RecordShare, User
 from salesapp.roles import Role
 from salesapp.services import user_sync_role_group, user_validate_manager
 
@@ -118,3 +118,24 @@ class ImportJobAdmin(admin.ModelAdmin):
 admin.site.register(AppliedEvent, list_display=["consumer", "event_id", "applied_at"])
 admin.site.register(RecordShare, list_display=["content_type", "object_id", "user", "created_at"])
 admin.site.site_header = "Sales System admin"
+
+
+@admin.register(DataAccess)
+class DataAccessAdmin(admin.ModelAdmin):
+    """The data-access audit: read-only, filterable by user, kind of record and kind of read."""
+
+    list_display = ["at", "user", "kind", "model", "count", "address", "path"]
+    list_filter = ["kind", "model", ("user", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["user__email", "model", "path"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in DataAccess._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # entries go only by the retention purge

@@ -12,12 +12,15 @@ class SalesappConfig(AppConfig):
         from auditlog.registry import auditlog
 
         import salesapp.api.schema  # noqa: F401  (registers OpenAPI extensions)
+        from salesapp import fields
         from salesapp.access import RecordRule, register_model
         from salesapp.backends import connect_invalidation
         from salesapp.models import ImportJob, User
         from salesapp.roles import roles_sync
 
         post_migrate.connect(roles_sync, sender=self)
+        post_migrate.connect(fields.field_permissions_sync, sender=self)  # after roles_sync: groups exist
+        fields.register(User, on_target_earnings="compensation (on-target earnings)")
         # An import job is seen by who started it and their managers (admins: all).
         register_model(ImportJob, RecordRule(owner_field="created_by", territory_field=None))
         connect_invalidation(User)

@@ -1,8 +1,8 @@
-"""Kernel Celery tasks: event delivery and the outbox sweeper."""
+"""Kernel Celery tasks: event delivery, the outbox sweeper, imports and the data-access purge."""
 
 from celery import shared_task
 
-from salesapp import events
+from salesapp import access_log, events
 
 
 @shared_task(name="salesapp.tasks.event_deliver_task", acks_late=True)
@@ -23,3 +23,9 @@ def import_run_task(job_id: int) -> str:
     from salesapp.imports import import_job_run
 
     return import_job_run(job_id).status
+
+
+@shared_task(name="salesapp.tasks.data_access_purge_task")
+def data_access_purge_task() -> int:
+    """Delete data-access entries past their retention (DATA_ACCESS_RETENTION_DAYS)."""
+    return access_log.data_access_purge()

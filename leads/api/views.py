@@ -1,6 +1,5 @@
 """Lead API: list (plain rows), CRUD through services, workflow actions, export, web-to-lead."""
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -31,7 +30,8 @@ from leads.models import Lead
 from opportunities.selectors import account_list
 from salesapp.access import CHANGE, DELETE
 from salesapp.api.permissions import role_permission
-from salesapp.exports import csv_response
+from salesapp.clients import client_address
+from salesapp.exports import csv_export
 
 WRITE_ACTIONS = {"create", "update", "partial_update", "qualify", "disqualify", "contact", "reopen", "convert",
                  "assign", "merge"}
@@ -192,21 +192,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def export(self, request):
         """The filtered list as CSV (only leads the user may see; formula cells escaped)."""
         queryset = self.filter_queryset(self.get_queryset()).order_by("-id")
-        return csv_response("leads.csv", selectors.EXPORT_COLUMNS, selectors.lead_export_rows(queryset=queryset))
-
-
-def client_ip(request) -> str:
-    """The submitter's IP for the rate limit.
-
-    X-Forwarded-For is believed only when settings.WEB_TO_LEAD_TRUSTED_PROXIES says how many
-    proxies of ours sit in front (otherwise anyone could dodge the limit by sending the header);
-    then the address our outermost proxy saw is taken.
-    """
-    hops = settings.WEB_TO_LEAD_TRUSTED_PROXIES
-    forwarded = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-    if hops and len(forwarded) >= hops:
-        return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "")
+        return csv_export(request, queryset=queryset, columns=selectors.EXPORT_COLUMNS, filename="leads.csv")
 
 
 class WebToLeadView(APIView):
@@ -239,7 +225,7 @@ class WebToLeadView(APIView):
         data = request.data.dict() if hasattr(request.data, "dict") else dict(request.data)
         try:
             webforms.webform_submit(form=form, data=data, origin=request.headers.get("Origin", ""),
-                                           ip=client_ip(request))
+                                           ip=client_address(request))
         except webforms.OriginRefused:
             raise PermissionDenied("This form does not accept submissions from that site.")
         except webforms.RateLimited as exc:

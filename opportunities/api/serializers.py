@@ -13,6 +13,7 @@ from opportunities.models import (
     Stage,
     StageHistory,
 )
+from salesapp.api.fields import FieldPolicyMixin
 from salesapp.models import User
 from territories.models import Territory
 
@@ -52,8 +53,10 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class OpportunitySerializer(serializers.ModelSerializer):
-    """A deal; `owner_id` and `territory_id` must be ones the client may pick (salesapp.assignment), else 400."""
+class OpportunitySerializer(FieldPolicyMixin, serializers.ModelSerializer):
+    """A deal; `owner_id` and `territory_id` must be ones the client may pick (salesapp.assignment), else 400.
+    `margin` and `cost` are there only for roles the field policy allows (salesapp.fields).
+    """
 
     account_id = serializers.PrimaryKeyRelatedField(source="account", queryset=Account.objects.all())
     owner_id = serializers.PrimaryKeyRelatedField(source="owner", queryset=User.objects.all(), required=False)
@@ -78,7 +81,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Opportunity
         fields = ["id", "name", "account_id", "lead_id", "stage", "probability", "probability_is_manual", "amount",
-                  "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
+                  "cost", "margin", "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
                   "score_model", "score_factors", "outcome", "loss_reason", "close_reason", "next_step", "forecast_category", "forecast_category_is_manual",
                   "source", "contact_ids", "stage_changed_at", "last_activity_at", "created_at", "updated_at"]
         read_only_fields = ["lead_id", "probability_is_manual", "actual_close_date", "loss_reason",

@@ -37,9 +37,11 @@ from opportunities.filtersets import AccountFilterSet, ContactFilterSet, Opportu
 from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
 from opportunities.periods import quarter_of
 from opportunities.services import accounts, contacts, deals, forecasts
+from salesapp import fields
 from salesapp.access import CHANGE, VIEW
 from salesapp.api.errors import validation_error
 from salesapp.api.permissions import role_permission
+from salesapp.exports import csv_export
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.selectors import user_get
 
@@ -133,7 +135,7 @@ class ContactViewSet(viewsets.ModelViewSet):
 
 
 LIST_FIELDS = ["id", "name", "account_id", "lead_id", "stage_id", "probability", "probability_is_manual", "amount",
-               "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
+               "cost", "margin", "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
                "score_model", "loss_reason__name", "close_reason", "next_step", "forecast_category", "forecast_category_is_manual",
                "source", "stage_changed_at", "last_activity_at", "created_at", "updated_at"]
 
@@ -141,8 +143,9 @@ LIST_FIELDS = ["id", "name", "account_id", "lead_id", "stage_id", "probability",
 def _plain_row(row: dict) -> dict:
     row["stage"] = row.pop("stage_id")
     row["loss_reason"] = row.pop("loss_reason__name")
-    if row["amount"] is not None:
-        row["amount"] = f"{row['amount']:.2f}"
+    for money in ("amount", "cost", "margin"):  # decimals as strings, like the detail serializer
+        if row.get(money) is not None:
+            row[money] = f"{row[money]:.2f}"
     return row
 
 
@@ -173,7 +176,7 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         return OpportunitySerializer
 
     def list(self, request, *args, **kwargs):
-        qs = self.filter_queryset(self.get_queryset()).values(*LIST_FIELDS)
+        qs = self.filter_queryset(self.get_queryset()).values(*fields.visible(request.user, Opportunity, LIST_FIELDS))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response([_plain_row(r) for r in page])
 
@@ -207,7 +210,7 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         deals.opportunity_close(actor=request.user, opportunity=opp, outcome=body.validated_data["outcome"],
                                    reason=body.validated_data["reason"] or None, note=body.validated_data["note"],
                                    amount=body.validated_data.get("amount"))
-        return Response(OpportunitySerializer(selectors.opportunity_get(user=request.user, pk=opp.pk)).data)
+        return Response(self.get_serializer(selectors.opportunity_get(user=request.user, pk=opp.pk)).data)
 
     @extend_schema(request=ReopenSerializer, responses=OpportunitySerializer)
     @action(detail=True, methods=["post"])
@@ -217,7 +220,7 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         body = ReopenSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         deals.opportunity_reopen(actor=request.user, opportunity=opp, stage=body.validated_data.get("stage"))
-        return Response(OpportunitySerializer(selectors.opportunity_get(user=request.user, pk=opp.pk)).data)
+        return Response(self.get_serializer(selectors.opportunity_get(user=request.user, pk=opp.pk)).data)
 
     @extend_schema(responses=StageHistorySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
@@ -225,6 +228,13 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         """Every stage change of the deal, newest first, with days spent in the previous stage."""
         opp = self.get_object()
         return Response(StageHistorySerializer(opp.stage_history.order_by("-changed_at", "-id"), many=True).data)
+
+    @extend_schema(responses={(200, "text/csv"): bytes})
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request):
+        """The filtered list as CSV (deals the user may see; margin and cost only where the field policy allows)."""
+        queryset = self.filter_queryset(self.get_queryset()).order_by("-id")
+        return csv_export(request, queryset=queryset, columns=selectors.EXPORT_COLUMNS, filename="opportunities.csv")
 
     @extend_schema(request=BulkStageSerializer, responses=BulkStageResultSerializer)
     @action(detail=False, methods=["post"], url_path="bulk-stage", pagination_class=None, filterset_class=None)

@@ -10,6 +10,8 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from salesapp.fields import FieldPermissionDenied
+
 
 def _flatten(detail):
     if isinstance(detail, dict):
@@ -26,8 +28,13 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, FieldPermissionDenied):
+        response = drf_exception_handler(exceptions.PermissionDenied(str(exc)), context)
+        response.data = {"error": {"code": "field_forbidden", "message": str(exc),
+                                   "fields": {exc.field: ["Your role may not change this field."]}}}
+        return response
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -21,7 +21,7 @@ class MeView(APIView):
 
     @extend_schema(responses=UserSerializer)
     def get(self, request):
-        return Response(UserSerializer(request.user).data)
+        return Response(UserSerializer(request.user, context={"request": request}).data)
 
 
 class UserFilter(django_filters.FilterSet):
@@ -62,7 +62,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def deactivate(self, request, pk=None):
         """Deactivate a user; their sessions and refresh tokens end at once."""
         user = services.user_deactivate(user=self.get_object())
-        return Response(UserSerializer(user).data, status=status.HTTP_200_OK)
+        return Response(self.get_serializer(user).data, status=status.HTTP_200_OK)
 
 
 class EventFilter(django_filters.FilterSet):

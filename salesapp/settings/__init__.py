@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "salesapp.access_log.DataAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "salesapp.middleware.AuditContextMiddleware",
@@ -137,6 +138,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ROUTES = {"salesapp.tasks.event_deliver_task": {"queue": "events"}}
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "salesapp.tasks.outbox_sweep_task", "schedule": 30.0},
+    "data-access-purge": {"task": "salesapp.tasks.data_access_purge_task", "schedule": 86400.0},
 }
 # Apps append their periodic jobs to CELERY_BEAT_SCHEDULE in salesapp.celery.
 
@@ -147,6 +149,10 @@ OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=5)
 # instead of each waiting on a dead broker.
 OUTBOX_BREAKER_SECONDS = env.float("OUTBOX_BREAKER_SECONDS", default=5.0)
 EVENTS_EXCHANGE = env("EVENTS_EXCHANGE", default="sales.events")
+
+# --- Data-access audit ----------------------------------------------------------
+# Who read what is kept this many days, then purged (salesapp.access_log, daily).
+DATA_ACCESS_RETENTION_DAYS = env.int("DATA_ACCESS_RETENTION_DAYS", default=365)
 
 # --- Periods -------------------------------------------------------------------
 # The month the fiscal year starts in (1 = January): quarters of forecasts and quotas follow it.
