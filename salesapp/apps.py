@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.urls import register_converter
 
 
 class SalesappConfig(AppConfig):
@@ -15,9 +16,11 @@ class SalesappConfig(AppConfig):
         from salesapp import fields
         from salesapp.access import RecordRule, register_model
         from salesapp.backends import connect_invalidation
+        from salesapp.converters import IdConverter
         from salesapp.models import ImportJob, User
         from salesapp.roles import roles_sync
 
+        register_converter(IdConverter, "id")  # record ids in every route's path (salesapp.converters)
         post_migrate.connect(roles_sync, sender=self)
         post_migrate.connect(fields.field_permissions_sync, sender=self)  # after roles_sync: groups exist
         fields.register(User, on_target_earnings="compensation (on-target earnings)")

@@ -1,6 +1,6 @@
 """API shapes of activities and timeline entries (validation lives in activities.services)."""
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from activities.models import ActivityType
@@ -92,6 +92,7 @@ class TimelinePageSerializer(serializers.Serializer):
     results = TimelineEntrySerializer(many=True)
 
 
+@extend_schema_serializer(many=False)  # the list answers one page object, not a list of pages
 class ActivityPageSerializer(serializers.Serializer):
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)

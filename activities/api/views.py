@@ -55,7 +55,6 @@ class ActivityViewSet(viewsets.ViewSet):
     """Activities the user may see: those linked to records they may see, or their own and their reports'."""
 
     permission_classes = [role_permission(read="activity:read", write="activity:write")]
-    lookup_value_regex = r"\d+"
 
     @extend_schema(parameters=_LIST_PARAMS, responses=ActivityPageSerializer)
     def list(self, request):

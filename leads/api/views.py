@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, Throttled
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +30,7 @@ from leads.filtersets import LeadFilter
 from leads.models import Lead
 from opportunities.selectors import account_list
 from salesapp.access import CHANGE, DELETE
+from salesapp.api.parsers import JSONParser
 from salesapp.api.permissions import role_permission
 from salesapp.clients import client_address
 from salesapp.exports import csv_export
@@ -199,6 +201,7 @@ class WebToLeadView(APIView):
     """Public endpoint of a web-to-lead form: no sign-in; origin, honeypot and per-IP rate checked."""
 
     authentication_classes: list = []
+    parser_classes = [JSONParser, FormParser, MultiPartParser]  # web forms post form data
     permission_classes = [AllowAny]
     throttle_classes: list = []
 

@@ -89,6 +89,15 @@ class OpportunitySerializer(FieldPolicyMixin, serializers.ModelSerializer):
                             "updated_at"]
 
 
+class OpportunityRowSerializer(OpportunitySerializer):
+    """A deal as the list serves it: the columns of the row, no contacts, score reasons or outcome."""
+
+    stage = serializers.CharField(help_text="The stage key")
+
+    class Meta(OpportunitySerializer.Meta):
+        fields = [f for f in OpportunitySerializer.Meta.fields if f not in ("score_factors", "outcome", "contact_ids")]
+
+
 class OpportunityCreateSerializer(OpportunitySerializer):
     lead_id = serializers.IntegerField(required=False, allow_null=True)
 

@@ -26,6 +26,7 @@ from opportunities.api.serializers import (
     ForecastSubmissionSerializer,
     LossReasonSerializer,
     OpportunityCreateSerializer,
+    OpportunityRowSerializer,
     OpportunitySerializer,
     PipelineSummarySerializer,
     ReopenSerializer,
@@ -175,7 +176,9 @@ class OpportunityViewSet(viewsets.ModelViewSet):
             return OpportunityCreateSerializer
         return OpportunitySerializer
 
+    @extend_schema(responses=OpportunityRowSerializer(many=True))
     def list(self, request, *args, **kwargs):
+        """Plain rows of the listed columns (one query per page, no per-row serializer)."""
         qs = self.filter_queryset(self.get_queryset()).values(*fields.visible(request.user, Opportunity, LIST_FIELDS))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response([_plain_row(r) for r in page])
@@ -254,6 +257,7 @@ class StageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """The pipeline stages in order, each with its default probability (admins change it with PATCH)."""
 
     queryset = Stage.objects.order_by("order")
+    lookup_value_converter = "slug"  # stages are keyed by name ("discovery")
     serializer_class = StageSerializer
     pagination_class = None
     filterset_class = None

@@ -53,6 +53,8 @@ ERROR_STATUSES = {
     "404": "No such record, or not one the user may see.",
     "429": "Too many requests: wait and try again.",
 }
+# Only operations that take a body: the body was not JSON (or, for uploads, not form data).
+BODY_ERROR_STATUSES = {"415": "Unsupported media type: send JSON."}
 
 
 def document_errors(result, generator, request, public):
@@ -64,7 +66,8 @@ def document_errors(result, generator, request, public):
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            for status, description in ERROR_STATUSES.items():
+            statuses = {**ERROR_STATUSES, **(BODY_ERROR_STATUSES if "requestBody" in operation else {})}
+            for status, description in statuses.items():
                 responses.setdefault(status, {"content": {"application/json": {"schema": reference}},
                                               "description": description})
     return result

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from salesapp import selectors, services
 from salesapp.api.permissions import role_permission
 from salesapp.api.serializers import EventSerializer, UserCreateSerializer, UserSerializer, UserUpdateSerializer
+from salesapp.filters import IdFilter
 from salesapp.models import OutboxEvent, User
 
 
@@ -26,7 +27,7 @@ class MeView(APIView):
 
 class UserFilter(django_filters.FilterSet):
     role = django_filters.CharFilter()
-    manager = django_filters.NumberFilter(field_name="manager_id")
+    manager = IdFilter(field_name="manager_id")
     is_active = django_filters.BooleanFilter()
     email = django_filters.CharFilter(lookup_expr="icontains")
 

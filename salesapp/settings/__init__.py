@@ -222,6 +222,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"user_minute": env("API_THROTTLE_RATE", default="1000/min")},
     "DEFAULT_SCHEMA_CLASS": "salesapp.api.schema.SalesAutoSchema",
     "EXCEPTION_HANDLER": "salesapp.api.errors.exception_handler",
+    # JSON bodies only (depth-limited); views that take uploads or web forms name their parsers.
+    "DEFAULT_PARSER_CLASSES": ["salesapp.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -242,6 +244,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Record ids in paths (salesapp.converters): whole numbers a 64-bit column holds.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "salesapp.api.schema.document_errors"],
     # Choice sets that share a field name get stable names of their own (apps add theirs).
     "ENUM_NAME_OVERRIDES": {
