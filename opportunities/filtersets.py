@@ -1,6 +1,7 @@
 """Filters shared by the UI lists and the API."""
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from opportunities.models import Account, Contact, Opportunity, Stage
@@ -12,7 +13,10 @@ from territories.selectors import territory_subtree_ids
 
 def _period_key(value: str) -> None:
     """A close period the filter understands (Q1_2026, 2026-01 or FY2026); the form reports others."""
-    parse_period(value)
+    try:
+        parse_period(value)
+    except ValidationError as exc:  # parse_period names its own field; a form field's validator names none
+        raise ValidationError(exc.messages)
 
 
 class AccountFilterSet(django_filters.FilterSet):

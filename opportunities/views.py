@@ -301,13 +301,17 @@ def opportunity_bulk_stage_view(request):
 # --- pipeline board --------------------------------------------------------------------------------
 
 BOARD_CARDS_PER_COLUMN = 100
+BOARD_FILTERS = ("owner", "team", "territory", "close_period")
 
 
 @perm_required("opportunity:read")
 def board_view(request, partial=False, message=""):
     """One column per open stage, filterable by owner, team, territory and close period."""
     params = request.GET if request.method == "GET" else request.POST
-    filters = {k: params.get(k) for k in ("owner", "team", "territory", "close_period") if params.get(k)}
+    # Only values the deal filters accept count (an owner of "x" is no filter at all).
+    chosen = OpportunityFilterSet({k: params.get(k) for k in BOARD_FILTERS if params.get(k)})
+    chosen.is_valid()
+    filters = {k: str(v) for k, v in chosen.form.cleaned_data.items() if k in BOARD_FILTERS and v not in (None, "")}
     qs = selectors.opportunity_list(user=request.user, filters=filters or None).filter(stage__is_closed=False)
     columns = []
     for stage in selectors.open_stages():

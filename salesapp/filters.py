@@ -5,10 +5,13 @@ parameter instead of reaching the database. `tests/salesapp/test_bounds.py` walk
 
 import django_filters
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 
 MAX_BIGINT = 2**63 - 1
+MAX_AMOUNT = 10**18 - 1
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_BIGINT})
 class IdFilter(django_filters.NumberFilter):
     """A record id (a whole number from 1 to 2^63 - 1)."""
 
@@ -20,6 +23,7 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": -MAX_BIGINT, "maximum": MAX_BIGINT})
 class IntegerFilter(django_filters.NumberFilter):
     """A whole number the database can hold (64-bit), e.g. a score bound."""
 
@@ -31,6 +35,7 @@ class IntegerFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "number", "minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT})
 class AmountFilter(django_filters.NumberFilter):
     """A money amount: finite, at most 18 digits before the point and 2 after."""
 

@@ -13,7 +13,7 @@ from opportunities.models import (
     Stage,
     StageHistory,
 )
-from salesapp.api.fields import FieldPolicyMixin
+from salesapp.api.fields import FieldPolicyMixin, IdField, RecordField
 from salesapp.models import User
 from territories.models import Territory
 
@@ -21,9 +21,9 @@ from territories.models import Territory
 class AccountSerializer(serializers.ModelSerializer):
     """An account; `owner_id` must be someone the client may assign to (salesapp.assignment), else 400."""
 
-    owner_id = serializers.PrimaryKeyRelatedField(source="owner", queryset=User.objects.all(), required=False,
+    owner_id = RecordField(source="owner", queryset=User.objects.all(), required=False,
                                                   allow_null=True)
-    parent_id = serializers.PrimaryKeyRelatedField(source="parent", queryset=Account.objects.all(), required=False,
+    parent_id = RecordField(source="parent", queryset=Account.objects.all(), required=False,
                                                    allow_null=True)
     territory_id = serializers.IntegerField(read_only=True)
     allow_duplicate = serializers.BooleanField(write_only=True, required=False, default=False,
@@ -40,8 +40,8 @@ class AccountSerializer(serializers.ModelSerializer):
 class ContactSerializer(serializers.ModelSerializer):
     """A contact; `owner_id` (default: the account's owner) must be someone the client may assign to, else 400."""
 
-    account_id = serializers.PrimaryKeyRelatedField(source="account", queryset=Account.objects.all())
-    owner_id = serializers.PrimaryKeyRelatedField(source="owner", queryset=User.objects.all(), required=False,
+    account_id = RecordField(source="account", queryset=Account.objects.all())
+    owner_id = RecordField(source="owner", queryset=User.objects.all(), required=False,
                                                   allow_null=True)
     allow_duplicate = serializers.BooleanField(write_only=True, required=False, default=False,
                                                help_text="Create even when a likely duplicate exists")
@@ -58,16 +58,16 @@ class OpportunitySerializer(FieldPolicyMixin, serializers.ModelSerializer):
     `margin` and `cost` are there only for roles the field policy allows (salesapp.fields).
     """
 
-    account_id = serializers.PrimaryKeyRelatedField(source="account", queryset=Account.objects.all())
-    owner_id = serializers.PrimaryKeyRelatedField(source="owner", queryset=User.objects.all(), required=False)
+    account_id = RecordField(source="account", queryset=Account.objects.all())
+    owner_id = RecordField(source="owner", queryset=User.objects.all(), required=False)
     stage = serializers.SlugRelatedField(slug_field="key", queryset=Stage.objects.all(), required=False)
-    territory_id = serializers.PrimaryKeyRelatedField(source="territory", queryset=Territory.objects.all(),
+    territory_id = RecordField(source="territory", queryset=Territory.objects.all(),
                                                       required=False, allow_null=True,
                                                       help_text="Default: the account's territory")
     loss_reason = serializers.SlugRelatedField(slug_field="name", read_only=True)
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True,
                                            help_text="Set by hand to override the stage default; null follows the stage")
-    contact_ids = serializers.PrimaryKeyRelatedField(source="contacts", queryset=Contact.objects.all(), many=True,
+    contact_ids = RecordField(source="contacts", queryset=Contact.objects.all(), many=True,
                                                      required=False)
     forecast_category = serializers.ChoiceField(choices=Opportunity.ForecastCategory.choices, required=False,
                                                 allow_blank=True)
@@ -99,7 +99,7 @@ class OpportunityRowSerializer(OpportunitySerializer):
 
 
 class OpportunityCreateSerializer(OpportunitySerializer):
-    lead_id = serializers.IntegerField(required=False, allow_null=True)
+    lead_id = IdField(required=False, allow_null=True)
 
     class Meta(OpportunitySerializer.Meta):
         read_only_fields = [f for f in OpportunitySerializer.Meta.read_only_fields if f != "lead_id"]
@@ -119,7 +119,7 @@ class ReopenSerializer(serializers.Serializer):
 
 
 class BulkStageSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=10000)
+    ids = serializers.ListField(child=IdField(), allow_empty=False, max_length=10000)
     stage = serializers.SlugRelatedField(slug_field="key", queryset=Stage.objects.filter(is_closed=False),
                                          help_text="An open stage")
 
@@ -181,7 +181,7 @@ class ForecastSubmissionSerializer(serializers.ModelSerializer):
 
 
 class ForecastAdjustmentSerializer(serializers.ModelSerializer):
-    user_id = serializers.PrimaryKeyRelatedField(source="user", queryset=User.objects.all())
+    user_id = RecordField(source="user", queryset=User.objects.all())
     adjusted_by_id = serializers.IntegerField(read_only=True)
     period = serializers.CharField(help_text="Q1_2026 or 2026-01")
 

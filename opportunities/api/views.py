@@ -41,6 +41,7 @@ from opportunities.services import accounts, contacts, deals, forecasts
 from salesapp import fields
 from salesapp.access import CHANGE, VIEW
 from salesapp.api.errors import validation_error
+from salesapp.api.params import id_parameter, query_id
 from salesapp.api.permissions import role_permission
 from salesapp.exports import csv_export
 from salesapp.hierarchy import user_subtree_ids
@@ -291,18 +292,12 @@ class PipelineSummaryView(APIView):
     permission_classes = [role_permission(read="opportunity:read")]
 
     @extend_schema(
-        parameters=[OpenApiParameter("owner", OpenApiTypes.INT), OpenApiParameter("team", OpenApiTypes.INT),
-                    OpenApiParameter("territory", OpenApiTypes.INT)],
+        parameters=[id_parameter("owner"), id_parameter("team", "a manager: their reporting subtree"),
+                    id_parameter("territory", "a territory and those below it")],
         responses=PipelineSummarySerializer,
     )
     def get(self, request):
-        params = {}
-        for name in ("owner", "team", "territory"):
-            value = request.query_params.get(name)
-            if value:
-                if not value.isdigit():
-                    raise validation_error(name, "Enter a whole number.")
-                params[name] = int(value)
+        params = {name: query_id(request, name) for name in ("owner", "team", "territory")}
         return Response(PipelineSummarySerializer(selectors.pipeline_summary(user=request.user, **params)).data)
 
 
@@ -319,27 +314,21 @@ class ForecastView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("period", OpenApiTypes.STR, description="Q1_2026 or 2026-01"),
-                    OpenApiParameter("user", OpenApiTypes.INT),
-                    OpenApiParameter("territory", OpenApiTypes.INT,
-                                     description="Also roll up this territory's subtree (deals you may see)")],
+                    id_parameter("user", "a person in your subtree (default: you)"),
+                    id_parameter("territory", "Also roll up this territory's subtree (deals you may see)")],
         responses=ForecastSerializer,
     )
     def get(self, request):
         period = _period_param(request)
-        territory = request.query_params.get("territory")
-        if territory and not territory.isdigit():
-            raise validation_error("territory", "Enter a territory id.")
-        user_id = request.query_params.get("user")
-        if user_id and not user_id.isdigit():
-            raise validation_error("user", "Enter a user id.")
-        rollup = selectors.forecast_rollup(user=request.user, period=period, user_id=int(user_id) if user_id else None)
+        territory = query_id(request, "territory")
+        rollup = selectors.forecast_rollup(user=request.user, period=period, user_id=query_id(request, "user"))
         head = rollup["user_id"]
         ids = user_subtree_ids(head)
         submissions = selectors.forecast_submission_list(user=request.user, period=period).filter(user_id__in=ids)[:200]
         rollup["submissions"] = submissions
         rollup["accuracy"] = selectors.forecast_accuracy(user=request.user, period=period, user_id=head)
         rollup["territory"] = (selectors.forecast_territory_rollup(user=request.user, period=period,
-                                                                 territory_id=int(territory))
+                                                                 territory_id=territory)
                                if territory else None)
         return Response(ForecastSerializer(rollup).data)
 
@@ -357,14 +346,13 @@ class ForecastSnapshotView(APIView):
     permission_classes = [role_permission(read="opportunity:read")]
 
     @extend_schema(
-        parameters=[OpenApiParameter("period", OpenApiTypes.STR), OpenApiParameter("user", OpenApiTypes.INT),
+        parameters=[OpenApiParameter("period", OpenApiTypes.STR), id_parameter("user", "default: you"),
                     OpenApiParameter("scope", OpenApiTypes.STR, enum=["personal", "team"])],
         responses=ForecastSnapshotSerializer(many=True),
     )
     def get(self, request):
-        user_id = request.query_params.get("user")
         qs = selectors.forecast_snapshot_list(user=request.user, period=_period_param(request),
-                                              user_id=int(user_id) if user_id and user_id.isdigit() else None,
+                                              user_id=query_id(request, "user"),
                                               scope=request.query_params.get("scope"))
         return Response(ForecastSnapshotSerializer(qs[:200], many=True).data)
 
@@ -377,13 +365,12 @@ class ForecastAdjustmentView(APIView):
     permission_classes = [role_permission(read="opportunity:read", write="forecast:adjust")]
 
     @extend_schema(
-        parameters=[OpenApiParameter("period", OpenApiTypes.STR), OpenApiParameter("user", OpenApiTypes.INT)],
+        parameters=[OpenApiParameter("period", OpenApiTypes.STR), id_parameter("user")],
         responses=ForecastAdjustmentSerializer(many=True),
     )
     def get(self, request):
-        user_id = request.query_params.get("user")
         qs = selectors.forecast_adjustment_list(user=request.user, period=request.query_params.get("period"),
-                                                user_id=int(user_id) if user_id and user_id.isdigit() else None)
+                                                user_id=query_id(request, "user"))
         return Response(ForecastAdjustmentSerializer(qs[:500], many=True).data)
 
     @extend_schema(request=ForecastAdjustmentSerializer, responses={201: ForecastAdjustmentSerializer})

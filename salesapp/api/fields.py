@@ -1,6 +1,9 @@
-"""The field policy (salesapp.fields) in API serializers."""
+"""Serializer fields of the house: the field policy (salesapp.fields) and bounded numbers."""
+
+from rest_framework import serializers
 
 from salesapp import fields as policy
+from salesapp.filters import MAX_BIGINT
 
 
 class FieldPolicyMixin:
@@ -26,3 +29,34 @@ class FieldPolicyMixin:
         if hasattr(data, "keys"):
             policy.require_write(self._policy_user(), self.Meta.model, list(data.keys()))
         return super().to_internal_value(data)
+
+
+# --- bounded numbers: what a column can hold, so a bigger value is a 400 naming the field --------------
+
+MAX_INT32 = 2**31 - 1  # the smallest integer column (PostgreSQL `integer`)
+
+
+class IdField(serializers.IntegerField):
+    """A record id: a whole number from 1 to 2^63 - 1."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_BIGINT)
+        super().__init__(**kwargs)
+
+
+class CountField(serializers.IntegerField):
+    """A whole quantity (employees, minutes, capacity): 0 to 2^31 - 1 unless bounds are given."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_INT32)
+        super().__init__(**kwargs)
+
+
+class RecordField(serializers.PrimaryKeyRelatedField):
+    """A record by id (a bounded IdField, so an id no column holds is refused before any lookup)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("pk_field", IdField())
+        super().__init__(**kwargs)

@@ -3,7 +3,7 @@
 from django.contrib.auth.password_validation import validate_password
 from rest_framework import serializers
 
-from salesapp.api.fields import FieldPolicyMixin
+from salesapp.api.fields import FieldPolicyMixin, RecordField
 from salesapp.models import OutboxEvent, User
 from salesapp.roles import Role
 
@@ -11,7 +11,7 @@ from salesapp.roles import Role
 class UserSerializer(FieldPolicyMixin, serializers.ModelSerializer):
     """A user as the API shows it; `on_target_earnings` only for roles the field policy allows."""
 
-    manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
+    manager = RecordField(queryset=User.objects.all(), allow_null=True, required=False)
     full_name = serializers.CharField(source="get_full_name", read_only=True)
 
     class Meta:
