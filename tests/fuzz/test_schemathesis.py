@@ -11,7 +11,7 @@ import os
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
@@ -51,15 +51,18 @@ def fuzz_world(django_db_setup, django_db_blocker):
 def api_schema(fuzz_world, django_db_blocker):
     """The API's own OpenAPI document, served by the WSGI app that is fuzzed in process.
 
-    A WSGI server's end-of-request hook closes a connection left inside a transaction; the
-    world lives in one, so that hook is off while the app is fuzzed (as in Django's test client).
+    A WSGI handler closes, at the start and end of each request, a connection left inside a
+    transaction; the world lives in one, so those hooks are off while the app is fuzzed (as in
+    Django's test client).
     """
-    request_finished.disconnect(close_old_connections)
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
     try:
         with django_db_blocker.unblock():
             yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGIHandler())
     finally:
-        request_finished.connect(close_old_connections)
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
 
 
 @pytest.fixture
