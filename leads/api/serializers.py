@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leads.models import Lead, LeadHistory
-from salesapp.api.fields import CountField, IdField, RecordField
+from salesapp.api.fields import MAX_INT32, CountField, IdField, RecordField
 from salesapp.api.params import ID_SCHEMA
 from salesapp.assignment import assignable_users
 from territories.selectors import territory_list
@@ -86,7 +86,8 @@ class LeadSerializer(serializers.ModelSerializer):
     # Business validation (email format, negatives, ISO country) happens in the service, all fields at once.
     email = serializers.CharField(max_length=254)
     country = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    employee_count = CountField(required=False, allow_null=True)
+    # Bounded to what the column holds; a negative count is the service's rule, reported with the rest.
+    employee_count = CountField(required=False, allow_null=True, min_value=-MAX_INT32)
     annual_revenue = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True)
 
     class Meta:
