@@ -73,6 +73,9 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("first_name", "last_name")}),
         ("Role and hierarchy", {"fields": ("role", "manager", "groups")}),
+        ("Compensation", {"fields": ("on_target_earnings",),
+                          "description": "A restricted field: the API and pages show it only to the roles "
+                                         "holding its read permission (Groups)."}),
         ("Status", {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "manager", "password1", "password2")}),)

@@ -134,3 +134,12 @@ def test_analytics_show_the_average_margin_only_to_allowed_roles(api, rep, manag
 
     assert rep_rows and "average_margin" not in rep_rows[0]
     assert manager_rows[0]["average_margin"] == 32.5
+
+
+def test_the_admin_console_offers_the_field_permissions_on_each_role(client, admin_user):
+    client.force_login(admin_user)
+    group = Group.objects.get(name="read_only")
+
+    page = client.get(f"/admin/auth/group/{group.pk}/change/").content.decode()
+
+    assert "Read deal margin" in page and "Change deal cost" in page and "Read compensation" in page
