@@ -11,40 +11,36 @@ MAX_BIGINT = 2**63 - 1
 MAX_AMOUNT = 10**18 - 1
 
 
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_BIGINT})
-class IdFilter(django_filters.NumberFilter):
-    """A record id (a whole number from 1 to 2^63 - 1)."""
+class _BoundedFilter(django_filters.NumberFilter):
+    """A number filter whose form field refuses values outside `bounds` (and non-finite ones)."""
 
     field_class = forms.IntegerField
+    bounds: dict = {}
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_BIGINT)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **{**self.bounds, **kwargs})
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_BIGINT})
+class IdFilter(_BoundedFilter):
+    """A record id (a whole number from 1 to 2^63 - 1)."""
+
+    bounds = {"min_value": 1, "max_value": MAX_BIGINT}
 
 
 @extend_schema_field({"type": "integer", "minimum": -MAX_BIGINT, "maximum": MAX_BIGINT})
-class IntegerFilter(django_filters.NumberFilter):
+class IntegerFilter(_BoundedFilter):
     """A whole number the database can hold (64-bit), e.g. a score bound."""
 
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", -MAX_BIGINT)
-        kwargs.setdefault("max_value", MAX_BIGINT)
-        super().__init__(*args, **kwargs)
+    bounds = {"min_value": -MAX_BIGINT, "max_value": MAX_BIGINT}
 
 
 @extend_schema_field({"type": "number", "minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT})
-class AmountFilter(django_filters.NumberFilter):
+class AmountFilter(_BoundedFilter):
     """A money amount: finite, at most 18 digits before the point and 2 after."""
 
     field_class = forms.DecimalField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_digits", 20)
-        kwargs.setdefault("decimal_places", 2)
-        super().__init__(*args, **kwargs)
+    bounds = {"max_digits": 20, "decimal_places": 2}
 
 
 BOUNDED_NUMBER_FILTERS = (IdFilter, IntegerFilter, AmountFilter)

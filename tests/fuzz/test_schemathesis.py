@@ -26,8 +26,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.permissions.world import build_world
-
 # Examples per operation (valid and invalid input mixed); FUZZ_MAX_EXAMPLES=200 searches deeper by hand.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
@@ -35,20 +33,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture(scope="module")
-def fuzz_world(django_db_setup, django_db_blocker):
-    """The permission matrix's world, built once for the module and rolled back at its end."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield build_world()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
-@pytest.fixture(scope="module")
-def api_schema(fuzz_world, django_db_blocker):
+def api_schema(world, django_db_blocker):
     """The API's own OpenAPI document, served by the WSGI app that is fuzzed in process.
 
     A WSGI handler closes, at the start and end of each request, a connection left inside a
@@ -114,7 +99,7 @@ def fuzz_all(schema, user) -> list[str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["admin", "rep", "read_only"])
-def test_no_server_error_and_no_schema_violation(api_schema, fuzz_world, unthrottled, role):
-    failures = fuzz_all(api_schema, getattr(fuzz_world, role))
+def test_no_server_error_and_no_schema_violation(api_schema, world, unthrottled, role):
+    failures = fuzz_all(api_schema, getattr(world, role))
 
     assert failures == [], "\n\n".join(failures)
