@@ -15,6 +15,7 @@ Changes to records are audited apart, by django-auditlog.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -31,6 +32,14 @@ PURGE_BATCH = 5000
 # Query parameters that page through a list rather than choose what is in it.
 _PAGING = {"cursor", "page", "page_size", "format"}
 _PENDING = "_data_access"
+
+
+def _address(request) -> str | None:
+    """The client's IP address, or None when what the proxies passed on is not one."""
+    try:
+        return str(ipaddress.ip_address(client_address(request)))
+    except ValueError:
+        return None
 
 
 def _django_request(request):
@@ -54,7 +63,7 @@ def record(request, *, kind: str, model: type[Model] | str, ids: Iterable = (), 
     entry = DataAccess(
         user=user if getattr(user, "is_authenticated", False) else None,
         at=timezone.now(),
-        address=client_address(request) or None,
+        address=_address(request),
         kind=kind,
         model=model if isinstance(model, str) else model._meta.label_lower,
         object_ids=ids,
