@@ -12,7 +12,7 @@ from collections import defaultdict
 from intelligence import sources
 from intelligence.sources import ts
 from opportunities.models import Opportunity
-from salesapp import cache
+from salesapp import cache, fields
 
 REPORTS = ("win_rate", "deal_size", "cycle_length", "velocity", "funnel", "time_in_stage", "slippage")
 GROUPS = ("rep", "team", "territory", "period")
@@ -45,14 +45,15 @@ def report(user, name: str, group_by: str = "rep") -> dict:
 
 
 DEAL_COLUMNS = ("id", "owner_id", "owner__manager_id", "territory_id", "territory__name", "amount", "created_at",
-                "actual_close_date", "expected_close_date", "stage_id", "stage_changed_at")
+                "actual_close_date", "expected_close_date", "stage_id", "stage_changed_at", "margin")
 
 
 def _deals(user, stages=None):
+    """Rows of the deals the user may see; restricted columns (margin) only where the field policy allows."""
     qs = sources.opportunities_visible(user)
     if stages is not None:
         qs = qs.filter(stage_id__in=stages)
-    return list(qs.values(*DEAL_COLUMNS))
+    return list(qs.values(*fields.visible(user, Opportunity, DEAL_COLUMNS)))
 
 
 def _names(ids) -> dict:
@@ -108,8 +109,14 @@ def win_rate(user, group_by, pipeline):
 
 
 def deal_size(user, group_by, pipeline):
-    return [{"group": label, "won": len(rows), "average_amount": _avg([float(r["amount"]) for r in rows if r["amount"]])}
-            for label, rows in _grouped(_deals(user, pipeline.won), group_by)]
+    """Won deals' average amount per group, and their average margin for roles that may see margins."""
+    out = []
+    for label, rows in _grouped(_deals(user, pipeline.won), group_by):
+        row = {"group": label, "won": len(rows), "average_amount": _avg([float(r["amount"]) for r in rows if r["amount"]])}
+        if fields.may_read(user, Opportunity, "margin"):
+            row["average_margin"] = _avg([float(r["margin"]) for r in rows if r["margin"] is not None])
+        out.append(row)
+    return out
 
 
 def cycle_length(user, group_by, pipeline):

@@ -34,6 +34,12 @@ from salesapp.roles import Role
 from salesapp.selectors import user_get
 from territories.selectors import territory_subtree_ids
 
+# The columns of a deal export (margin and cost only for roles the field policy allows).
+EXPORT_COLUMNS = (
+    "id", "name", "account_id", "account__name", "stage_id", "amount", "cost", "margin", "probability",
+    "forecast_category", "expected_close_date", "actual_close_date", "owner__email", "territory__name",
+    "loss_reason__name", "source", "next_step", "created_at",
+)
 PIPELINE_TTL = 60
 PIPELINE_VERSION_KEY = "pipeline:version"
 ZERO = Decimal("0")

@@ -195,7 +195,8 @@ def _write(updates: list[tuple]) -> None:
     # executemany is pipelined by psycopg 3: thousands of rows in one round of trips.
     table = connection.ops.quote_name(Quota._meta.db_table)
     sql = (
-        f"UPDATE {table} SET attainment_amount = %s, attainment_percentage = %s, "
+        # Security review 2026-12-02 (bandit B608): only table and column names from model metadata are interpolated; values are bound parameters.
+        f"UPDATE {table} SET attainment_amount = %s, attainment_percentage = %s, "  # nosec B608
         f"attained_at = COALESCE(attained_at, %s), updated_at = %s WHERE id = %s"
     )
     with connection.cursor() as cursor:

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from salesapp import events
 from salesapp.forms import AdminSetPasswordForm
-from salesapp.models import AppliedEvent, ConsumerFailure, ImportJob, OutboxEvent, RecordShare, User
+from salesapp.models import AppliedEvent, ConsumerFailure, DataAccess, ImportJob, OutboxEvent, RecordShare, User
 from salesapp.roles import Role
 from salesapp.services import (
     user_credentials_revoke,
@@ -92,6 +92,9 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("first_name", "last_name")}),
         ("Role and hierarchy", {"fields": ("role", "manager", "groups")}),
+        ("Compensation", {"fields": ("on_target_earnings",),
+                          "description": "A restricted field: the API and pages show it only to the roles "
+                                         "holding its read permission (Groups)."}),
         ("Status", {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "date_joined")}),
     )
     # The role opens the console (admin) or not: staff and superuser follow it, never set by hand.
@@ -181,3 +184,24 @@ class ImportJobAdmin(admin.ModelAdmin):
 admin.site.register(AppliedEvent, list_display=["consumer", "event_id", "applied_at"])
 admin.site.register(RecordShare, list_display=["content_type", "object_id", "user", "created_at"])
 admin.site.site_header = "Sales System admin"
+
+
+@admin.register(DataAccess)
+class DataAccessAdmin(admin.ModelAdmin):
+    """The data-access audit: read-only, filterable by user, kind of record and kind of read."""
+
+    list_display = ["at", "user", "kind", "model", "count", "address", "path"]
+    list_filter = ["kind", "model", ("user", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["user__email", "model", "path"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in DataAccess._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # entries go only by the retention purge

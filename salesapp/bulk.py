@@ -17,7 +17,8 @@ def rows_update(model: type[Model], objs: list[Model], field_names: tuple[str, .
     fields = [model._meta.get_field(name) for name in field_names]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"
+    # Security review 2026-12-02 (bandit B608): only table and column names from model metadata are interpolated; values are bound parameters.
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"  # nosec B608
     # In key order, as salesapp.locks takes row locks: two bulk writes over overlapping rows queue, never deadlock.
     rows = [[*(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields), obj.pk]
             for obj in sorted(objs, key=lambda obj: obj.pk)]

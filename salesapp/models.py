@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -41,6 +42,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Bumped when the user's credentials are revoked (password, deactivation, role): every session
     # and token issued before it stops working (salesapp.services.user_credentials_revoke).
     token_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # Compensation, restricted by the field policy (salesapp.fields).
+    on_target_earnings = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="Yearly on-target earnings (restricted field: compensation)")
 
     objects = UserManager()
 
@@ -234,3 +239,41 @@ class ImportJob(JobLiveness):
     @property
     def percent(self) -> int:
         return int(100 * self.processed / self.total) if self.total else (100 if self.is_finished else 0)
+
+
+class DataAccess(models.Model):
+    """One read of records: who saw what (a record's page, a list, a search, an export), when and from where.
+
+    Written after the response, one insert per request (salesapp.access_log); purged after
+    `DATA_ACCESS_RETENTION_DAYS`. Changes are audited apart, by django-auditlog.
+    """
+
+    class Kind(models.TextChoices):
+        DETAIL = "detail", "Record detail"
+        LIST = "list", "List"
+        SEARCH = "search", "Search"
+        EXPORT = "export", "Export"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    model = models.CharField(max_length=100, help_text='The kind of record, e.g. "leads.lead"')
+    object_ids = models.JSONField(default=list, blank=True, help_text="The records seen (at most 200 ids)")
+    count = models.PositiveIntegerField(null=True, blank=True, help_text="How many records (rows of an export)")
+    filters = models.JSONField(default=dict, blank=True, help_text="The filter or search asked for")
+    path = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "data access"
+        verbose_name_plural = "data access log"
+        indexes = [
+            models.Index(fields=["at"], name="dataaccess_at_idx"),
+            models.Index(fields=["user", "-at"], name="dataaccess_user_idx"),
+            models.Index(fields=["model", "-at"], name="dataaccess_model_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.model} at {self.at:%Y-%m-%d %H:%M}"

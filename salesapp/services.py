@@ -32,15 +32,15 @@ def user_validate_manager(user: User, manager: User | None) -> None:
 
 @transaction.atomic
 def user_create(*, email: str, password: str, role: str = Role.SALES_REP, manager: User | None = None,
-                first_name: str = "", last_name: str = "") -> User:
-    """Create a user with a role (its group) and an optional manager."""
+                first_name: str = "", last_name: str = "", on_target_earnings=None) -> User:
+    """Create a user with a role (its group), an optional manager and on-target earnings."""
     if role not in Role.values:
         raise ValidationError({"role": [f"Unknown role {role!r}."]})
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": ["A user with this email already exists."]})
     user = User.objects.create_user(
         email=email, password=password, role=role, manager=manager, first_name=first_name, last_name=last_name,
-        is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN,
+        on_target_earnings=on_target_earnings, is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN,
     )
     user_sync_role_group(user)
     return user

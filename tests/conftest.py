@@ -5,12 +5,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from salesapp import cache as salesapp_cache
 from salesapp import events
 from salesapp.celery import app as celery_app
 from tests.faults import TcpProxy, closed_port, redis_cache, use_broker
+from tests.permissions.world import build_world
 from tests.salesapp.factories import UserFactory
 
 
@@ -107,6 +109,22 @@ def other_rep(db):
 @pytest.fixture
 def viewer(db):
     return UserFactory(role="read_only", email="viewer@test.example")
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The permission matrix's world (tests/permissions/world.py), built once per module and rolled
+    back at its end; the matrix and the API fuzz test walk it. Each test runs in its own savepoint
+    (pytest-django's `db`), so a DELETE in one never takes a record away from the next.
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture

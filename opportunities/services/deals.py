@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_date
 
 from opportunities.models import Account, LossReason, Opportunity, Stage, StageHistory
 from opportunities.selectors import open_stage_keys
+from salesapp import fields as field_policy
 from salesapp.assignment import assignee_check, territory_check
 from salesapp.audit import audit_bulk
 from salesapp.changes import apply_changes
@@ -37,7 +38,7 @@ STAGE_DEFAULT_BATCH = 500
 # Fields an update sets as given; stage, probability, forecast category and contacts go through their rules.
 # The score is not among them: it has one writer, opportunities.services.scores.
 PLAIN_FIELDS = ("name", "amount", "expected_close_date", "owner", "next_step", "source", "account", "territory",
-                "close_reason")
+                "close_reason", "margin", "cost")
 UPDATABLE_FIELDS = {*PLAIN_FIELDS, "stage", "probability", "forecast_category", "contacts"}
 # What follows from the stage and the probability unless set by hand.
 DERIVED_FIELDS = ("probability", "probability_is_manual", "forecast_category", "forecast_category_is_manual")
@@ -144,6 +145,16 @@ def _validate_amount(amount, field="amount"):
         raise ValidationError({field: ["Must not be negative."]})
 
 
+def _validate_margin_and_cost(*, margin=None, cost=None) -> None:
+    errors = {}
+    if margin is not None and not -100 <= Decimal(margin) <= 100:
+        errors["margin"] = ["Enter a margin between -100 and 100 (percent)."]
+    if cost is not None and Decimal(cost) < 0:
+        errors["cost"] = ["Must not be negative."]
+    if errors:
+        raise ValidationError(errors)
+
+
 def _refresh_caller(opportunity: Opportunity, opp: Opportunity) -> None:
     """Give the caller's instance the saved values (services lock and reload their own copy)."""
     opportunity.__dict__.update({k: v for k, v in opp.__dict__.items() if not k.startswith("_")})
@@ -168,11 +179,16 @@ def opportunity_create(
     forecast_category: str = "",
     territory=None,
     created_at=None,
+    margin=None,
+    cost=None,
 ) -> Opportunity:
     """Open a deal on an account in an open stage (default: the first); it takes the account's territory
-    and the stage's probability. The owner and an explicit territory must be ones the actor may pick.
+    and the stage's probability. The owner and an explicit territory must be ones the actor may pick;
+    margin and cost only roles the field policy allows set.
     """
     require_permission(actor, "opportunity:write")
+    field_policy.require_write(actor, Opportunity, [n for n, v in (("margin", margin), ("cost", cost))
+                                                    if v is not None])
     stage_obj = _stage(stage or open_stage_keys()[0])
     errors = {}
     if not (name or "").strip():
@@ -188,6 +204,7 @@ def opportunity_create(
     if errors:
         raise ValidationError(errors)
     _validate_amount(amount)
+    _validate_margin_and_cost(margin=margin, cost=cost)
     assignee_check(actor=actor, assignee=owner, field="owner_id")
     territory_check(actor=actor, territory=territory, field="territory_id")
     contacts = list(contacts)
@@ -206,6 +223,8 @@ def opportunity_create(
         next_step=next_step or "",
         territory_id=territory.pk if territory is not None else account.territory_id,
         created_at=now,
+        margin=margin,
+        cost=cost,
     )
     if probability is not None:
         opp.probability = int(probability)
@@ -252,6 +271,7 @@ def _validate_update(actor, opp: Opportunity, fields: dict) -> None:
         raise ValidationError(errors)
     if "amount" in fields:
         _validate_amount(fields["amount"])
+    _validate_margin_and_cost(margin=fields.get("margin"), cost=fields.get("cost"))
     if opp.stage.is_won and "amount" in fields and not fields["amount"]:
         raise ValidationError({"amount": ["A won deal needs an amount."]})
     if fields.get("owner") is not None and fields["owner"].pk != opp.owner_id:
@@ -271,9 +291,11 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
     actor may pick.
 
     Publishes `opportunity.stage_changed` for a stage move and `opportunity.updated` naming the
-    other fields whose values changed; an update that changes nothing writes nothing.
+    other fields whose values changed; an update that changes nothing writes nothing. Margin and
+    cost only roles the field policy allows change (403 naming the field).
     """
     require_permission(actor, "opportunity:write")
+    field_policy.require_write(actor, Opportunity, fields)
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise ValidationError({f: ["This field cannot be changed here."] for f in sorted(unknown)})

@@ -3,19 +3,21 @@
 from django.contrib.auth.password_validation import validate_password
 from rest_framework import serializers
 
+from salesapp.api.fields import FieldPolicyMixin, RecordField
 from salesapp.models import OutboxEvent, User
 from salesapp.roles import Role
 
 
-class UserSerializer(serializers.ModelSerializer):
-    """A user as the API shows it."""
+class UserSerializer(FieldPolicyMixin, serializers.ModelSerializer):
+    """A user as the API shows it; `on_target_earnings` only for roles the field policy allows."""
 
-    manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True, required=False)
+    manager = RecordField(queryset=User.objects.all(), allow_null=True, required=False)
     full_name = serializers.CharField(source="get_full_name", read_only=True)
 
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name", "full_name", "role", "manager", "is_active", "date_joined"]
+        fields = ["id", "email", "first_name", "last_name", "full_name", "role", "manager", "is_active", "date_joined",
+                  "on_target_earnings"]
         read_only_fields = ["is_active", "date_joined"]
 
     def validate_password(self, value):

@@ -17,6 +17,7 @@ from salesapp.api.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
+from salesapp.filters import IdFilter
 from salesapp.models import OutboxEvent, User
 from salesapp.signin import signin_unlock
 
@@ -28,12 +29,12 @@ class MeView(APIView):
 
     @extend_schema(responses=UserSerializer)
     def get(self, request):
-        return Response(UserSerializer(request.user).data)
+        return Response(UserSerializer(request.user, context={"request": request}).data)
 
 
 class UserFilter(django_filters.FilterSet):
     role = django_filters.CharFilter()
-    manager = django_filters.NumberFilter(field_name="manager_id")
+    manager = IdFilter(field_name="manager_id")
     is_active = django_filters.BooleanFilter()
     email = django_filters.CharFilter(lookup_expr="icontains")
 
@@ -71,7 +72,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def deactivate(self, request, pk=None):
         """Deactivate a user; their sessions and tokens end at once. Not yourself, not the last active admin."""
         user = services.user_deactivate(actor=request.user, user=self.get_object())
-        return Response(UserSerializer(user).data, status=status.HTTP_200_OK)
+        return Response(self.get_serializer(user).data, status=status.HTTP_200_OK)
 
     @extend_schema(request=None, responses=UnlockResultSerializer)
     @action(detail=True, methods=["post"])

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "salesapp.access_log.DataAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "salesapp.middleware.AuditContextMiddleware",
@@ -238,6 +239,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "salesapp.tasks.outbox_sweep_task", "schedule": 10.0},
     "outbox-reconcile": {"task": "salesapp.tasks.outbox_reconcile_task", "schedule": 30.0},
     "jobs-watchdog": {"task": "salesapp.tasks.jobs_watchdog_task", "schedule": 15.0},
+    "data-access-purge": {"task": "salesapp.tasks.data_access_purge_task", "schedule": 86400.0},
 }
 # Apps append their periodic jobs to CELERY_BEAT_SCHEDULE in salesapp.celery.
 
@@ -270,6 +272,10 @@ JOB_MAX_RUNS = env.int("JOB_MAX_RUNS", default=3)
 JOB_QUEUE_GRACE_SECONDS = env.float("JOB_QUEUE_GRACE_SECONDS", default=120.0)
 # Score refreshes asked for within this window are coalesced: one rescore per record.
 RESCORE_WINDOW_SECONDS = env.float("RESCORE_WINDOW_SECONDS", default=3.0)
+
+# --- Data-access audit ----------------------------------------------------------
+# Who read what is kept this many days, then purged (salesapp.access_log, daily).
+DATA_ACCESS_RETENTION_DAYS = env.int("DATA_ACCESS_RETENTION_DAYS", default=365)
 
 # --- Periods -------------------------------------------------------------------
 # The month the fiscal year starts in (1 = January): quarters of forecasts and quotas follow it.
@@ -361,8 +367,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": ["salesapp.api.throttling.UserMinuteThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user_minute": env("API_THROTTLE_RATE", default="1000/min")},
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "salesapp.api.schema.SalesAutoSchema",
     "EXCEPTION_HANDLER": "salesapp.api.errors.exception_handler",
+    # JSON bodies only (depth-limited); views that take uploads or web forms name their parsers.
+    "DEFAULT_PARSER_CLASSES": ["salesapp.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -388,6 +396,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Record ids in paths (salesapp.converters): whole numbers a 64-bit column holds.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "salesapp.api.schema.document_errors"],
     # Choice sets that share a field name get stable names of their own (apps add theirs).
     "ENUM_NAME_OVERRIDES": {
         "LeadStatusEnum": "leads.models.Lead.Status",
