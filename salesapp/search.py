@@ -352,7 +352,7 @@ HIGHLIGHTED = ("name", "company", "email", "title", "industry")
 
 
 def _database_highlight(source: dict, terms: list[str]) -> dict:
-    """The shown fields with the typed words (and the words they begin) marked, HTML-escaped."""
+    """The shown fields with the typed words (and the words they begin) marked."""
     words = sorted({t.lower() for t in terms if t.strip()}, key=len, reverse=True)
     if not words:
         return {}
@@ -363,10 +363,16 @@ def _database_highlight(source: dict, terms: list[str]) -> dict:
         if value and pattern.search(value):
             pieces, last = [], 0
             for m in pattern.finditer(value):
-                pieces += [html.escape(value[last:m.start()]), f"<em>{html.escape(m.group(0))}</em>"]
+                pieces += [value[last:m.start()], f"<em>{m.group(0)}</em>"]
                 last = m.end()
-            marked[name] = "".join([*pieces, html.escape(value[last:])])
+            marked[name] = "".join([*pieces, value[last:]])
     return marked
+
+
+def _only_marks(value: str) -> str:
+    """A highlighted value as safe HTML whichever engine marked it: the text escaped, only <em> marks kept."""
+    return "".join(part if part in ("<em>", "</em>") else html.escape(html.unescape(part))
+                   for part in re.split(r"(</?em>)", value))
 
 
 def _hit(kind: SearchKind, source: dict, highlight: dict, score) -> dict:
@@ -376,7 +382,7 @@ def _hit(kind: SearchKind, source: dict, highlight: dict, score) -> dict:
         "title": source.get("name") or source.get("email") or f"#{source['id']}",
         "subtitle": " · ".join(str(source[f]) for f in kind.subtitle if source.get(f)),
         "url": kind.url(source["id"]),
-        "highlight": highlight,
+        "highlight": {name: _only_marks(value) for name, value in highlight.items()},
         "score": score,
         "email": source.get("email") or "",
         "company": source.get("company") or "",

@@ -21,6 +21,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
+    path("search/", views.search_view, name="search"),
+    path("search/suggest/", views.search_suggest_view, name="search-suggest"),
     path("admin/", admin.site.urls),
     path("imports/", include("salesapp.import_urls")),
     path("api/v1/", include(api_patterns)),
