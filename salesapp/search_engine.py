@@ -312,7 +312,7 @@ def drift(key: str, *, sample: int = 200, seed: int | None = None) -> DriftRepor
     versions = {obj.pk: version_of(obj.updated_at) for obj in queryset.filter(pk__in=picked).only("pk", "updated_at")}
     missing, stale = [], []
     if picked:
-        found = es.mget(index=alias(key), ids=[str(pk) for pk in picked], source=False, version=True)["docs"]
+        found = es.mget(index=alias(key), ids=[str(pk) for pk in picked], source=False)["docs"]
         for doc in found:
             pk = int(doc["_id"])
             if not doc.get("found"):
