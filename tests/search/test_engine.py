@@ -210,3 +210,20 @@ def test_plain_json_node_rewrites_only_the_compatible_with_media_types():
     finally:
         Recorder.__mro__[2].perform_request = original
     assert sent == {"accept": "application/json", "content-type": "application/x-ndjson", "x-opaque-id": "a"}
+
+
+def test_a_realigned_record_moves_territory_in_the_index(search_on, admin_user, rep, delivered):
+    north, south = make_territory("North", members=[rep]), make_territory("South")
+    with delivered():
+        lead = leads.lead_create(actor=admin_user, first_name="Annie", last_name="Easley", company="Centaur",
+                                 email="annie@centaur.example", assigned_to=rep, territory=north)
+        account = accounts.account_create(actor=admin_user, name="Centaur Rockets", owner=rep)
+    # The realignment job moves rows in bulk and publishes one event per moved record
+    Lead.objects.filter(pk=lead.pk).update(territory=south)
+    Account.objects.filter(pk=account.pk).update(territory=south)
+    for record_type, pk in (("leads", lead.pk), ("accounts", account.pk)):
+        events.deliver({"id": str(uuid.uuid4()), "name": "territory.assignment_changed", "created_at": "",
+                        "payload": {"record_type": record_type, "record_id": pk, "from_territory_id": north.pk,
+                                    "to_territory_id": south.pk}})
+    facets = _search(admin_user, "centaur")["facets"]
+    assert facets["territory"] == [{"value": south.pk, "label": "South", "count": 2}]

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.db import connection
 
 from leads import services as leads
 from opportunities.services import accounts, contacts, deals
@@ -99,3 +100,12 @@ def test_each_list_api_takes_search(engine, api, rep, records):
         ids = [row["id"] for row in api.get(url, {"search": "langley"}).json()["results"]]
         assert ids == [records[kind].pk], url
         assert api.get(url, {"search": "zzqqxx"}).json()["results"] == [], url
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text and trigram indexes are PostgreSQL's")
+def test_postgres_has_the_search_indexes_of_accounts_contacts_and_deals():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%%_trgm' OR indexname LIKE '%%_fts_gin'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert {"account_search_fts_gin", "contact_search_fts_gin", "account_name_trgm", "contact_email_trgm",
+            "contact_phone_trgm", "opportunity_name_trgm"} <= names
