@@ -16,6 +16,10 @@ timelines read domain records (a test walks those modules). Apps declare the
 rule of each model with `register_model(...)` in `AppConfig.ready()`; apps that
 add ways of seeing a record (territories) register a scope with
 `register_scope(...)`. The kernel imports no app.
+
+The rule is a list of grants per model (`grants()`): SQL filters by them as subqueries
+(`restrict()`), and a search engine, which cannot join, gets the very same grants evaluated to
+plain id sets (`visibility()`), so Elasticsearch filters inside the query by one rule, not a copy.
 """
 
 from collections.abc import Callable
