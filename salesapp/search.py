@@ -26,6 +26,7 @@ matches. Apps register their kinds in `ready()` (salesapp.search_kinds.register_
 
 from __future__ import annotations
 
+import heapq
 import html
 import re
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ import django_filters
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import OperationalError, connection, transaction
-from django.db.models import CharField, Count, Lookup, Q, QuerySet, TextField
+from django.db.models import CharField, Lookup, Q, QuerySet, TextField
 
 from salesapp import search_engine
 from salesapp.search_kinds import (
@@ -114,8 +115,12 @@ def search_filter(queryset: QuerySet, text: str, *, user=None) -> QuerySet:
     return database_filter(queryset, kind, query)
 
 
-def database_filter(queryset: QuerySet, kind: SearchKind, query: ParsedQuery) -> QuerySet:
-    """The database engine's match: free text everywhere, `email:` / `company:` in their fields."""
+def database_filter(queryset: QuerySet, kind: SearchKind, query: ParsedQuery, *, first_page: bool = True) -> QuerySet:
+    """The database engine's match: free text everywhere, `email:` / `company:` in their fields.
+
+    `first_page`: the caller reads one page newest-first (a list), so PostgreSQL picks its plan by probing
+    (`postgres_filter`); a caller that reads every match (counts, facets) leaves the plan to the planner.
+    """
     for name, value in query.fields:
         columns = kind.field_queries.get(name)
         if not columns:
@@ -124,6 +129,8 @@ def database_filter(queryset: QuerySet, kind: SearchKind, query: ParsedQuery) ->
     if not (query.words or query.phrases):
         return queryset
     if connection.vendor == "postgresql":
+        if not first_page:
+            return queryset.filter(_postgres_q(kind, query.free_text))
         return postgres_filter(queryset, kind, query.free_text)
     fields = list(dict.fromkeys([*kind.fields, *kind.exact_fields]))
     parts = [*query.words, *query.phrases]
@@ -292,10 +299,12 @@ def _filtered(kind: SearchKind, plan: _Plan) -> QuerySet | None:
         if facet is None:
             return None
         queryset = queryset.filter(**{facet.model_field: value})
-    return database_filter(queryset, kind, plan.query) if plan.query else queryset
+    return database_filter(queryset, kind, plan.query, first_page=False) if plan.query else queryset
 
 
 def _database_records(plan: _Plan) -> dict:
+    """One pass over each kind's matches: the columns the facets need, counted here, and the newest
+    `page * page_size` kept for the page (the database engine ranks by creation, newest first)."""
     created, chosen, request = plan.created, plan.chosen, plan.request
     counts: dict[str, dict] = {"kind": {}, "created": dict.fromkeys(created, 0)}
     for name in _facet_names(chosen):
@@ -306,26 +315,23 @@ def _database_records(plan: _Plan) -> dict:
         queryset = _filtered(kind, plan)
         if queryset is None:
             continue
-        counts["kind"][kind.key] = queryset.count()
-        if kind not in chosen or not counts["kind"][kind.key]:
+        if kind not in chosen:
+            counts["kind"][kind.key] = queryset.count()
             continue
-        for facet in kind.facets:
-            rows = queryset.order_by().values(facet.model_field).annotate(n=Count("pk"))
-            for row in rows:
-                value = row[facet.model_field]
+        rows = list(queryset.order_by().values_list("pk", "created_at", *(f.model_field for f in kind.facets)))
+        counts["kind"][kind.key] = len(rows)
+        for _pk, created_at, *values in rows:
+            for facet, value in zip(kind.facets, values, strict=True):
                 if value is not None:
-                    counts[facet.name][value] = counts[facet.name].get(value, 0) + row["n"]
-        periods = queryset.aggregate(**{
-            key: Count("pk", filter=Q(**({"created_at__gte": start} if start else {}),
-                                      **({"created_at__lt": end} if end else {})))
-            for key, (start, end) in created.items()})
-        for key, n in periods.items():
-            counts["created"][key] += n
-        candidates += [(created_at, pk, kind) for pk, created_at in
-                       queryset.order_by("-created_at", "-pk").values_list("pk", "created_at")[:window]]
+                    counts[facet.name][value] = counts[facet.name].get(value, 0) + 1
+            for key, (start, end) in created.items():
+                if (start is None or created_at >= start) and (end is None or created_at < end):
+                    counts["created"][key] += 1
+        candidates += [(created_at, pk, kind) for pk, created_at, *_ in heapq.nlargest(
+            window, rows, key=lambda row: (row[1], row[0]))]
     candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
     page = candidates[(request.page - 1) * request.page_size:window]
-    return {"total": sum(counts["kind"][k.key] for k in chosen if k.key in counts["kind"]),
+    return {"total": sum(counts["kind"].get(k.key, 0) for k in chosen),
             "results": _database_hits(page, plan.query), "counts": counts}
 
 
