@@ -14,7 +14,7 @@ from django_elasticsearch_dsl.registries import registry
 from leads.models import Lead
 from leads.selectors import lead_list
 from salesapp.events import consumer
-from salesapp.search_engine import INDEX_SETTINGS, RecordDocument, index_records, search_configured
+from salesapp.search_engine import RecordDocument, document_meta, index_records, search_configured
 from salesapp.search_kinds import Facet, SearchKind, register_search_kind, user_labels
 from territories.selectors import territory_names
 
@@ -25,15 +25,7 @@ class LeadDocument(RecordDocument):
     source = fields.KeywordField()
     score = fields.IntegerField()
 
-    class Index:
-        name = "lead"
-        settings = INDEX_SETTINGS
-
-    class Django:
-        model = Lead
-        kind = "lead"
-        ignore_signals = True
-        queryset_pagination = 2000
+    Index, Django = document_meta(Lead, "lead")
 
     def get_queryset(self):
         """Leads that show in lists: merged-away leads are not searched."""
@@ -47,9 +39,6 @@ class LeadDocument(RecordDocument):
 
     def prepare_owner(self, lead):
         return lead.assigned_to_id
-
-    def prepare_territory(self, lead):
-        return lead.territory_id
 
 
 LEAD_EVENTS = ("lead.created", "lead.updated", "lead.deleted", "lead.qualified", "lead.assigned")

@@ -14,7 +14,7 @@ from django_elasticsearch_dsl.registries import registry
 from opportunities.models import Account, Contact, Opportunity, Stage
 from opportunities.selectors import account_list, contact_list, opportunity_list
 from salesapp.events import consumer
-from salesapp.search_engine import INDEX_SETTINGS, RecordDocument, index_records, search_configured
+from salesapp.search_engine import RecordDocument, document_meta, index_records, search_configured
 from salesapp.search_kinds import Facet, SearchKind, register_search_kind, user_labels
 from territories.selectors import territory_names
 
@@ -23,15 +23,7 @@ from territories.selectors import territory_names
 class AccountDocument(RecordDocument):
     website = fields.KeywordField()
 
-    class Index:
-        name = "account"
-        settings = INDEX_SETTINGS
-
-    class Django:
-        model = Account
-        kind = "account"
-        ignore_signals = True
-        queryset_pagination = 2000
+    Index, Django = document_meta(Account, "account")
 
     def get_queryset(self):
         return Account.objects.all()
@@ -42,26 +34,12 @@ class AccountDocument(RecordDocument):
     def prepare_website(self, account) -> str:
         return account.website_domain
 
-    def prepare_owner(self, account):
-        return account.owner_id
-
-    def prepare_territory(self, account):
-        return account.territory_id
-
 
 @registry.register_document
 class ContactDocument(RecordDocument):
     account = fields.IntegerField()
 
-    class Index:
-        name = "contact"
-        settings = INDEX_SETTINGS
-
-    class Django:
-        model = Contact
-        kind = "contact"
-        ignore_signals = True
-        queryset_pagination = 2000
+    Index, Django = document_meta(Contact, "contact")
 
     def get_queryset(self):
         return Contact.objects.select_related("account")
@@ -75,12 +53,6 @@ class ContactDocument(RecordDocument):
     def prepare_account(self, contact):
         return contact.account_id
 
-    def prepare_owner(self, contact):
-        return contact.owner_id
-
-    def prepare_territory(self, contact):
-        return None  # a contact has no territory of its own: its account's decides who sees it
-
 
 @registry.register_document
 class DealDocument(RecordDocument):
@@ -89,15 +61,7 @@ class DealDocument(RecordDocument):
     amount = fields.DoubleField()
     expected_close_date = fields.DateField()
 
-    class Index:
-        name = "deal"
-        settings = INDEX_SETTINGS
-
-    class Django:
-        model = Opportunity
-        kind = "deal"
-        ignore_signals = True
-        queryset_pagination = 2000
+    Index, Django = document_meta(Opportunity, "deal")
 
     def get_queryset(self):
         return Opportunity.objects.select_related("account")
@@ -113,12 +77,6 @@ class DealDocument(RecordDocument):
 
     def prepare_amount(self, deal):
         return float(deal.amount) if deal.amount is not None else None
-
-    def prepare_owner(self, deal):
-        return deal.owner_id
-
-    def prepare_territory(self, deal):
-        return deal.territory_id
 
 
 ACCOUNT_EVENTS = ("account.created", "account.updated", "account.deleted")

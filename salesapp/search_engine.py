@@ -435,6 +435,14 @@ def matching_ids(*, user, kind: SearchKind, query: ParsedQuery, limit: int) -> l
 
 # --- the documents' common shape ---------------------------------------------------------------------------
 
+def document_meta(model, kind: str) -> tuple[type, type]:
+    """The `Index` and `Django` inner classes of a kind's document: its index settings, its model, and
+    `ignore_signals` (events index, never model signals)."""
+    index = type("Index", (), {"name": kind, "settings": INDEX_SETTINGS})
+    django = type("Django", (), {"model": model, "kind": kind, "ignore_signals": True, "queryset_pagination": 2000})
+    return index, django
+
+
 class RecordDocument(Document):
     """What every kind's document holds, so one query searches them all: names, emails, companies,
     phones as typed and as digits, the facets (owner, territory, created), and the dates ranking uses.
@@ -483,3 +491,9 @@ class RecordDocument(Document):
 
     def prepare_phone(self, instance) -> str:
         return getattr(instance, "phone", "") or ""
+
+    def prepare_owner(self, instance):
+        return getattr(instance, "owner_id", None)
+
+    def prepare_territory(self, instance):
+        return getattr(instance, "territory_id", None)

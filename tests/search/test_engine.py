@@ -54,6 +54,12 @@ def test_a_lead_created_through_the_api_is_found_by_typos_and_prefixes_with_high
     assert found["jonson langly"]["results"][0]["url"] == f"/leads/{lead_id}/"
 
 
+def _lead(actor, first_name, last_name, company, **fields):
+    return leads.lead_create(actor=actor, first_name=first_name, last_name=last_name, company=company,
+                             email=fields.pop("email", f"{first_name}.{last_name}.{uuid.uuid4().hex[:6]}@x.example"),
+                             **fields)
+
+
 def _ids(answer, kind=None):
     return [r["id"] for r in answer["results"] if kind is None or r["kind"] == kind]
 
@@ -115,10 +121,8 @@ def test_accounts_contacts_and_deals_are_indexed_by_their_events(search_on, admi
 
 def test_typing_finds_by_prefix_and_exact_hits_rank_first(search_on, admin_user, delivered):
     with delivered():
-        exact = leads.lead_create(actor=admin_user, first_name="Ada", last_name="Lovelace", company="Analytical",
-                                  email="ada@analytical.example")
-        near = leads.lead_create(actor=admin_user, first_name="Adam", last_name="Lovelaces", company="Engines",
-                                 email="adam@engines.example")
+        exact = _lead(admin_user, "Ada", "Lovelace", "Analytical", email="ada@analytical.example")
+        near = _lead(admin_user, "Adam", "Lovelaces", "Engines", email="adam@engines.example")
     assert set(_ids(_search(admin_user, "lovel"))) == {exact.pk, near.pk}  # as you type
     assert set(_ids(_search(admin_user, "lovelac"))) == {exact.pk, near.pk}
     assert _ids(_search(admin_user, "ada lovelace"))[0] == exact.pk  # the exact name first
@@ -128,10 +132,8 @@ def test_typing_finds_by_prefix_and_exact_hits_rank_first(search_on, admin_user,
 
 def test_recent_activity_ranks_higher_among_equal_hits(search_on, admin_user, delivered):
     with delivered():
-        quiet = leads.lead_create(actor=admin_user, first_name="Mary", last_name="Jackson", company="Wind Tunnel",
-                                  email="mary.j1@nasa.example")
-        busy = leads.lead_create(actor=admin_user, first_name="Mary", last_name="Jackson", company="Wind Tunnel",
-                                 email="mary.j2@nasa.example")
+        quiet, busy = _lead(admin_user, "Mary", "Jackson", "Wind Tunnel"), _lead(admin_user, "Mary", "Jackson",
+                                                                                     "Wind Tunnel")
     Lead.objects.filter(pk=quiet.pk).update(last_activity_at=timezone.now() - timedelta(days=400))
     Lead.objects.filter(pk=busy.pk).update(last_activity_at=timezone.now() - timedelta(hours=1))
     search_engine.index_records("lead", [quiet.pk, busy.pk])
@@ -140,8 +142,7 @@ def test_recent_activity_ranks_higher_among_equal_hits(search_on, admin_user, de
 
 def test_an_older_version_never_overwrites_a_newer_one(search_on, admin_user, delivered):
     with delivered():
-        lead = leads.lead_create(actor=admin_user, first_name="Dorothy", last_name="Vaughan", company="FORTRAN",
-                                 email="dorothy@vaughan.example")
+        lead = _lead(admin_user, "Dorothy", "Vaughan", "FORTRAN")
     kind = search_kind("lead")
     stale = kind.doc().prepare(Lead.objects.get(pk=lead.pk))
     stale_version = search_engine.version_of(Lead.objects.get(pk=lead.pk).updated_at)
@@ -168,10 +169,8 @@ def test_facets_count_status_owner_territory_and_created_period(search_on, admin
     with delivered():
         for owner, status, days in ((rep, "new", 1), (rep, "contacted", 20), (other_rep, "new", 200),
                                     (other_rep, "new", 800)):
-            leads.lead_create(actor=admin_user, first_name="Ingrid", last_name="Facet", company="Fjord",
-                              email=f"ingrid.{days}@fjord.example",
-                              assigned_to=owner, territory=territory if owner == rep else iberia, status=status,
-                              created_at=now - timedelta(days=days))
+            _lead(admin_user, "Ingrid", "Facet", "Fjord", assigned_to=owner,
+                  territory=territory if owner == rep else iberia, status=status, created_at=now - timedelta(days=days))
     facets = _search(admin_user, "fjord")["facets"]
     assert {b["value"]: b["count"] for b in facets["status"]} == {"new": 3, "contacted": 1}
     assert {b["value"]: b["count"] for b in facets["owner"]} == {rep.pk: 2, other_rep.pk: 2}
@@ -215,8 +214,7 @@ def test_plain_json_node_rewrites_only_the_compatible_with_media_types():
 def test_a_realigned_record_moves_territory_in_the_index(search_on, admin_user, rep, delivered):
     north, south = make_territory("North", members=[rep]), make_territory("South")
     with delivered():
-        lead = leads.lead_create(actor=admin_user, first_name="Annie", last_name="Easley", company="Centaur",
-                                 email="annie@centaur.example", assigned_to=rep, territory=north)
+        lead = _lead(admin_user, "Annie", "Easley", "Centaur", assigned_to=rep, territory=north)
         account = accounts.account_create(actor=admin_user, name="Centaur Rockets", owner=rep)
     # The realignment job moves rows in bulk and publishes one event per moved record
     Lead.objects.filter(pk=lead.pk).update(territory=south)

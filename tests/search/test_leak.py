@@ -59,9 +59,9 @@ def engine(request):
 
 def test_every_hit_total_and_facet_count_is_what_the_restricted_lists_show(engine, api, client, delivered):
     with delivered():
-        world = build_world()
+        people = build_world()
 
-    for user in world.people:
+    for user in people.values():
         api.as_user(user)
         answer = api.get("/api/v1/search/", {"q": "orbit", "page_size": 100}).json()
         assert answer["backend"] == ("elasticsearch" if engine == "elasticsearch" else answer["backend"])
@@ -86,7 +86,7 @@ def test_every_hit_total_and_facet_count_is_what_the_restricted_lists_show(engin
         assert f"{answer['total']} result" in page, who
 
     # and the rep's view is what the rule says: their own, their territory's, shared and parent-access records
-    api.as_user(world.rep)
+    api.as_user(people["rep"])
     names = {r["title"] for r in api.get("/api/v1/search/", {"q": "orbit", "page_size": 100}).json()["results"]}
     assert {"Ola Orbit1", "Ola Orbit4", "Ola Orbit6", "Orbit Beta", "Orbit Delta", "Orbit pilot"} <= names
     assert not names & {"Ola Orbit3", "Ola Orbit5", "Ola Orbit7", "Orbit Gamma", "Orbit expansion"}

@@ -2,7 +2,6 @@
 their own, their team's, a territory they hold, a record shared with them, an account they read through
 one of its deals (implicit parent access), and another team's."""
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
@@ -15,19 +14,8 @@ from salesapp.models import RecordShare, User
 from tests.leads.factories import make_territory
 from tests.salesapp.factories import UserFactory
 
-
-@dataclass
-class World:
-    admin: User
-    manager: User
-    rep: User
-    teammate: User
-    outsider: User
-    viewer: User
-
-    @property
-    def people(self) -> list[User]:
-        return [self.rep, self.manager, self.teammate, self.outsider, self.viewer, self.admin]
+ROLES = {"admin": "admin", "manager": "sales_manager", "rep": "sales_rep", "teammate": "sales_rep",
+         "outsider": "sales_rep", "viewer": "read_only"}
 
 
 def _share(record, user):
@@ -35,13 +23,14 @@ def _share(record, user):
                                user=user)
 
 
-def build_world() -> World:
-    admin = UserFactory(role="admin", email="w.admin@test.example")
-    manager = UserFactory(role="sales_manager", email="w.manager@test.example")
-    rep = UserFactory(role="sales_rep", manager=manager, email="w.rep@test.example")
-    teammate = UserFactory(role="sales_rep", manager=manager, email="w.mate@test.example")
-    outsider = UserFactory(role="sales_rep", email="w.out@test.example")
-    viewer = UserFactory(role="read_only", email="w.viewer@test.example")
+def build_world() -> dict[str, User]:
+    """The people of the world by name (admin, manager, rep, teammate, outsider, viewer), records made."""
+    people = {}
+    for name, role in ROLES.items():
+        boss = people["manager"] if name in ("rep", "teammate") else None
+        people[name] = UserFactory(role=role, manager=boss, email=f"w.{name}@test.example")
+    admin, rep, teammate, outsider = people["admin"], people["rep"], people["teammate"], people["outsider"]
+    viewer = people["viewer"]
     north = make_territory("North", members=[rep, viewer], countries=["NO"])
     south = make_territory("South", members=[outsider], countries=["ES"])
     now = timezone.now()
@@ -76,4 +65,4 @@ def build_world() -> World:
     deals.opportunity_create(actor=admin, account=gamma, name="Orbit expansion", owner=outsider, territory=south)
     deals.opportunity_create(actor=admin, account=alpha, name="Orbit pilot", owner=teammate, territory=north,
                              stage="qualification")
-    return World(admin, manager, rep, teammate, outsider, viewer)
+    return people
