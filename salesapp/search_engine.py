@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django_elasticsearch_dsl import Document, fields
 from elastic_transport import Urllib3HttpNode
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 from elasticsearch.dsl import analyzer, char_filter, normalizer, token_filter, tokenizer
 from elasticsearch.helpers import streaming_bulk
 
@@ -157,9 +157,13 @@ def ensure_index(key: str) -> None:
     if marker in _known_aliases:
         return
     if not _indices_behind(alias(key)):
-        kind = search_kind(key)
-        name = _new_index_name(kind)
-        _create_index(kind, name)
+        # One fixed name, so two processes making it at once make one index (the second is told it exists).
+        name = f"{alias(key)}-0"
+        try:
+            _create_index(search_kind(key), name)
+        except BadRequestError as exc:
+            if exc.error != "resource_already_exists_exception":
+                raise
         client().indices.update_aliases(actions=[{"add": {"index": name, "alias": alias(key)}}])
     _known_aliases.add(marker)
 
@@ -367,8 +371,8 @@ def text_query(query: ParsedQuery) -> dict:
 
 
 def ranking(query: ParsedQuery) -> list[dict]:
-    """What lifts a hit: the exact name or email typed, then recent activity."""
-    boosts = [{"distance_feature": {"field": "active_at", "origin": "now", "pivot": "30d", "boost": 1.0}}]
+    """What lifts a hit: the exact name or email typed (recent activity is added by `ranked`)."""
+    boosts = []
     if query.text and not query.fields:
         boosts.append({"match": {"name.exact": {"query": query.free_text.replace('"', ""), "boost": 8}}})
         boosts.append({"match": {"email": {"query": query.text, "boost": 10}}})
@@ -376,6 +380,16 @@ def ranking(query: ParsedQuery) -> list[dict]:
         if name == "email":
             boosts.append({"match": {"email": {"query": value, "boost": 10}}})
     return boosts
+
+
+def ranked(query: ParsedQuery, *, filters: list[dict]) -> dict:
+    """The whole query: every word must match, exact names and emails lift a hit, recent activity adds up
+    to one point (a decay halving every 30 days), and the filters (access first) narrow it."""
+    return {"function_score": {
+        "query": {"bool": {"must": [text_query(query)], "should": ranking(query), "filter": filters}},
+        "functions": [{"gauss": {"active_at": {"origin": "now", "scale": "30d", "decay": 0.5}}}],
+        "boost_mode": "sum",
+    }}
 
 
 def access_filter(user, kinds: list[SearchKind]) -> dict:
@@ -404,8 +418,7 @@ def search_body(*, user, query: ParsedQuery, kinds: list[SearchKind], chosen: li
         {"key": key, **({"from": start.isoformat()} if start else {}), **({"to": end.isoformat()} if end else {})}
         for key, (start, end) in created.items()]}}
     return {
-        "query": {"bool": {"must": [text_query(query)], "should": ranking(query),
-                           "filter": [access_filter(user, kinds), *filters]}},
+        "query": ranked(query, filters=[access_filter(user, kinds), *filters]),
         "post_filter": chosen_filter,
         "aggs": {"kind": {"terms": {"field": "kind", "size": len(kinds) or 1}},
                  "chosen": {"filter": chosen_filter, "aggs": sub_aggs}},
@@ -428,8 +441,8 @@ def search(*, kinds: list[SearchKind], body: dict) -> dict:
 def matching_ids(*, user, kind: SearchKind, query: ParsedQuery, limit: int) -> list[int]:
     """Ids of the records of `kind` the user may see that match `query`, best first (for list APIs)."""
     ensure_index(kind.key)
-    found = client().search(index=alias(kind.key), source=False, size=limit, query={"bool": {
-        "must": [text_query(query)], "should": ranking(query), "filter": [access_filter(user, [kind])]}})
+    found = client().search(index=alias(kind.key), source=False, size=limit,
+                            query=ranked(query, filters=[access_filter(user, [kind])]))
     return [int(hit["_id"]) for hit in found["hits"]["hits"]]
 
 

@@ -42,6 +42,9 @@ def _parse():
     parser.add_argument("--lag-writes", type=int, default=200)
     parser.add_argument("--rate", type=float, default=5.0, help="lead writes per second during the lag run")
     parser.add_argument("--skip-fallback", action="store_true")
+    parser.add_argument("--terms", nargs="*", default=["smith", "globex", "hana kim", "qqzzxx", "company:acme",
+                                                        "email:hana"])
+    parser.add_argument("--roles", nargs="*", default=["rep", "manager", "admin"])
     return parser.parse_args()
 
 
@@ -63,8 +66,6 @@ from salesapp import search_engine  # noqa: E402
 from salesapp.models import User  # noqa: E402
 from salesapp.search import SearchRequest, search_filter, search_records  # noqa: E402
 from salesapp.search_kinds import search_kinds  # noqa: E402
-
-TERMS = ["smith", "globex", "hana kim", "qqzzxx", "company:acme", "email:hana"]
 
 
 def pct(samples: list[float], p: float) -> float:
@@ -94,8 +95,9 @@ def people() -> dict[str, User]:
 def latency(label: str, who: dict[str, User]) -> None:
     print(f"\n{label}: search latency, ms (p50 / p95 of {ARGS.runs} runs)")
     print(f"{'term':<16}{'user':<9}{'results':>9}{'all kinds':>16}{'lead list':>16}")
-    for term in TERMS:
-        for role, user in who.items():
+    for term in ARGS.terms:
+        for role in ARGS.roles:
+            user = who[role]
             answer = search_records(user=user, request=SearchRequest(text=term))
             across = timed(lambda u=user, t=term: search_records(user=u, request=SearchRequest(text=t)), ARGS.runs)
             listed = timed(lambda u=user, t=term: list(search_filter(
