@@ -180,12 +180,21 @@ def postgres_filter(queryset: QuerySet, kind: SearchKind, text: str) -> QuerySet
 
 
 def _postgres_q(kind: SearchKind, text: str) -> Q:
+    """Full text where every word typed matches a word it begins (as you type: "kather" finds Katherine) and
+    quoted phrases match as phrases; or a name trigram-similar to the text (typos); or an email or phone
+    containing it."""
     from django.contrib.postgres.search import SearchQuery
     from django.db.models import BooleanField
     from django.db.models.expressions import CombinedExpression
 
-    query = SearchQuery(text, config=kind.config, search_type="websearch")
-    q = Q(CombinedExpression(search_vector(kind), "@@", query, output_field=BooleanField()))
+    query = parse_query(text)
+    prefixes = [token for word in query.words for token in re.findall(r"\w+", word)]
+    parts = [SearchQuery(" & ".join(f"{token}:*" for token in prefixes), config=kind.config, search_type="raw")
+             ] if prefixes else []
+    parts += [SearchQuery(phrase, config=kind.config, search_type="phrase") for phrase in query.phrases]
+    q = Q(pk__in=[])
+    if parts:
+        q = Q(CombinedExpression(search_vector(kind), "@@", reduce(and_, parts), output_field=BooleanField()))
     for f in kind.fuzzy_fields:
         q |= Q(**{f"{f}__trgm_similar": text})
     for f in kind.exact_fields:
