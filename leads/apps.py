@@ -1,6 +1,5 @@
 
 from django.apps import AppConfig
-from django.conf import settings
 
 
 class LeadsConfig(AppConfig):
@@ -12,13 +11,12 @@ class LeadsConfig(AppConfig):
         from auditlog.registry import auditlog
 
         import leads.receivers  # noqa: F401  (connects the event receivers)
-        from leads import demo, imports
+        from leads import demo, documents, imports
         from leads.home import my_leads_panel
         from leads.models import Lead, LeadRoutingConfig, WebToLeadForm
         from opportunities.models import Account
         from salesapp.access import RecordRule, register_model, register_parent_access
         from salesapp.home import register_panel
-        from salesapp.search import register_searchable
 
         register_model(Lead, RecordRule(owner_field="assigned_to", territory_field="territory"))
         # Whoever sees a converted lead reads the account it became.
@@ -27,12 +25,7 @@ class LeadsConfig(AppConfig):
                                                 "normalized_company", "score_factors"])
         auditlog.register(WebToLeadForm)
         auditlog.register(LeadRoutingConfig)
-        register_searchable(
-            Lead, fields=["first_name", "last_name", "email", "company"], fuzzy_fields=["company", "last_name"],
-            exact_fields=["email", "phone"], document="leads.documents.LeadDocument",
-        )
-        if settings.ELASTICSEARCH_URL:
-            import leads.documents  # noqa: F401  (registers the index; autosync keeps it current)
+        documents.register()  # searchable; its consumers keep the index current
         imports.register()
         demo.register()
         register_panel(my_leads_panel)

@@ -5,11 +5,12 @@ from django import forms
 
 from leads.models import Lead
 from salesapp.filters import IdFilter, IntegerFilter
-from salesapp.search import search_filter
+from salesapp.search import SearchFilterSet
 
 
-class LeadFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+class LeadFilter(SearchFilterSet):
+    """`search` (or `q`) matches names, emails, companies and phones through the search engine."""
+
     # distinct=False: a status IN (...) never duplicates rows, and DISTINCT would defeat the (status, -id) index.
     status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices, widget=forms.SelectMultiple, distinct=False)
     source = django_filters.CharFilter(lookup_expr="iexact")
@@ -26,6 +27,3 @@ class LeadFilter(django_filters.FilterSet):
     class Meta:
         model = Lead
         fields = ["status", "source", "assigned_to", "territory_id"]
-
-    def search(self, queryset, name, value):
-        return search_filter(queryset, value)

@@ -99,7 +99,7 @@ def _land(request, lead: Lead, done: str):
 @perm_required("lead:read")
 def lead_list(request):
     base = selectors.lead_list(user=request.user)
-    filterset = LeadFilter(request.GET or None, queryset=base)
+    filterset = LeadFilter(request.GET or None, queryset=base, user=request.user)
     qs = filterset.qs if filterset.is_bound else base
     sort = request.GET.get("sort", "newest")
     qs = qs.order_by(SORTS.get(sort, "-id"), "-id").select_related(
@@ -116,7 +116,7 @@ def lead_list(request):
               for u in assignable_users(request.user).values("id", "first_name", "last_name", "email")]
     territories = [(t["id"], t["name"]) for t in _territories_for(request.user)]
     return render(request, "leads/list.html", {
-        "page": page, "filter": filterset if filterset.is_bound else LeadFilter(queryset=base), "sort": sort,
+        "page": page, "filter": filterset if filterset.is_bound else LeadFilter(queryset=base, user=request.user), "sort": sort,
         "sorts": SORTS, "query": params.urlencode(), "statuses": Lead.Status.choices,
         # Options are built here: a template loop over hundreds of users costs more than the whole page query.
         "owner_filter_options": _options(owners, request.GET.get("assigned_to")),
@@ -166,7 +166,7 @@ def lead_bulk(request):
 @perm_required("lead:read")
 def lead_export(request):
     base = selectors.lead_list(user=request.user)
-    qs = LeadFilter(request.GET, queryset=base).qs.order_by("-id")
+    qs = LeadFilter(request.GET, queryset=base, user=request.user).qs.order_by("-id")
     return csv_export(request, queryset=qs, columns=selectors.EXPORT_COLUMNS, filename="leads.csv")
 
 

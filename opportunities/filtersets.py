@@ -8,6 +8,7 @@ from opportunities.models import Account, Contact, Opportunity, Stage
 from opportunities.periods import parse_period
 from salesapp.filters import AmountFilter, IdFilter
 from salesapp.hierarchy import user_subtree_ids
+from salesapp.search import SearchFilterSet
 from territories.selectors import territory_subtree_ids
 
 
@@ -19,10 +20,11 @@ def _period_key(value: str) -> None:
         raise ValidationError(exc.messages)
 
 
-class AccountFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+class AccountFilterSet(SearchFilterSet):
     owner = IdFilter(field_name="owner_id")
     territory = IdFilter(field_name="territory_id")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     industry = django_filters.CharFilter(lookup_expr="iexact")
     billing_country = django_filters.CharFilter(lookup_expr="iexact")
     parent = IdFilter(field_name="parent_id")
@@ -31,14 +33,12 @@ class AccountFilterSet(django_filters.FilterSet):
         model = Account
         fields = ["q", "owner", "territory", "industry", "billing_country", "parent"]
 
-    def search(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(Q(name__icontains=value) | Q(website_domain__icontains=value)) if value else queryset
 
-
-class ContactFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+class ContactFilterSet(SearchFilterSet):
     account = IdFilter(field_name="account_id")
+    owner = IdFilter(field_name="owner_id")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     buying_role = django_filters.ChoiceFilter(choices=Contact.BuyingRole.choices)
     email = django_filters.CharFilter(lookup_expr="iexact")
 
@@ -46,23 +46,17 @@ class ContactFilterSet(django_filters.FilterSet):
         model = Contact
         fields = ["q", "account", "buying_role", "email"]
 
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(first_name__icontains=value) | Q(last_name__icontains=value) | Q(email__icontains=value)
-        )
 
-
-class OpportunityFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+class OpportunityFilterSet(SearchFilterSet):
     stage = django_filters.ModelMultipleChoiceFilter(field_name="stage", to_field_name="key",
                                                      queryset=Stage.objects.order_by("order"))
     is_open = django_filters.BooleanFilter(field_name="stage__is_closed", exclude=True, label="Open")
     owner = IdFilter(field_name="owner_id")
     team = IdFilter(method="in_team", label="Manager's team (user id)")
     territory = IdFilter(method="in_territory", label="Territory (and below)")
+    territory_id = IdFilter(field_name="territory_id", label="Territory (this one only)")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     account = IdFilter(field_name="account_id")
     forecast_category = django_filters.MultipleChoiceFilter(choices=Opportunity.ForecastCategory.choices)
     category = django_filters.MultipleChoiceFilter(field_name="forecast_category",
@@ -79,10 +73,6 @@ class OpportunityFilterSet(django_filters.FilterSet):
     class Meta:
         model = Opportunity
         fields = ["q", "stage", "is_open", "owner", "team", "territory", "account", "forecast_category"]
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(Q(name__icontains=value) | Q(account__name__icontains=value)) if value else queryset
 
     def in_team(self, queryset, name, value):
         return queryset.filter(owner_id__in=user_subtree_ids(int(value))) if value else queryset

@@ -54,7 +54,7 @@ def account_list(*, user, filters: dict | None = None, action: str = VIEW) -> Qu
     """
     qs = Account.objects.restrict(user, action).select_related("owner", "territory")
     if filters:
-        qs = AccountFilterSet(filters, queryset=qs).qs
+        qs = AccountFilterSet(filters, queryset=qs, user=user).qs
     return qs
 
 
@@ -75,7 +75,7 @@ def contact_list(*, user, filters: dict | None = None, action: str = VIEW) -> Qu
     """Contacts at accounts the user may see (or change)."""
     qs = Contact.objects.restrict(user, action).select_related("account", "owner")
     if filters:
-        qs = ContactFilterSet(filters, queryset=qs).qs
+        qs = ContactFilterSet(filters, queryset=qs, user=user).qs
     return qs
 
 
@@ -93,7 +93,7 @@ def opportunity_list(*, user, filters: dict | None = None, action: str = VIEW) -
     """Deals the user may see (or change), filtered like the UI list and the API."""
     qs = Opportunity.objects.restrict(user, action).select_related("account", "owner", "stage", "territory")
     if filters:
-        qs = OpportunityFilterSet(filters, queryset=qs).qs
+        qs = OpportunityFilterSet(filters, queryset=qs, user=user).qs
     return qs
 
 

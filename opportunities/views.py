@@ -64,7 +64,7 @@ def _panels(kind: str, pk: int) -> dict:
 @perm_required("opportunity:read")
 def account_list_view(request):
     qs = selectors.account_list(user=request.user).order_by("name", "id")
-    filterset = AccountFilterSet(request.GET or None, queryset=qs)
+    filterset = AccountFilterSet(request.GET or None, queryset=qs, user=request.user)
     _style_filters(filterset)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     access_log.record_search(request, Account, [a.pk for a in page])
@@ -158,7 +158,7 @@ def contact_form_view(request, account_pk=None, pk=None):
 @perm_required("opportunity:read")
 def opportunity_list_view(request):
     qs = selectors.opportunity_list(user=request.user).order_by("stage__is_closed", "expected_close_date", "id")
-    filterset = OpportunityFilterSet(request.GET or None, queryset=qs)
+    filterset = OpportunityFilterSet(request.GET or None, queryset=qs, user=request.user)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     access_log.record_search(request, Opportunity, [o.pk for o in page])
     query = request.GET.copy()

@@ -16,13 +16,20 @@ timelines read domain records (a test walks those modules). Apps declare the
 rule of each model with `register_model(...)` in `AppConfig.ready()`; apps that
 add ways of seeing a record (territories) register a scope with
 `register_scope(...)`. The kernel imports no app.
+
+The rule is a list of grants per model (`grants()`): SQL filters by them as subqueries
+(`restrict()`), and a search engine, which cannot join, gets the very same grants evaluated to
+plain id sets (`visibility()`), so Elasticsearch filters inside the query by one rule, not a copy.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.db.models import BigIntegerField, IntegerField, Model, Q, QuerySet
 from django.db.models.functions import Cast
 
@@ -64,7 +71,21 @@ class ParentAccess:
     field: str
 
 
-Scope = Callable[[object, RecordRule], Q]
+@dataclass(frozen=True)
+class Grant:
+    """One way a user reaches records: those whose `field` ("pk" or a field of the model) is among `values`.
+
+    `values` is a lazy subquery (a QuerySet of one column, or RawSQL). SQL filters by it as is
+    (`restrict()`); a search engine, which cannot join, gets the same subquery evaluated to ids
+    (`visibility()`). Both come from the grants below, so the rule exists once.
+    """
+
+    field: str
+    values: object
+
+
+# A scope adds grants to every plain rule (owner/territory fields), e.g. through held territories.
+Scope = Callable[[object, RecordRule], list[Grant]]
 
 _rules: dict[type[Model], RecordRule] = {}
 _parents: dict[type[Model], list[ParentAccess]] = {}
@@ -108,28 +129,86 @@ def can_write(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.role in WRITE_ROLES)
 
 
+def grants(user, model: type[Model], action: str = VIEW) -> list[Grant]:
+    """The ways a non-admin `user` reaches records of `model` for `action`, from its registered rule.
+
+    Owners and their managers' subtree, scopes (held territories), explicit shares, the
+    records pointed to through `via`, and, for viewing, implicit parent access. Models whose
+    rule is a custom `q` have no grants (their Q is the rule).
+    """
+    rule = rule_for(model)
+    if rule.q is not None:
+        return []
+    if rule.via:
+        return [Grant(field, target.objects.restrict(user, action).values("pk")) for field, target in rule.via]
+    found = [Grant("pk", _shared_ids(user, model))]
+    if rule.owner_field:
+        found.append(Grant(rule.owner_field, subtree_sql(user.pk)))
+    for scope in _scopes:
+        found.extend(scope(user, rule))
+    if action == VIEW:
+        for grant in _parents.get(model, ()):
+            found.append(Grant("pk", grant.child.objects.restrict(user, VIEW)
+                               .filter(**{f"{grant.field}__isnull": False}).values(grant.field)))
+    return found
+
+
 def visible_q(user, model: type[Model], action: str = VIEW) -> Q:
     """The Q that selects the records of `model` a non-admin user may do `action` on."""
     rule = rule_for(model)
     if rule.q is not None:
         q = rule.q(user, action)
-    elif rule.via:
-        q = Q(pk__in=[])
-        for field, target in rule.via:
-            q |= Q(**{f"{field}__in": target.objects.restrict(user, action).values("pk")})
     else:
-        q = Q(pk__in=_shared_ids(user, model))
-        if rule.owner_field:
-            q |= Q(**{f"{rule.owner_field}__in": subtree_sql(user.pk)})
-        for scope in _scopes:
-            q |= scope(user, rule)
-    if action == VIEW:
-        for grant in _parents.get(model, ()):
-            q |= Q(pk__in=grant.child.objects.restrict(user, VIEW).filter(**{f"{grant.field}__isnull": False})
-                   .values(grant.field))
+        q = reduce(or_, (Q(**{f"{g.field}__in": g.values}) for g in grants(user, model, action)), Q(pk__in=[]))
     if rule.narrow is not None:
         q &= rule.narrow(user, action)
     return q
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What a user may see of one model, as plain id sets, for engines that cannot join (Elasticsearch).
+
+    `everything` for admins; otherwise a record is visible when, for any field in `ids`, the
+    record's value of that field is in the set: "pk" holds explicit shares and implicit parent
+    access, the owner field the reporting subtree, the territory field the held territories,
+    a `via` field (a contact's account) the ids visible of the model it points to.
+    """
+
+    everything: bool = False
+    ids: dict = field(default_factory=dict)
+
+    def get(self, name: str) -> frozenset:
+        return self.ids.get(name, frozenset())
+
+
+def visibility(user, model: type[Model], action: str = VIEW) -> Visibility:
+    """The records of `model` that `user` may do `action` on, as id sets (the same grants `restrict()` filters by).
+
+    A model whose rule is a custom `q` or carries a `narrow` has no id-set form: asking is a programming error.
+    """
+    rule = rule_for(model)
+    if rule.q is not None or rule.narrow is not None:
+        raise ImproperlyConfigured(f"{model.__name__}'s access rule has no id-set form (custom q or narrow)")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Visibility()
+    if action != VIEW and not can_write(user):
+        return Visibility()
+    if user.role == Role.ADMIN:
+        return Visibility(everything=True)
+    found: dict[str, set] = {}
+    for grant in grants(user, model, action):
+        found.setdefault(grant.field, set()).update(_evaluate(grant.values))
+    return Visibility(ids={name: frozenset(values) for name, values in found.items()})
+
+
+def _evaluate(values) -> list:
+    """The ids a grant's subquery selects (a one-column `.values(...)` QuerySet, or RawSQL)."""
+    if isinstance(values, QuerySet):
+        return [next(iter(row.values())) for row in values]
+    with connection.cursor() as cursor:
+        cursor.execute(values.sql, values.params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _shared_ids(user, model):

@@ -41,10 +41,9 @@ def _broker():
 
 
 def _elasticsearch():
-    from elasticsearch import Elasticsearch
+    from salesapp.search_engine import client
 
-    client = Elasticsearch(settings.ELASTICSEARCH_URL, request_timeout=2)
-    if not client.ping():
+    if not client().options(request_timeout=2).ping():
         raise RuntimeError("ping failed")
     return "elasticsearch"
 

@@ -32,6 +32,8 @@ urlpatterns = [
     path("password/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(form_class=ResetPasswordForm),
          name="password_reset_confirm"),
     path("healthz", health.healthz, name="healthz"),
+    path("search/", views.search_view, name="search"),
+    path("search/suggest/", views.search_suggest_view, name="search-suggest"),
     path("admin/", admin.site.urls),
     path("imports/", include("salesapp.import_urls")),
     path("api/v1/", include(api_patterns)),

@@ -12,7 +12,7 @@
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
-from salesapp.access import VIEW
+from salesapp.access import VIEW, Grant
 from salesapp.guards import has_permission
 from territories.models import Territory
 from territories.selectors import held_territories_sql
@@ -22,16 +22,16 @@ _EVERY = Q(pk__isnull=False)
 _NONE = Q(pk__in=[])
 
 
-def territory_scope(user, rule) -> Q:
+def territory_scope(user, rule) -> list[Grant]:
     """Records whose territory the user, or anyone in their reporting subtree, holds (or a descendant).
 
     One subquery per request, no caching: a grant or revocation counts on the next request.
     """
     if not rule.territory_field:
-        return _NONE
+        return []
     sql, params = held_territories_sql(user.pk)
     # Security review 2026-12-02 (bandit B611): the SQL is built from model metadata only; the user id is a bound parameter.
-    return Q(**{f"{rule.territory_field}__in": RawSQL(sql, params)})  # nosec B611
+    return [Grant(rule.territory_field, RawSQL(sql, params))]  # nosec B611
 
 
 def territory_model_q(user, action: str) -> Q:

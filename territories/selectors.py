@@ -210,3 +210,8 @@ def territory_tree(*, user, model: TerritoryModel) -> list[dict]:
 
     walk(None, 0)
     return rows
+
+
+def territory_names(*, user, ids) -> dict[int, str]:
+    """Names of the territories among `ids` the user may see (for facet labels)."""
+    return dict(Territory.objects.restrict(user, VIEW).filter(pk__in=ids).values_list("pk", "name"))

@@ -3,6 +3,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from salesapp.api.imports import ImportJobViewSet
 from salesapp.api.routers import Router
+from salesapp.api.search import SearchView
 from salesapp.api.views import EventViewSet, MeView, UserViewSet
 
 router = Router(root_view=True)
@@ -14,5 +15,6 @@ urlpatterns = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     path("users/me/", MeView.as_view(), name="user-me"),
+    path("search/", SearchView.as_view(), name="search"),
     *router.urls,
 ]

@@ -286,14 +286,20 @@ FISCAL_YEAR_START_MONTH = env.int("FISCAL_YEAR_START_MONTH", default=1)
 WEB_TO_LEAD_TRUSTED_PROXIES = env.int("WEB_TO_LEAD_TRUSTED_PROXIES", default=0)
 
 # --- Search and activity store -----------------------------------------------
+# Search runs on Elasticsearch 8 (or OpenSearch) when ELASTICSEARCH_URL is set, else on the database.
 ELASTICSEARCH_URL = env("ELASTICSEARCH_URL", default="")
-ELASTICSEARCH_DSL = {"default": {"hosts": ELASTICSEARCH_URL or "http://127.0.0.1:9200"}}
-ELASTICSEARCH_DSL_AUTOSYNC = bool(ELASTICSEARCH_URL)
-ELASTICSEARCH_DSL_AUTO_REFRESH = bool(ELASTICSEARCH_URL)
+# "auto" asks the server once; "opensearch" sends plain application/json (OpenSearch refuses Elasticsearch's
+# compatible-with media types with 406).
+ELASTICSEARCH_FLAVOR = env("ELASTICSEARCH_FLAVOR", default="auto")
+ELASTICSEARCH_INDEX_PREFIX = env("ELASTICSEARCH_INDEX_PREFIX", default="sales")
+# Bulk writes' refresh: "false" (searchable within the index's 1 s refresh), "wait_for" or "true".
+ELASTICSEARCH_REFRESH = env("ELASTICSEARCH_REFRESH", default="false")
+ELASTICSEARCH_TIMEOUT = env.float("ELASTICSEARCH_TIMEOUT", default=10.0)
+# The index is a read model kept by event consumers (salesapp.search_engine), never by model signals:
+# django_elasticsearch_dsl is used for its documents only and is not an installed app (no signal processor).
+ELASTICSEARCH_DSL_AUTOSYNC = False
 MONGODB_URI = env("MONGODB_URI", default="")
 MONGODB_DATABASE = env("MONGODB_DATABASE", default="sales")
-if ELASTICSEARCH_URL:
-    INSTALLED_APPS.append("django_elasticsearch_dsl")
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "salesapp.User"

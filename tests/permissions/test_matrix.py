@@ -56,6 +56,8 @@ API = {
     "v1_users_unlock_create":               "L    W    D   D   D    D  L",
     "v1_events_list":                       "L    O    D   D   D    D  L",
     "v1_events_retrieve":                   "L    O    D   D   D    D  L",
+    # search across kinds (each answers only what the user may see)
+    "v1_search_retrieve":                   "L    O    O   O   O    O  L",
     # imports (the job is the rep's)
     "v1_imports_kinds_list":                "L    O    O   O   O    O  L",
     "v1_imports_list":                      "L    O    O   O   O    O  L",
@@ -195,6 +197,8 @@ PAGES = {
     "password_reset_complete":             ("GET",  "O    O    O   O   O    O  O"),
     "healthz":                             ("GET",  "O    O    O   O   O    O  O"),
     "home":                                ("GET",  "L    O    O   O   O    O  L"),
+    "search":                              ("GET",  "L    O    O   O   O    O  L"),
+    "search-suggest":                      ("GET",  "L    O    O   O   O    O  L"),
     # the API's browsable root, schema and docs (API answers: 401 for sign in first)
     "api-root":                            ("GET",  "L    O    O   O   O    O  L"),
     "schema":                              ("GET",  "O    O    O   O   O    O  L"),
