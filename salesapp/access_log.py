@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from salesapp.clientip import client_ip
 from salesapp.models import DataAccess
+from salesapp.search_kinds import search_kind
 
 DETAIL, LIST, SEARCH, EXPORT = (DataAccess.Kind.DETAIL, DataAccess.Kind.LIST, DataAccess.Kind.SEARCH,
                                 DataAccess.Kind.EXPORT)
@@ -90,6 +91,15 @@ def record_search(request, model: type[Model] | str, ids: Iterable) -> None:
     """Note what a page's search (`q`) showed; a page listed without a search is not recorded."""
     if request.GET.get("q", "").strip():
         record_list(request, model, ids)
+
+
+def record_search_hits(request, answer: dict) -> None:
+    """Note what a search across kinds showed (the search page, the top bar, `GET /api/v1/search/`), per kind."""
+    by_kind: dict[str, list] = {}
+    for hit in answer["results"]:
+        by_kind.setdefault(hit["kind"], []).append(hit["id"])
+    for kind, ids in by_kind.items():
+        record(request, kind=SEARCH, model=search_kind(kind).model, ids=ids, count=len(ids), filters=filters_of(request))
 
 
 def pending(request) -> list[DataAccess]:

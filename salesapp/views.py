@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from salesapp import home
+from salesapp import access_log, home
 from salesapp.api.search import SearchParamsSerializer
 from salesapp.search import search_records
 from salesapp.search_kinds import search_kinds
@@ -60,7 +60,9 @@ def _search_answer(request, **overrides):
     params = SearchParamsSerializer(data=data)
     if not params.is_valid():
         return params, None
-    return params, search_records(user=request.user, request=params.search_request())
+    answer = search_records(user=request.user, request=params.search_request())
+    access_log.record_search_hits(request, answer)
+    return params, answer
 
 
 @login_required

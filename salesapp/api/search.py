@@ -11,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from salesapp import access_log
 from salesapp.search import MAX_WINDOW, SearchRequest, search_records
 from salesapp.search_kinds import CREATED_LABELS, search_kinds
 
@@ -100,4 +101,6 @@ class SearchView(APIView):
     def get(self, request):
         params = SearchParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        return Response(search_records(user=request.user, request=params.search_request()))
+        answer = search_records(user=request.user, request=params.search_request())
+        access_log.record_search_hits(request, answer)
+        return Response(answer)
