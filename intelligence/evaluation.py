@@ -108,21 +108,13 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def platt_fit(p: np.ndarray, y: np.ndarray, iterations: int = 100) -> tuple[float, float]:
-    """Platt scaling: a, b with sigmoid(a * logit(p) + b) matching the outcomes (Newton's method, a little
-    ridge on a so that a flat score stays flat)."""
-    x, y = _logit(p), np.asarray(y, dtype=float)
-    a, b = 1.0, 0.0
-    for _ in range(iterations):
-        q = 1 / (1 + np.exp(-(a * x + b)))
-        w = q * (1 - q) + 1e-9
-        grad = np.array([np.sum((q - y) * x) + 1e-3 * a, np.sum(q - y)])
-        hess = np.array([[np.sum(w * x * x) + 1e-3, np.sum(w * x)], [np.sum(w * x), np.sum(w)]])
-        step = np.linalg.solve(hess, grad)
-        a, b = a - step[0], b - step[1]
-        if np.abs(step).max() < 1e-8:
-            break
-    return float(a), float(b)
+def platt_fit(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: a, b with sigmoid(a * logit(p) + b) matching the outcomes (a lightly regularised
+    one-feature logistic regression, stable even when the raw scores are extreme)."""
+    from sklearn.linear_model import LogisticRegression  # heavy import, needed only when a model is trained
+
+    fit = LogisticRegression(C=10.0).fit(_logit(p).reshape(-1, 1), np.asarray(y, dtype=int))
+    return float(fit.coef_[0][0]), float(fit.intercept_[0])
 
 
 def platt_apply(p: np.ndarray, ab) -> np.ndarray:
