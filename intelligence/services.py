@@ -251,6 +251,9 @@ def compute_scores(kind: str, ids=None, *, as_of=None, open_only: bool = True) -
         scores, labels = to_score(p), [model.label] * len(ds.ids)
     elif kind == Kind.DEAL:
         (scores, factors), labels = _deal_rules(ds.vectors, pipeline), [DEAL_RULES] * len(ds.ids)
+    elif as_of is None:  # now: the leads app's own rule score, the one it writes itself on every change
+        rules = sources.lead_rule_scores(ds.ids)
+        scores, factors, labels = ([rules[i][n] for i in ds.ids] for n in range(3))
     else:
         scores, factors, labels = _lead_rules(ds.vectors, [now] * len(ds.ids))
     return [

@@ -342,7 +342,13 @@ def main() -> None:
     print("Generated", generate_history(owners=owners, deals=args.deals, leads=args.leads, seed=args.seed))
     if args.train:
         for kind in ("deal", "lead"):
-            print(kind, model_train_task(kind))
+            result = model_train_task(kind)
+            print(f"{kind}: {result['decision']}")
+            rows = [(m["algorithm"] + f" v{m['version']}", m) for m in result.get("models", [])]
+            rows += [(f"{name} (baseline)", m) for name, m in result.get("baselines", {}).items()]
+            for name, m in rows:
+                print(f"  {name:24} AUC {m['auc']:.3f}  Brier {m['brier']:.3f}  "
+                      f"calibration error {m['calibration_error']:.3f}")
             services.scores_refresh(kind=kind, actor=None)
 
 
