@@ -97,3 +97,19 @@ def test_a_fresh_installs_deal_score_names_its_model_version_and_three_factors(a
     assert body["model"] == "Rules v1"
     assert len([f for f in body["factors"] if f["points"] != 0]) >= 3
     assert all(f["detail"] for f in body["factors"])
+
+
+def test_bulk_rescoring_as_of_a_past_time_sees_only_what_had_happened(admin_user, rep):
+    # Given a deal with one call five days ago
+    deal = OpportunityFactory(owner=rep, stage_id="proposal", created_at=days_ago(60))
+    log_activity(admin_user, when=days_ago(5), type="call", opportunity=deal)
+    # When every open deal is rescored as of ten days ago, then as of now
+    services.scores_refresh(kind="deal", as_of=days_ago(10))
+    deal.refresh_from_db()
+    then = {f["factor"]: f for f in deal.score_factors}["days_since_activity"]
+    services.scores_refresh(kind="deal")
+    deal.refresh_from_db()
+    now = {f["factor"]: f for f in deal.score_factors}["days_since_activity"]
+    # Then the call did not count ten days ago and does now
+    assert (then["points"], then["detail"]) == (-10, "no activity logged yet")
+    assert now["points"] == 5
