@@ -15,10 +15,11 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed
 
+# DEBUG is off unless DJANGO_DEBUG=1: --insecure lets the development server serve the static files all the same.
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver --insecure $(HOST):$(PORT)
 
 test: venv
 	$(PY) -m pytest -q

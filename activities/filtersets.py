@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from activities.models import Activity, ActivityType
 from activities.selectors import STATUS_DONE, STATUS_OPEN
+from salesapp.filters import IdFilter
 
 
 class CommaMultipleChoiceField(forms.MultipleChoiceField):
@@ -28,11 +29,11 @@ class CommaMultipleChoiceFilter(django_filters.MultipleChoiceFilter):
 
 class ActivityFilter(django_filters.FilterSet):
     type = CommaMultipleChoiceFilter(choices=ActivityType.choices, help_text="email, call, meeting, demo, task (comma-separated or repeated)")
-    lead = django_filters.NumberFilter(help_text="Activities linked to this lead")
-    opportunity = django_filters.NumberFilter(help_text="Activities linked to this opportunity")
-    account = django_filters.NumberFilter(help_text="Activities of this account, its contacts and its opportunities")
-    contact = django_filters.NumberFilter(help_text="Activities linked to this contact")
-    user = django_filters.NumberFilter(help_text="Activities owned (or assigned to) this user")
+    lead = IdFilter(help_text="Activities linked to this lead")
+    opportunity = IdFilter(help_text="Activities linked to this opportunity")
+    account = IdFilter(help_text="Activities of this account, its contacts and its opportunities")
+    contact = IdFilter(help_text="Activities linked to this contact")
+    user = IdFilter(help_text="Activities owned (or assigned to) this user")
     status = django_filters.ChoiceFilter(choices=[(STATUS_OPEN, "Open"), (STATUS_DONE, "Done")])
     since = django_filters.IsoDateTimeFilter(help_text="Happened at or after")
     until = django_filters.IsoDateTimeFilter(help_text="Happened before")
@@ -49,10 +50,10 @@ TIMELINE_TYPES = [*ActivityType.choices, ("history", "History")]
 class TimelineFilter(django_filters.FilterSet):
     """?lead=|opportunity=|account=|user= (exactly one) and optional ?type=."""
 
-    lead = django_filters.NumberFilter()
-    opportunity = django_filters.NumberFilter()
-    account = django_filters.NumberFilter()
-    user = django_filters.NumberFilter()
+    lead = IdFilter()
+    opportunity = IdFilter()
+    account = IdFilter()
+    user = IdFilter()
     type = CommaMultipleChoiceFilter(choices=TIMELINE_TYPES)
 
     class Meta:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.core.cache import cache
-
 from intelligence import sources
 from intelligence.sources import ts
 from opportunities.models import Opportunity
+from salesapp import cache, fields
 
 REPORTS = ("win_rate", "deal_size", "cycle_length", "velocity", "funnel", "time_in_stage", "slippage")
 GROUPS = ("rep", "team", "territory", "period")
@@ -22,20 +21,13 @@ TTL = 600
 DAY = 86400.0
 
 
-def generation() -> int:
-    gen = cache.get(GEN_KEY)
-    if gen is None:
-        cache.add(GEN_KEY, 1, None)
-        gen = cache.get(GEN_KEY) or 1
-    return gen
+def generation() -> int | str:
+    return cache.version(GEN_KEY)
 
 
 def invalidate() -> None:
     """Every cached report is stale: bump the generation the keys carry."""
-    try:
-        cache.incr(GEN_KEY)
-    except ValueError:
-        cache.set(GEN_KEY, 2, None)
+    cache.version_bump(GEN_KEY)
 
 
 def report(user, name: str, group_by: str = "rep") -> dict:
@@ -53,14 +45,15 @@ def report(user, name: str, group_by: str = "rep") -> dict:
 
 
 DEAL_COLUMNS = ("id", "owner_id", "owner__manager_id", "territory_id", "territory__name", "amount", "created_at",
-                "actual_close_date", "expected_close_date", "stage_id", "stage_changed_at")
+                "actual_close_date", "expected_close_date", "stage_id", "stage_changed_at", "margin")
 
 
 def _deals(user, stages=None):
+    """Rows of the deals the user may see; restricted columns (margin) only where the field policy allows."""
     qs = sources.opportunities_visible(user)
     if stages is not None:
         qs = qs.filter(stage_id__in=stages)
-    return list(qs.values(*DEAL_COLUMNS))
+    return list(qs.values(*fields.visible(user, Opportunity, DEAL_COLUMNS)))
 
 
 def _names(ids) -> dict:
@@ -116,8 +109,14 @@ def win_rate(user, group_by, pipeline):
 
 
 def deal_size(user, group_by, pipeline):
-    return [{"group": label, "won": len(rows), "average_amount": _avg([float(r["amount"]) for r in rows if r["amount"]])}
-            for label, rows in _grouped(_deals(user, pipeline.won), group_by)]
+    """Won deals' average amount per group, and their average margin for roles that may see margins."""
+    out = []
+    for label, rows in _grouped(_deals(user, pipeline.won), group_by):
+        row = {"group": label, "won": len(rows), "average_amount": _avg([float(r["amount"]) for r in rows if r["amount"]])}
+        if fields.may_read(user, Opportunity, "margin"):
+            row["average_margin"] = _avg([float(r["margin"]) for r in rows if r["margin"] is not None])
+        out.append(row)
+    return out
 
 
 def cycle_length(user, group_by, pipeline):

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from django.core.cache import cache
 
 from intelligence import sources
 from intelligence.features import DAY, DEAL_AGES, LEAD_AGES, History, deal_vector, lead_vector, owner_closes, seniority
@@ -21,6 +20,7 @@ from intelligence.sources import Pipeline, ts
 from leads.models import Lead
 from leads.workflow import OPEN_STATUSES
 from opportunities.models import Opportunity
+from salesapp import cache
 
 DEAL_HISTORY_FIELDS = ("amount", "expected_close_date", "next_step")
 LEAD_HISTORY_FIELDS = ("source", "status", "title", "industry", "employee_count", "annual_revenue", "country",
@@ -94,7 +94,7 @@ CLOSED_GEN_KEY = "intelligence:closed-generation"
 def closed_context(pipeline: Pipeline) -> tuple[dict, dict, float]:
     """Owners' and accounts' close records (for win rate and existing customer as of any time) and the median
     amount, cached until a deal closes or reopens."""
-    gen = cache.get(CLOSED_GEN_KEY) or 0
+    gen = cache.version(CLOSED_GEN_KEY)
     key = f"intelligence:closed-context:v2:{gen}"
     value = cache.get(key)
     if value is None:
@@ -107,10 +107,7 @@ def closed_context(pipeline: Pipeline) -> tuple[dict, dict, float]:
 
 
 def closed_context_invalidate() -> None:
-    try:
-        cache.incr(CLOSED_GEN_KEY)
-    except ValueError:
-        cache.set(CLOSED_GEN_KEY, 1, None)
+    cache.version_bump(CLOSED_GEN_KEY)
 
 
 def deal_training_set(ids=None, *, now: float | None = None) -> Dataset:

@@ -15,7 +15,6 @@ from collections import defaultdict
 from datetime import timedelta
 
 import numpy as np
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -25,6 +24,8 @@ from intelligence.datasets import scoring_set
 from intelligence.features import DAY, stage_as_of
 from intelligence.models import Kind, Recommendation
 from intelligence.sources import Pipeline, ts
+from salesapp import cache
+from salesapp.locks import rows_lock
 
 DEFAULT_GAP_DAYS = 14.0
 DEFAULT_STUCK_DAYS = 30.0
@@ -158,8 +159,8 @@ def recommendations_sync(kind: str, record_id: int) -> list[Recommendation]:
     weights = feedback_weights()
     since = timezone.now() - timedelta(days=REMEMBER_DAYS)
     with transaction.atomic():
-        existing = {r.code: r for r in Recommendation.objects.select_for_update().filter(**{fk: record_id})
-                    .filter(Q(status=Recommendation.Status.OPEN) | Q(decided_at__gte=since)).order_by("created_at")}
+        existing = {r.code: r for r in rows_lock(Recommendation.objects.filter(**{fk: record_id}).filter(
+                    Q(status=Recommendation.Status.OPEN) | Q(decided_at__gte=since)), deleting=True)}
         for code, rec in existing.items():
             if rec.status == Recommendation.Status.OPEN and code not in found:
                 rec.delete()

@@ -7,7 +7,6 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -23,6 +22,8 @@ from intelligence.sources import Pipeline
 from leads.scoring import rules_score_of
 from leads.services import lead_scores_write
 from opportunities.services.scores import opportunity_scores_write
+from salesapp.celery import tasks_run_in_process
+from salesapp.locks import rows_lock
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def model_train(*, actor=None, kind: str) -> dict:
     }
     with transaction.atomic():
         # Lock the kind's rows so two trainings cannot take the same version number.
-        list(ScoringModel.objects.select_for_update().filter(kind=kind).values_list("pk", flat=True))
+        list(rows_lock(ScoringModel.objects.filter(kind=kind)).values_list("pk", flat=True))
         version = (ScoringModel.objects.filter(kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
         stored = {}
         for name, pred in sorted(candidates.items()):
@@ -189,7 +190,7 @@ def model_promote_if_better(*, actor=None, model: ScoringModel) -> dict:
     """Make `model` the active one only if its holdout AUC beats every baseline on the same split (the rule
     score, naive Bayes) and the active model by PROMOTION_MARGIN, and its calibration error is small enough."""
     with transaction.atomic():
-        current = ScoringModel.objects.select_for_update().filter(kind=model.kind, is_active=True).first()
+        current = rows_lock(ScoringModel.objects.filter(kind=model.kind, is_active=True)).first()
         auc_ = model.metrics.get("auc")
         baselines = model.metrics.get("baselines") or {"rules": model.metrics.get("rules") or {}}
         ece = model.metrics.get("calibration_error")
@@ -283,7 +284,7 @@ def rescore_request(*, targets: list[tuple[str, int]]) -> None:
     """
     RescoreRequest.objects.bulk_create([RescoreRequest(kind=k, record_id=rid) for k, rid in targets],
                                        ignore_conflicts=True)
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if tasks_run_in_process():
         transaction.on_commit(rescore_flush)
 
 
@@ -296,8 +297,8 @@ def rescore_flush(*, limit: int = 5000) -> int:
     scored = 0
     for kind in Kind.values:
         with transaction.atomic():
-            taken = list(RescoreRequest.objects.select_for_update(skip_locked=True).filter(kind=kind)
-                         .order_by("requested_at").values_list("pk", "record_id")[:limit])
+            taken = list(rows_lock(RescoreRequest.objects.filter(kind=kind), skip_locked=True)
+                         .values_list("pk", "record_id")[:limit])
             if not taken:
                 continue
             scored += scores_refresh(kind=kind, ids=sorted({rid for _, rid in taken}))

@@ -4,8 +4,8 @@ from intelligence import views
 
 app_name = "intelligence"
 urlpatterns = [
-    path("intelligence/panel/<str:kind>/<int:pk>/", views.panel_view, name="panel"),
-    path("intelligence/recommendations/<int:pk>/<str:decision>/", views.recommendation_decide_view,
+    path("intelligence/panel/<str:kind>/<id:pk>/", views.panel_view, name="panel"),
+    path("intelligence/recommendations/<id:pk>/<str:decision>/", views.recommendation_decide_view,
          name="recommendation-decide"),
     path("analytics/", views.analytics_view, name="analytics"),
     path("intelligence/models/", views.models_view, name="models"),

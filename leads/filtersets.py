@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 
 from leads.models import Lead
+from salesapp.filters import IdFilter, IntegerFilter
 from salesapp.search import search_filter
 
 
@@ -12,11 +13,11 @@ class LeadFilter(django_filters.FilterSet):
     # distinct=False: a status IN (...) never duplicates rows, and DISTINCT would defeat the (status, -id) index.
     status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices, widget=forms.SelectMultiple, distinct=False)
     source = django_filters.CharFilter(lookup_expr="iexact")
-    assigned_to = django_filters.NumberFilter(field_name="assigned_to_id", label="Owner")
+    assigned_to = IdFilter(field_name="assigned_to_id", label="Owner")
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull", label="Unassigned")
-    territory_id = django_filters.NumberFilter(field_name="territory_id", label="Territory")
-    score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte", label="Score from")
-    score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte", label="Score to")
+    territory_id = IdFilter(field_name="territory_id", label="Territory")
+    score_min = IntegerFilter(field_name="score", lookup_expr="gte", label="Score from")
+    score_max = IntegerFilter(field_name="score", lookup_expr="lte", label="Score to")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
     created_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created from")

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from leads.models import Lead, LeadRoutingConfig, RoutingCursor
 from leads.workflow import OPEN_STATUSES
+from salesapp.locks import rows_lock
 from territories.matching import territory_match
 from territories.models import Territory
 from territories.selectors import territory_members
@@ -125,7 +126,7 @@ def route(lead: Lead, *, now=None) -> RoutingDecision:
         else:
             how = "least open leads: no member available"
     else:
-        cursor, _ = RoutingCursor.objects.select_for_update().get_or_create(territory_id=territory.pk)
+        cursor, _ = rows_lock(RoutingCursor.objects.all()).get_or_create(territory_id=territory.pk)
         start = 0
         previous = None
         if cursor.last_user_id in by_user:

@@ -40,11 +40,6 @@ def lead_rows(*, queryset: QuerySet[Lead]) -> QuerySet:
     return queryset.values(*LIST_COLUMNS)
 
 
-def lead_export_rows(*, queryset: QuerySet[Lead]):
-    """Export rows from a queryset already restricted, streamed in chunks."""
-    return queryset.values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000)
-
-
 def lead_history(*, user, lead: Lead, limit: int = 100) -> list[LeadHistory]:
     """The history lines of a lead `user` may see (merged-away leads included), newest first."""
     visible = lead_list(user=user, include_merged=True).filter(pk=lead.pk)

@@ -27,6 +27,7 @@ from salesapp.bulk import rows_update, scores_check
 from salesapp.changes import apply_changes
 from salesapp.events import publish, publish_many
 from salesapp.guards import require_permission
+from salesapp.locks import rows_lock
 from salesapp.normalize import domain_of, normalize_company, normalize_email, normalize_phone
 from salesapp.roles import Role
 
@@ -322,7 +323,7 @@ def lead_route(*, actor, lead: Lead) -> Lead:
 def lead_transition(*, actor, lead: Lead, to_status: str, note: str = "") -> Lead:
     """Move a lead along the state machine (lead.updated; lead.qualified too); conversion has its own service."""
     require_permission(actor, "lead:write")
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead = rows_lock(Lead.objects.all()).get(pk=lead.pk)
     workflow.check_transition(lead.status, to_status)
     if to_status == S.CONVERTED:
         raise ValidationError({"status": ["Convert a lead with the convert action, which creates its account, "
@@ -361,7 +362,7 @@ def lead_delete(*, actor, lead: Lead) -> None:
 @transaction.atomic
 def lead_activity_logged(*, lead_id: int, occurred_at: datetime | None) -> Lead | None:
     """An activity was logged on the lead: remember when, count it, re-score."""
-    lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+    lead = rows_lock(Lead.objects.all()).filter(pk=lead_id).first()
     if lead is None:
         return None
     lead.activity_count += 1
@@ -376,7 +377,7 @@ def lead_activity_logged(*, lead_id: int, occurred_at: datetime | None) -> Lead 
 @transaction.atomic
 def lead_activity_recount(*, lead_id: int) -> Lead | None:
     """An activity of the lead was deleted or moved: count its activities and find the latest again, re-score."""
-    lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+    lead = rows_lock(Lead.objects.all()).filter(pk=lead_id).first()
     if lead is None:
         return None
     docs = activities_for(kind="lead", ids=[lead_id])
@@ -401,8 +402,9 @@ def lead_merge(*, actor, target: Lead, other: Lead) -> Lead:
     require_permission(actor, "lead:write")
     if target.pk == other.pk:
         raise ValidationError({"other_id": ["A lead cannot be merged into itself."]})
-    target = Lead.objects.select_for_update().get(pk=target.pk)
-    other = Lead.objects.select_for_update().get(pk=other.pk)
+    # Both in one statement, in key order: two merges of the same pair either way round never deadlock.
+    both = {lead.pk: lead for lead in rows_lock(Lead.objects.filter(pk__in=(target.pk, other.pk)))}
+    target, other = both[target.pk], both[other.pk]
     if other.merged_into_id:
         raise ValidationError({"other_id": ["That lead was already merged."]})
     if other.status == S.CONVERTED:
@@ -447,7 +449,7 @@ def lead_convert(*, actor, lead: Lead, opportunity_name: str = "", amount=None, 
     """
     require_permission(actor, "lead:write")
     assignee_check(actor=actor, assignee=owner, field="owner")
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead = rows_lock(Lead.objects.all()).get(pk=lead.pk)
     workflow.check_transition(lead.status, S.CONVERTED)
     owner = owner or lead.assigned_to or actor
     company = lead.company or f"{lead.first_name} {lead.last_name}".strip() or lead.email

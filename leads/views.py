@@ -14,9 +14,10 @@ from leads.dedup import find_duplicates
 from leads.filtersets import LeadFilter
 from leads.forms import AssignForm, ConvertForm, LeadCreateForm, LeadForm, MergeForm
 from leads.models import Lead
+from salesapp import access_log
 from salesapp.access import CHANGE
 from salesapp.assignment import assignable_users
-from salesapp.exports import csv_response
+from salesapp.exports import csv_export
 from salesapp.guards import has_permission, perm_required
 from territories.selectors import territory_list
 
@@ -59,7 +60,8 @@ def _page(qs, number) -> _Page:
 
 def _options(pairs, selected) -> str:
     return format_html_join("", '<option value="{}"{}>{}</option>', (
-        (value, mark_safe(" selected") if str(value) == str(selected) else "", label) for value, label in pairs))
+        # Security review 2026-12-02 (bandit B308): a constant attribute; the values and labels are escaped by format_html_join.
+        (value, mark_safe(" selected") if str(value) == str(selected) else "", label) for value, label in pairs))  # nosec B308
 
 
 def _errors_into(form, exc: ValidationError) -> None:
@@ -107,6 +109,7 @@ def lead_list(request):
         # a converted lead shows its deal's state instead of a score
         "converted_opportunity__stage__is_closed", "converted_opportunity__stage__is_won")
     page = _page(qs, request.GET.get("page"))
+    access_log.record_search(request, Lead, [lead.pk for lead in page])
     params = request.GET.copy()
     params.pop("page", None)
     owners = [(u["id"], f"{u['first_name']} {u['last_name']}".strip() or u["email"])
@@ -164,7 +167,7 @@ def lead_bulk(request):
 def lead_export(request):
     base = selectors.lead_list(user=request.user)
     qs = LeadFilter(request.GET, queryset=base).qs.order_by("-id")
-    return csv_response("leads.csv", selectors.EXPORT_COLUMNS, selectors.lead_export_rows(queryset=qs))
+    return csv_export(request, queryset=qs, columns=selectors.EXPORT_COLUMNS, filename="leads.csv")
 
 
 def _url(name: str, pk) -> str:
@@ -175,6 +178,7 @@ def _url(name: str, pk) -> str:
 @perm_required("lead:read")
 def lead_detail(request, pk):
     lead = selectors.lead_get(user=request.user, pk=pk)
+    access_log.record_detail(request, lead)
     may_change = selectors.lead_list(user=request.user, action=CHANGE, include_merged=True).filter(pk=pk).exists()
     return render(request, "leads/detail.html", {
         "lead": lead,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 
-from django.core.cache import cache
 from django.http import Http404
 
 from leads import services
 from leads.models import WebToLeadForm
+from salesapp import cache
 
 FIELDS = ("email", "first_name", "last_name", "phone", "company", "title", "industry", "employee_count",
           "annual_revenue", "website", "country", "state", "postal_code")
@@ -49,12 +49,7 @@ def origin_allowed(form: WebToLeadForm, origin: str) -> bool:
 def _count(form: WebToLeadForm, ip: str) -> tuple[int, float]:
     window = int(time.time() // WINDOW)
     key = f"webtolead:{form.pk}:{ip}:{window}"
-    cache.add(key, 0, WINDOW + 1)
-    try:
-        hits = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, WINDOW + 1)
-        hits = 1
+    hits = cache.count(key, WINDOW + 1)
     return hits, WINDOW - (time.time() % WINDOW)
 
 

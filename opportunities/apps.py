@@ -32,6 +32,10 @@ class OpportunitiesConfig(AppConfig):
         for model in (ForecastSubmission, ForecastAdjustment, ForecastSnapshot):
             register_model(model, RecordRule(owner_field="user", territory_field=None))
 
+        from salesapp import fields
+
+        fields.register(Opportunity, margin="deal margin", cost="deal cost")
+
         auditlog.register(Account, exclude_fields=["normalized_name", "updated_at"])
         auditlog.register(Contact, exclude_fields=["normalized_phone", "updated_at"])
         auditlog.register(Opportunity, exclude_fields=["updated_at", "stage_changed_at"], m2m_fields={"contacts"})

@@ -1,26 +1,31 @@
 """Filters shared by the UI lists and the API."""
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from opportunities.models import Account, Contact, Opportunity, Stage
 from opportunities.periods import parse_period
+from salesapp.filters import AmountFilter, IdFilter
 from salesapp.hierarchy import user_subtree_ids
 from territories.selectors import territory_subtree_ids
 
 
 def _period_key(value: str) -> None:
     """A close period the filter understands (Q1_2026, 2026-01 or FY2026); the form reports others."""
-    parse_period(value)
+    try:
+        parse_period(value)
+    except ValidationError as exc:  # parse_period names its own field; a form field's validator names none
+        raise ValidationError(exc.messages)
 
 
 class AccountFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    owner = django_filters.NumberFilter(field_name="owner_id")
-    territory = django_filters.NumberFilter(field_name="territory_id")
+    owner = IdFilter(field_name="owner_id")
+    territory = IdFilter(field_name="territory_id")
     industry = django_filters.CharFilter(lookup_expr="iexact")
     billing_country = django_filters.CharFilter(lookup_expr="iexact")
-    parent = django_filters.NumberFilter(field_name="parent_id")
+    parent = IdFilter(field_name="parent_id")
 
     class Meta:
         model = Account
@@ -33,7 +38,7 @@ class AccountFilterSet(django_filters.FilterSet):
 
 class ContactFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    account = django_filters.NumberFilter(field_name="account_id")
+    account = IdFilter(field_name="account_id")
     buying_role = django_filters.ChoiceFilter(choices=Contact.BuyingRole.choices)
     email = django_filters.CharFilter(lookup_expr="iexact")
 
@@ -55,10 +60,10 @@ class OpportunityFilterSet(django_filters.FilterSet):
     stage = django_filters.ModelMultipleChoiceFilter(field_name="stage", to_field_name="key",
                                                      queryset=Stage.objects.order_by("order"))
     is_open = django_filters.BooleanFilter(field_name="stage__is_closed", exclude=True, label="Open")
-    owner = django_filters.NumberFilter(field_name="owner_id")
-    team = django_filters.NumberFilter(method="in_team", label="Manager's team (user id)")
-    territory = django_filters.NumberFilter(method="in_territory", label="Territory (and below)")
-    account = django_filters.NumberFilter(field_name="account_id")
+    owner = IdFilter(field_name="owner_id")
+    team = IdFilter(method="in_team", label="Manager's team (user id)")
+    territory = IdFilter(method="in_territory", label="Territory (and below)")
+    account = IdFilter(field_name="account_id")
     forecast_category = django_filters.MultipleChoiceFilter(choices=Opportunity.ForecastCategory.choices)
     category = django_filters.MultipleChoiceFilter(field_name="forecast_category",
                                                    choices=Opportunity.ForecastCategory.choices)
@@ -68,8 +73,8 @@ class OpportunityFilterSet(django_filters.FilterSet):
     expected_close_date_before = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
     close_period = django_filters.CharFilter(method="in_period", label="Close period (Q1_2026 or 2026-01)",
                                              validators=[_period_key])
-    min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
-    max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
+    min_amount = AmountFilter(field_name="amount", lookup_expr="gte")
+    max_amount = AmountFilter(field_name="amount", lookup_expr="lte")
 
     class Meta:
         model = Opportunity

@@ -3,6 +3,7 @@
 from django import forms
 
 from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
+from salesapp import fields as field_policy
 from salesapp.assignment import assignable_users
 from salesapp.models import User
 
@@ -65,8 +66,8 @@ class OpportunityForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = Opportunity
-        fields = ["name", "account", "owner", "stage", "amount", "expected_close_date", "probability",
-                  "forecast_category", "next_step", "source", "contacts"]
+        fields = ["name", "account", "owner", "stage", "amount", "cost", "margin", "expected_close_date",
+                  "probability", "forecast_category", "next_step", "source", "contacts"]
         widgets = {"expected_close_date": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, user=None, visible_accounts=None, visible_contacts=None, **kwargs):
@@ -75,6 +76,7 @@ class OpportunityForm(BootstrapMixin, forms.ModelForm):
         self.fields["account"].queryset = visible_accounts if visible_accounts is not None else Account.objects.none()
         self.fields["contacts"].queryset = visible_contacts if visible_contacts is not None else Contact.objects.none()
         self.fields["contacts"].required = False
+        field_policy.restrict_form(self, user, Opportunity)  # margin and cost: only for roles that may set them
         self.fields["forecast_category"].required = False
         self.fields["forecast_category"].choices = [("", "Follow stage and probability"),
                                                     *Opportunity.ForecastCategory.choices]

@@ -123,6 +123,13 @@ class Opportunity(TimeStampedModel):
     probability = models.PositiveSmallIntegerField(default=10, validators=[MinValueValidator(0), MaxValueValidator(100)])
     probability_is_manual = models.BooleanField(default=False)
     amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    # Restricted by the field policy (salesapp.fields): absent for roles the admin has not allowed.
+    cost = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True,
+                               validators=[MinValueValidator(0)],
+                               help_text="What delivering the deal costs us (restricted field)")
+    margin = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True,
+                                 validators=[MinValueValidator(-100), MaxValueValidator(100)],
+                                 help_text="Gross margin in percent of the amount (restricted field)")
     expected_close_date = models.DateField(null=True, blank=True)
     actual_close_date = models.DateField(null=True, blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -27,6 +26,7 @@ from opportunities.models import (
     Stage,
 )
 from opportunities.periods import Period, parse_period
+from salesapp import cache
 from salesapp.access import CHANGE, VIEW
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.models import User
@@ -34,6 +34,12 @@ from salesapp.roles import Role
 from salesapp.selectors import user_get
 from territories.selectors import territory_subtree_ids
 
+# The columns of a deal export (margin and cost only for roles the field policy allows).
+EXPORT_COLUMNS = (
+    "id", "name", "account_id", "account__name", "stage_id", "amount", "cost", "margin", "probability",
+    "forecast_category", "expected_close_date", "actual_close_date", "owner__email", "territory__name",
+    "loss_reason__name", "source", "next_step", "created_at",
+)
 PIPELINE_TTL = 60
 PIPELINE_VERSION_KEY = "pipeline:version"
 ZERO = Decimal("0")
@@ -137,20 +143,9 @@ def loss_reason_list() -> QuerySet[LossReason]:
 
 # --- pipeline summary ------------------------------------------------------------------------------
 
-def _pipeline_version() -> int:
-    version = cache.get(PIPELINE_VERSION_KEY)
-    if version is None:
-        cache.add(PIPELINE_VERSION_KEY, 1, timeout=None)
-        version = cache.get(PIPELINE_VERSION_KEY) or 1
-    return version
-
-
 def pipeline_invalidate() -> None:
     """Make every cached pipeline summary stale (called on every opportunity event and territory realignment)."""
-    try:
-        cache.incr(PIPELINE_VERSION_KEY)
-    except ValueError:
-        cache.add(PIPELINE_VERSION_KEY, 2, timeout=None)
+    cache.version_bump(PIPELINE_VERSION_KEY)
 
 
 def pipeline_scope(*, user, owner=None, team=None, territory=None) -> QuerySet[Opportunity]:
@@ -209,7 +204,7 @@ def pipeline_summary(*, user, owner=None, team=None, territory=None) -> dict:
     owner, team, territory = (int(v) if v not in (None, "") else None for v in (owner, team, territory))
     key = pipeline_cache_key(user.pk)
     variant = f"{owner}:{team}:{territory}"
-    version = _pipeline_version()
+    version = cache.version(PIPELINE_VERSION_KEY)
     entry = cache.get(key)
     if entry and entry.get("version") == version and variant in entry["variants"]:
         return {**entry["variants"][variant], "cached": True}

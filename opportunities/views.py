@@ -21,11 +21,13 @@ from django.views.decorators.http import require_POST
 from opportunities import selectors
 from opportunities.filtersets import AccountFilterSet, OpportunityFilterSet
 from opportunities.forms import AccountForm, CloseForm, ContactForm, OpportunityForm, SubmissionForm
-from opportunities.models import Opportunity
+from opportunities.models import Account, Opportunity
 from opportunities.periods import parse_period, period_choices, quarter_of
 from opportunities.services import accounts, contacts, deals, forecasts
+from salesapp import access_log
 from salesapp.access import CHANGE, can_write
 from salesapp.assignment import assignable_users
+from salesapp.exports import csv_export
 from salesapp.guards import has_permission, perm_required, require_permission
 from salesapp.models import User
 from salesapp.roles import Role
@@ -65,6 +67,7 @@ def account_list_view(request):
     filterset = AccountFilterSet(request.GET or None, queryset=qs)
     _style_filters(filterset)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    access_log.record_search(request, Account, [a.pk for a in page])
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "opportunities/account_list.html", {
@@ -78,6 +81,7 @@ def account_detail_view(request, pk):
     through one of its deals gets no edit buttons: they may not change it or its contacts.
     """
     account = selectors.account_get(user=request.user, pk=pk)
+    access_log.record_detail(request, account)
     account_contacts = selectors.contact_list(user=request.user).filter(account=account).order_by("last_name")
     opps = selectors.opportunity_list(user=request.user).filter(account=account).order_by("-created_at")
     return render(request, "opportunities/account_detail.html", {
@@ -156,6 +160,7 @@ def opportunity_list_view(request):
     qs = selectors.opportunity_list(user=request.user).order_by("stage__is_closed", "expected_close_date", "id")
     filterset = OpportunityFilterSet(request.GET or None, queryset=qs)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    access_log.record_search(request, Opportunity, [o.pk for o in page])
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "opportunities/opportunity_list.html", {
@@ -167,8 +172,16 @@ def opportunity_list_view(request):
 
 
 @perm_required("opportunity:read")
+def opportunity_export_view(request):
+    """The filtered deal list as CSV."""
+    qs = OpportunityFilterSet(request.GET, queryset=selectors.opportunity_list(user=request.user)).qs.order_by("-id")
+    return csv_export(request, queryset=qs, columns=selectors.EXPORT_COLUMNS, filename="opportunities.csv")
+
+
+@perm_required("opportunity:read")
 def opportunity_detail_view(request, pk):
     opp = selectors.opportunity_get(user=request.user, pk=pk)
+    access_log.record_detail(request, opp)
     history = opp.stage_history.select_related("changed_by").order_by("-changed_at", "-id")
     return render(request, "opportunities/opportunity_detail.html", {
         "opp": opp, "history": history, "contacts": opp.contacts.all(), "can_write": can_write(request.user),
@@ -288,13 +301,17 @@ def opportunity_bulk_stage_view(request):
 # --- pipeline board --------------------------------------------------------------------------------
 
 BOARD_CARDS_PER_COLUMN = 100
+BOARD_FILTERS = ("owner", "team", "territory", "close_period")
 
 
 @perm_required("opportunity:read")
 def board_view(request, partial=False, message=""):
     """One column per open stage, filterable by owner, team, territory and close period."""
     params = request.GET if request.method == "GET" else request.POST
-    filters = {k: params.get(k) for k in ("owner", "team", "territory", "close_period") if params.get(k)}
+    # Only values the deal filters accept count (an owner of "x" is no filter at all).
+    chosen = OpportunityFilterSet({k: params.get(k) for k in BOARD_FILTERS if params.get(k)})
+    chosen.is_valid()
+    filters = {k: str(v) for k, v in chosen.form.cleaned_data.items() if k in BOARD_FILTERS and v not in (None, "")}
     qs = selectors.opportunity_list(user=request.user, filters=filters or None).filter(stage__is_closed=False)
     columns = []
     for stage in selectors.open_stages():

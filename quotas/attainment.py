@@ -18,14 +18,15 @@ from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
 from quotas import sources
 from quotas.models import Quota
+from salesapp import cache
 from salesapp.events import publish
 from salesapp.hierarchy import ReportingTree, user_ancestor_ids
+from salesapp.locks import rows_lock
 
 CENT = Decimal("0.01")
 MAX_PERCENT = Decimal("9999999.99")
@@ -152,7 +153,7 @@ def quotas_recompute(*, quota_ids=None, actor=None) -> dict:
     first time is stamped and `quota.attained` is published, once.
     """
     qs = Quota.objects.all() if quota_ids is None else Quota.objects.filter(pk__in=list(quota_ids))
-    rows = list(qs.select_for_update().order_by("pk").values(*_FIELDS))
+    rows = list(rows_lock(qs).values(*_FIELDS))
     if not rows:
         return {"quotas": 0, "changed": 0, "attained": []}
     windows = defaultdict(list)
@@ -194,7 +195,8 @@ def _write(updates: list[tuple]) -> None:
     # executemany is pipelined by psycopg 3: thousands of rows in one round of trips.
     table = connection.ops.quote_name(Quota._meta.db_table)
     sql = (
-        f"UPDATE {table} SET attainment_amount = %s, attainment_percentage = %s, "
+        # Security review 2026-12-02 (bandit B608): only table and column names from model metadata are interpolated; values are bound parameters.
+        f"UPDATE {table} SET attainment_amount = %s, attainment_percentage = %s, "  # nosec B608
         f"attained_at = COALESCE(attained_at, %s), updated_at = %s WHERE id = %s"
     )
     with connection.cursor() as cursor:

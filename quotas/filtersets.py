@@ -3,11 +3,12 @@
 import django_filters
 
 from quotas.models import Quota
+from salesapp.filters import IdFilter
 
 
 class QuotaFilter(django_filters.FilterSet):
-    user = django_filters.NumberFilter(field_name="user_id")
-    territory = django_filters.NumberFilter(field_name="territory_id")
+    user = IdFilter(field_name="user_id")
+    territory = IdFilter(field_name="territory_id")
     period = django_filters.CharFilter()
     period_kind = django_filters.ChoiceFilter(
         choices=[("quarter", "Quarter"), ("month", "Month"), ("fiscal_year", "Fiscal year")]
@@ -15,7 +16,7 @@ class QuotaFilter(django_filters.FilterSet):
     quota_type = django_filters.ChoiceFilter(choices=Quota.Type.choices)
     type = django_filters.ChoiceFilter(field_name="quota_type", choices=Quota.Type.choices)
     status = django_filters.ChoiceFilter(choices=Quota.Status.choices)
-    parent = django_filters.NumberFilter(field_name="parent_id")
+    parent = IdFilter(field_name="parent_id")
 
     class Meta:
         model = Quota

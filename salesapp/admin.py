@@ -4,9 +4,16 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 
 from salesapp import events
-from salesapp.models import AppliedEvent, ConsumerFailure, ImportJob, OutboxEvent, RecordShare, User
+from salesapp.forms import AdminSetPasswordForm
+from salesapp.models import AppliedEvent, ConsumerFailure, DataAccess, ImportJob, OutboxEvent, RecordShare, User
 from salesapp.roles import Role
-from salesapp.services import user_sync_role_group, user_validate_manager
+from salesapp.services import (
+    user_credentials_revoke,
+    user_sync_role_group,
+    user_validate_change,
+    user_validate_manager,
+)
+from salesapp.signin import signin_unlock
 
 
 class ServiceAdmin(admin.ModelAdmin):
@@ -53,7 +60,17 @@ class _ManagerChainMixin:
 
 
 class UserAdminChangeForm(_ManagerChainMixin, UserChangeForm):
-    pass
+    actor = None  # the admin at work, set per request by UserAdmin.get_form
+
+    def clean(self):
+        """Nobody changes their own role or deactivates themselves; the last active admin stays one."""
+        cleaned = super().clean()
+        try:
+            user_validate_change(actor=self.actor, user=self.instance, role=cleaned.get("role", self.instance.role),
+                                 is_active=cleaned.get("is_active", self.instance.is_active))
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
 
 
 class UserAdminCreationForm(_ManagerChainMixin, AdminUserCreationForm):
@@ -64,6 +81,8 @@ class UserAdminCreationForm(_ManagerChainMixin, AdminUserCreationForm):
 class UserAdmin(BaseUserAdmin):
     form = UserAdminChangeForm
     add_form = UserAdminCreationForm
+    change_password_form = AdminSetPasswordForm
+    actions = ["unlock_sign_in"]
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role", "manager", "is_active"]
     list_filter = ["role", "is_active", "groups"]
@@ -73,9 +92,19 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ("email", "password")}),
         ("Person", {"fields": ("first_name", "last_name")}),
         ("Role and hierarchy", {"fields": ("role", "manager", "groups")}),
+        ("Compensation", {"fields": ("on_target_earnings",),
+                          "description": "A restricted field: the API and pages show it only to the roles "
+                                         "holding its read permission (Groups)."}),
         ("Status", {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "date_joined")}),
     )
+    # The role opens the console (admin) or not: staff and superuser follow it, never set by hand.
+    readonly_fields = ["is_staff", "is_superuser"]
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "manager", "password1", "password2")}),)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.actor = request.user  # a class made for this request
+        return form
 
     def save_model(self, request, obj, form, change):
         user_validate_manager(obj, obj.manager)
@@ -83,6 +112,15 @@ class UserAdmin(BaseUserAdmin):
             # As in services.user_update: the admin role is what opens the console.
             obj.is_staff = obj.is_superuser = obj.role == Role.ADMIN
         super().save_model(request, obj, form, change)
+        if change and {"role", "is_active"} & set(form.changed_data):
+            # As in services.user_update and user_deactivate: a new role or deactivation ends sessions and tokens.
+            user_credentials_revoke(user=obj)
+
+    @admin.action(description="Unlock sign-in (after too many failed sign-ins)")
+    def unlock_sign_in(self, request, queryset):
+        for user in queryset:
+            signin_unlock(actor=request.user, user=user)
+        self.message_user(request, f"{len(queryset)} users may sign in again", messages.SUCCESS)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -146,3 +184,24 @@ class ImportJobAdmin(admin.ModelAdmin):
 admin.site.register(AppliedEvent, list_display=["consumer", "event_id", "applied_at"])
 admin.site.register(RecordShare, list_display=["content_type", "object_id", "user", "created_at"])
 admin.site.site_header = "Sales System admin"
+
+
+@admin.register(DataAccess)
+class DataAccessAdmin(admin.ModelAdmin):
+    """The data-access audit: read-only, filterable by user, kind of record and kind of read."""
+
+    list_display = ["at", "user", "kind", "model", "count", "address", "path"]
+    list_filter = ["kind", "model", ("user", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["user__email", "model", "path"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in DataAccess._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # entries go only by the retention purge

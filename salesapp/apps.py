@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
+from django.urls import register_converter
 
 
 class SalesappConfig(AppConfig):
@@ -12,15 +13,25 @@ class SalesappConfig(AppConfig):
         from auditlog.registry import auditlog
 
         import salesapp.api.schema  # noqa: F401  (registers OpenAPI extensions)
+        from salesapp import fields
         from salesapp.access import RecordRule, register_model
         from salesapp.backends import connect_invalidation
+        from salesapp.converters import IdConverter
         from salesapp.imports import register_import_jobs
         from salesapp.models import ImportJob, User
+        from salesapp.postgresql.base import migration_limits_off, migration_limits_on
         from salesapp.roles import roles_sync
+        from salesapp.signin import connect as connect_signin
 
+        register_converter(IdConverter, "id")  # record ids in every route's path (salesapp.converters)
         post_migrate.connect(roles_sync, sender=self)
+        pre_migrate.connect(migration_limits_off, sender=self)
+        post_migrate.connect(migration_limits_on, sender=self)
+        post_migrate.connect(fields.field_permissions_sync, sender=self)  # after roles_sync: groups exist
+        fields.register(User, on_target_earnings="compensation (on-target earnings)")
         # An import job is seen by who started it and their managers (admins: all).
         register_model(ImportJob, RecordRule(owner_field="created_by", territory_field=None))
         connect_invalidation(User)
         register_import_jobs()
-        auditlog.register(User, exclude_fields=["password", "last_login", "calendar_token"], m2m_fields={"groups"})
+        connect_signin()
+        auditlog.register(User, exclude_fields=["password", "last_login", "calendar_token", "token_epoch"], m2m_fields={"groups"})

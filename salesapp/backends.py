@@ -4,13 +4,16 @@ Every API request checks the role matrix (`user.has_perm`), which costs
 ModelBackend two queries (user and group permissions). The permission set of
 each user is kept in the cache under a version that any change to groups,
 group permissions or user permissions bumps, so an admin's edit in the
-console applies on the next request.
+console applies on the next request. While the cache is unavailable the set is
+read from the database (salesapp.cache), and a change's version bump is replayed
+when the cache answers again.
 """
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from salesapp import cache
 
 VERSION_KEY = "perms:version"
 TTL = 600
@@ -18,10 +21,7 @@ TTL = 600
 
 def permissions_changed(**kwargs) -> None:
     """Make every cached permission set stale."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 1, None)
+    cache.version_bump(VERSION_KEY)
 
 
 class CachedModelBackend(ModelBackend):
@@ -31,7 +31,7 @@ class CachedModelBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            version = cache.get_or_set(VERSION_KEY, 1, None)
+            version = cache.version(VERSION_KEY)
             key = f"perms:user:{user_obj.pk}:{version}"
             perms = cache.get(key)
             if perms is None:

@@ -9,16 +9,19 @@ def rows_update(model: type[Model], objs: list[Model], field_names: tuple[str, .
     """Write `field_names` of each object by primary key: one parameterised UPDATE run for every row.
 
     psycopg 3 pipelines `executemany`; Django's bulk_update builds a CASE per row and field, which costs
-    over a millisecond a row: too slow for refreshing every open lead or deal. Model signals do not fire:
-    the caller writes the audit entries and publishes the events.
+    over a millisecond a row: too slow for refreshing every open lead or deal. Rows are written in key
+    order. Model signals do not fire: the caller writes the audit entries and publishes the events.
     """
     if not objs:
         return
     fields = [model._meta.get_field(name) for name in field_names]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"
-    rows = [[*(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields), obj.pk] for obj in objs]
+    # Security review 2026-12-02 (bandit B608): only table and column names from model metadata are interpolated; values are bound parameters.
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"  # nosec B608
+    # In key order, as salesapp.locks takes row locks: two bulk writes over overlapping rows queue, never deadlock.
+    rows = [[*(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields), obj.pk]
+            for obj in sorted(objs, key=lambda obj: obj.pk)]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 

@@ -35,6 +35,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from salesapp.celery import tasks_run_in_process
+from salesapp.locks import rows_lock
 from salesapp.models import AppliedEvent, ConsumerFailure, OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -305,9 +306,10 @@ def _claim_due(limit: int) -> list[OutboxEvent]:
     """Take up to `limit` due pending rows that no other sender holds, and hold them for OUTBOX_CLAIM_SECONDS."""
     now = timezone.now()
     with transaction.atomic():
+        # A queue claim skips held rows, so it cannot deadlock: oldest first rather than in key order.
         ids = list(
-            OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(status=OutboxEvent.Status.PENDING, next_attempt_at__lte=now)
+            rows_lock(OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING, next_attempt_at__lte=now),
+                      skip_locked=True)
             .order_by("next_attempt_at", "created_at").values_list("pk", flat=True)[:limit]
         )
         OutboxEvent.objects.filter(pk__in=ids).update(
@@ -420,7 +422,7 @@ def _failure_record(event: dict, key: str, exc: Exception) -> timedelta | None:
     now = timezone.now()
     error = f"{type(exc).__name__}: {exc}"[:2000]
     with transaction.atomic():
-        failure, _ = ConsumerFailure.objects.select_for_update().get_or_create(
+        failure, _ = rows_lock(ConsumerFailure.objects.all()).get_or_create(
             event_id=event["id"], consumer=key, defaults={"first_failed_at": now})
         failure.attempts += 1
         failure.last_error = error

@@ -17,17 +17,20 @@ from salesapp.models import User
 def subtree_cte(name: str) -> str:
     """`name(id) AS (...)`: a recursive CTE of a user's subtree, taking the user's id as its one parameter."""
     t = User._meta.db_table
-    return (f"{name}(id) AS (SELECT id FROM {t} WHERE id = %s"
+    # Security review 2026-12-02 (bandit B608): only table and column names from model metadata are interpolated; values are bound parameters.
+    return (f"{name}(id) AS (SELECT id FROM {t} WHERE id = %s"  # nosec B608
             f" UNION SELECT u.id FROM {t} u JOIN {name} s ON u.manager_id = s.id)")
 
 
 def _subtree_select() -> str:
-    return f"WITH RECURSIVE {subtree_cte('subtree')} SELECT id FROM subtree"
+    # Security review 2026-12-02 (bandit B608): only table and column names from model metadata are interpolated; values are bound parameters.
+    return f"WITH RECURSIVE {subtree_cte('subtree')} SELECT id FROM subtree"  # nosec B608
 
 
 def subtree_sql(user_id: int) -> RawSQL:
     """A subquery of the ids of a user and everyone below them (for `__in` filters)."""
-    return RawSQL(_subtree_select(), [user_id])
+    # Security review 2026-12-02 (bandit B611): the SQL is built from model metadata only; the user id is a bound parameter.
+    return RawSQL(_subtree_select(), [user_id])  # nosec B611
 
 
 def user_subtree_ids(user_id: int) -> list[int]:
@@ -40,7 +43,8 @@ def user_subtree_ids(user_id: int) -> list[int]:
 def user_ancestor_ids(user_id: int) -> list[int]:
     """The user's manager, their manager, and so on up, nearest first: one SQL query (loop-safe)."""
     t = User._meta.db_table
-    sql = (f"WITH RECURSIVE up(id, depth) AS (SELECT manager_id, 1 FROM {t} WHERE id = %s"
+    # Security review 2026-12-02 (bandit B608): only table and column names from model metadata are interpolated; values are bound parameters.
+    sql = (f"WITH RECURSIVE up(id, depth) AS (SELECT manager_id, 1 FROM {t} WHERE id = %s"  # nosec B608
            f" UNION SELECT u.manager_id, up.depth + 1 FROM {t} u JOIN up ON u.id = up.id"
            f" WHERE up.depth < 100) SELECT id, MIN(depth) FROM up WHERE id IS NOT NULL AND id <> %s"
            " GROUP BY id ORDER BY MIN(depth)")

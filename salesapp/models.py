@@ -5,8 +5,10 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from salesapp.managers import UserManager
 from salesapp.querysets import RestrictedManager
@@ -37,6 +39,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     calendar_token = models.CharField(max_length=64, blank=True, default="")
+    # Bumped when the user's credentials are revoked (password, deactivation, role): every session
+    # and token issued before it stops working (salesapp.services.user_credentials_revoke).
+    token_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # Compensation, restricted by the field policy (salesapp.fields).
+    on_target_earnings = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="Yearly on-target earnings (restricted field: compensation)")
 
     objects = UserManager()
 
@@ -57,6 +66,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """The session's proof of credentials: Django's (an HMAC of the password) with the token epoch.
+
+        Django compares it (and its SECRET_KEY_FALLBACKS variants, hence this hook) on every request;
+        a session whose hash no longer matches is ended, so bumping the epoch ends every session
+        of the user without looking for them. Epoch 0 keeps Django's own hash.
+        """
+        if not self.token_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "salesapp.User.session_auth_hash", f"{self.password}:{self.token_epoch}", secret=secret, algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_admin_role(self) -> bool:
@@ -217,3 +239,41 @@ class ImportJob(JobLiveness):
     @property
     def percent(self) -> int:
         return int(100 * self.processed / self.total) if self.total else (100 if self.is_finished else 0)
+
+
+class DataAccess(models.Model):
+    """One read of records: who saw what (a record's page, a list, a search, an export), when and from where.
+
+    Written after the response, one insert per request (salesapp.access_log); purged after
+    `DATA_ACCESS_RETENTION_DAYS`. Changes are audited apart, by django-auditlog.
+    """
+
+    class Kind(models.TextChoices):
+        DETAIL = "detail", "Record detail"
+        LIST = "list", "List"
+        SEARCH = "search", "Search"
+        EXPORT = "export", "Export"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    model = models.CharField(max_length=100, help_text='The kind of record, e.g. "leads.lead"')
+    object_ids = models.JSONField(default=list, blank=True, help_text="The records seen (at most 200 ids)")
+    count = models.PositiveIntegerField(null=True, blank=True, help_text="How many records (rows of an export)")
+    filters = models.JSONField(default=dict, blank=True, help_text="The filter or search asked for")
+    path = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "data access"
+        verbose_name_plural = "data access log"
+        indexes = [
+            models.Index(fields=["at"], name="dataaccess_at_idx"),
+            models.Index(fields=["user", "-at"], name="dataaccess_user_idx"),
+            models.Index(fields=["model", "-at"], name="dataaccess_model_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.model} at {self.at:%Y-%m-%d %H:%M}"

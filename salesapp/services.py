@@ -1,13 +1,14 @@
 """Kernel write services: users and roles."""
 
 from django.contrib.auth.models import Group
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from salesapp.hierarchy import would_create_cycle
+from salesapp.locks import rows_lock
 from salesapp.models import User
 from salesapp.roles import Role
 
@@ -31,27 +32,73 @@ def user_validate_manager(user: User, manager: User | None) -> None:
 
 @transaction.atomic
 def user_create(*, email: str, password: str, role: str = Role.SALES_REP, manager: User | None = None,
-                first_name: str = "", last_name: str = "") -> User:
-    """Create a user with a role (its group) and an optional manager."""
+                first_name: str = "", last_name: str = "", on_target_earnings=None) -> User:
+    """Create a user with a role (its group), an optional manager and on-target earnings."""
     if role not in Role.values:
         raise ValidationError({"role": [f"Unknown role {role!r}."]})
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": ["A user with this email already exists."]})
     user = User.objects.create_user(
         email=email, password=password, role=role, manager=manager, first_name=first_name, last_name=last_name,
-        is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN,
+        on_target_earnings=on_target_earnings, is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN,
     )
     user_sync_role_group(user)
     return user
 
 
+def user_validate_change(*, actor: User | None, user: User, role: str, is_active: bool) -> None:
+    """Nobody changes their own role or deactivates themselves, and the last active admin stays one.
+
+    `role` and `is_active` are what the user is about to become; the stored row is what they are
+    (read under a row lock, so two admins cannot demote each other at the same moment and leave
+    none). A refusal names the field: `role` or `is_active`.
+    """
+    stored = rows_lock(User.objects.filter(pk=user.pk)).values("role", "is_active").first()
+    if stored is None:
+        return  # a new user
+    demoted = stored["role"] != role
+    deactivated = stored["is_active"] and not is_active
+    if actor is not None and actor.pk == user.pk:
+        if deactivated:
+            raise ValidationError({"is_active": ["You cannot deactivate yourself."]})
+        if demoted:
+            raise ValidationError({"role": ["You cannot change your own role."]})
+    if stored["role"] == Role.ADMIN and stored["is_active"] and (demoted or deactivated):
+        admins = rows_lock(User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk))
+        if not list(admins.values_list("pk", flat=True)[:1]):
+            field, change = ("is_active", "deactivated") if deactivated else ("role", "given another role")
+            raise ValidationError({field: [f"{user.email} is the last active admin and cannot be {change}."]})
+
+
+def user_credentials_revoke(*, user: User) -> None:
+    """End every session and API token of `user`, on every device, at once.
+
+    The token epoch moves on: sessions (User._get_session_auth_hash) and access tokens
+    (salesapp.tokens) issued before fail at their next use; outstanding refresh tokens are
+    blacklisted as well.
+    """
+    User.objects.filter(pk=user.pk).update(token_epoch=F("token_epoch") + 1)
+    user.refresh_from_db(fields=["token_epoch"])
+    outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
+        blacklistedtoken__isnull=False
+    )
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in outstanding], ignore_conflicts=True)
+
+
 @transaction.atomic
-def user_update(*, user: User, **fields) -> User:
-    """Change a user's names, role, manager or password; roles move groups with them."""
+def user_update(*, actor: User | None, user: User, **fields) -> User:
+    """Change a user's names, role, manager or password; roles move groups with them.
+
+    A new password or a new role ends the user's sessions and tokens. Nobody changes their own
+    role, and the last active admin keeps theirs (user_validate_change).
+    """
     if "role" in fields and fields["role"] not in Role.values:
         raise ValidationError({"role": [f"Unknown role {fields['role']!r}."]})
     if "manager" in fields:
         user_validate_manager(user, fields["manager"])
+    if "role" in fields:
+        user_validate_change(actor=actor, user=user, role=fields["role"], is_active=user.is_active)
+    role_changed = "role" in fields and fields["role"] != user.role
     password = fields.pop("password", None)
     for name, value in fields.items():
         setattr(user, name, value)
@@ -62,27 +109,28 @@ def user_update(*, user: User, **fields) -> User:
     user.save()
     if "role" in fields:
         user_sync_role_group(user)
+    if password or role_changed:
+        user_credentials_revoke(user=user)
     return user
 
 
 @transaction.atomic
-def user_deactivate(*, user: User) -> User:
-    """Deactivate a user: they cannot sign in, and their sessions and tokens end."""
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now())
-    already = set(BlacklistedToken.objects.filter(token__user=user).values_list("token_id", flat=True))
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=t) for t in outstanding if t.pk not in already]
-    )
-    _end_sessions(user)
+def user_set_password(*, user: User, password: str) -> User:
+    """Set a user's password (by an admin, a password reset or the user); their sessions and tokens end."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_credentials_revoke(user=user)
     return user
 
 
-def _end_sessions(user: User) -> None:
-    # Sessions are opaque rows; only live ones are decoded, and only on deactivation.
-    ids = []
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if session.get_decoded().get("_auth_user_id") == str(user.pk):
-            ids.append(session.pk)
-    Session.objects.filter(pk__in=ids).delete()
+@transaction.atomic
+def user_deactivate(*, actor: User | None, user: User) -> User:
+    """Deactivate a user: they cannot sign in, and their sessions and tokens end.
+
+    Nobody deactivates themselves or the last active admin (user_validate_change).
+    """
+    user_validate_change(actor=actor, user=user, role=user.role, is_active=False)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    user_credentials_revoke(user=user)
+    return user

@@ -1,8 +1,9 @@
-"""Kernel Celery tasks: event delivery, the outbox sweeper and reconciler, imports and the job watchdog."""
+"""Kernel Celery tasks: event delivery, the outbox sweeper and reconciler, imports, the job watchdog and the
+data-access purge."""
 
 from celery import shared_task
 
-from salesapp import events, jobs
+from salesapp import access_log, events, jobs
 
 
 @shared_task(bind=True, name="salesapp.tasks.event_deliver_task", acks_late=True, reject_on_worker_lost=True,
@@ -41,3 +42,9 @@ def import_run_task(job_id: int) -> str:
 def jobs_watchdog_task() -> dict:
     """Resume long jobs whose worker died and start queued jobs the broker never delivered."""
     return jobs.jobs_watchdog()
+
+
+@shared_task(name="salesapp.tasks.data_access_purge_task")
+def data_access_purge_task() -> int:
+    """Delete data-access entries past their retention (DATA_ACCESS_RETENTION_DAYS)."""
+    return access_log.data_access_purge()

@@ -2,15 +2,16 @@
 
 import django_filters
 
+from salesapp.filters import IdFilter
 from territories.models import RealignmentJob, Territory, TerritoryModel
 
 
 class TerritoryFilterSet(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
-    model = django_filters.NumberFilter(field_name="model_id")
-    parent = django_filters.NumberFilter(field_name="parent_id")
+    model = IdFilter(field_name="model_id")
+    parent = IdFilter(field_name="parent_id")
     root = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label="Top-level only")
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    owner = IdFilter(field_name="owner_id")
     active_model = django_filters.BooleanFilter(method="filter_active_model", label="In the active model")
 
     class Meta:
@@ -31,7 +32,7 @@ class TerritoryModelFilterSet(django_filters.FilterSet):
 
 
 class RealignmentJobFilterSet(django_filters.FilterSet):
-    model = django_filters.NumberFilter(field_name="model_id")
+    model = IdFilter(field_name="model_id")
 
     class Meta:
         model = RealignmentJob

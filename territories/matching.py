@@ -8,12 +8,10 @@ compiled index is dropped by every territory write (territories.services).
 from __future__ import annotations
 
 import copy
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
-
+from salesapp import cache
 from territories.engine import RULE_FIELDS, TerritoryIndex
 from territories.models import Territory, TerritoryModel
 
@@ -62,10 +60,7 @@ def index_for_model(model_id: int, *, overrides: Mapping[int, Mapping] | None = 
 
 def assignment_index() -> TerritoryIndex:
     """The compiled index of the active model, rebuilt when `territory:assignments` changes."""
-    token = cache.get(CACHE_KEY)
-    if token is None:
-        cache.add(CACHE_KEY, uuid.uuid4().hex, CACHE_TTL)
-        token = cache.get(CACHE_KEY)
+    token = cache.version(CACHE_KEY, CACHE_TTL)  # while the cache is unavailable: a new token, so a fresh index
     entry = _local["entry"]
     if entry is not None and entry[0] == token:
         return entry[1]

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from salesapp.events import publish_many
 from salesapp.jobs import JobKind, job_claim, job_heartbeat, job_send, register_job_kind
+from salesapp.locks import rows_lock
 from salesapp.models import User
 from territories import services
 from territories.matching import index_for_model
@@ -202,7 +203,7 @@ def register_realignment_jobs() -> None:
 @transaction.atomic
 def realignment_apply(*, actor, job: RealignmentJob) -> RealignmentJob:
     """Start (or resume) applying a previewed job in the background."""
-    job = RealignmentJob.objects.select_for_update(of=("self",)).get(pk=job.pk)
+    job = rows_lock(RealignmentJob.objects.all()).get(pk=job.pk)
     # A job whose worker died is resumed by the job watchdog; a failed one is resumed here, from its checkpoint.
     if job.status not in (RealignmentJob.Status.PREVIEWED, RealignmentJob.Status.FAILED):
         raise ValidationError({"status": [f"A job that is {job.get_status_display().lower()} cannot be applied."]})
@@ -263,7 +264,7 @@ def _apply_batches(job: RealignmentJob, actor, registry) -> None:
             _commit_rules(job, actor)
     while True:
         with transaction.atomic():
-            job = RealignmentJob.objects.select_for_update(of=("self",)).get(pk=job.pk)
+            job = rows_lock(RealignmentJob.objects.all()).get(pk=job.pk)
             batch = list(job.moves.filter(applied=False, id__gt=job.checkpoint).order_by("id")[: job.batch_size])
             if not batch:
                 return

@@ -34,7 +34,8 @@ ACCESS_PERM = f"territories.{ACCESS_CODENAME}"
 
 _T = Territory._meta.db_table
 _SUBTREE = (
-    f"WITH RECURSIVE sub(id) AS (SELECT id FROM {_T} WHERE id = %s"
+    # Security review 2026-12-02 (bandit B608): only table and column names from model metadata are interpolated; values are bound parameters.
+    f"WITH RECURSIVE sub(id) AS (SELECT id FROM {_T} WHERE id = %s"  # nosec B608
     f" UNION SELECT c.id FROM {_T} c JOIN sub ON c.parent_id = sub.id) SELECT id FROM sub"
 )
 
@@ -71,7 +72,8 @@ def held_territories_sql(user_id: int) -> tuple[str, list]:
     gg = TerritoryGroupGrant._meta.db_table
     perm = "auth_permission"
     sql = (
-        f"WITH RECURSIVE {subtree_cte('team')}"
+        # Security review 2026-12-02 (bandit B608): only table and column names from model metadata are interpolated; values are bound parameters.
+        f"WITH RECURSIVE {subtree_cte('team')}"  # nosec B608
         ", seeds(id) AS ("
         f" SELECT g.content_object_id FROM {ug} g JOIN {perm} p ON p.id = g.permission_id"
         "  WHERE p.codename = %s AND g.user_id IN (SELECT id FROM team)"

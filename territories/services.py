@@ -25,6 +25,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from salesapp.assignment import assignee_check, territory_check
 from salesapp.changes import apply_changes
 from salesapp.events import publish
+from salesapp.locks import rows_lock
 from territories.engine import RULE_FIELDS, parse_zip_entry
 from territories.matching import assignment_index_invalidate
 from territories.models import Territory, TerritoryGroupGrant, TerritoryMember, TerritoryModel, TerritoryUserGrant
@@ -222,7 +223,7 @@ def territory_model_activate_now(*, actor, model: TerritoryModel) -> TerritoryMo
     """
     if model.state == TerritoryModel.State.ACTIVE:
         return model
-    for previous in TerritoryModel.objects.select_for_update().filter(state=TerritoryModel.State.ACTIVE):
+    for previous in rows_lock(TerritoryModel.objects.filter(state=TerritoryModel.State.ACTIVE)):
         previous.state = TerritoryModel.State.ARCHIVED
         previous.save(update_fields=["state", "updated_at"])
     model.state = TerritoryModel.State.ACTIVE

@@ -3,11 +3,16 @@
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from rest_framework.test import APIClient
 
+from salesapp import cache as salesapp_cache
 from salesapp import events
 from salesapp.celery import app as celery_app
+from tests.faults import TcpProxy, closed_port, redis_cache, use_broker
+from tests.permissions.world import build_world
 from tests.salesapp.factories import UserFactory
 
 
@@ -40,9 +45,45 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache (Redis in services mode)."""
+    """Each test starts with an empty cache (Redis in services mode), and no cache outage that an earlier
+    test's fault left in this process's memory."""
+    salesapp_cache.forget_outage()
     cache.clear()
     yield
+
+
+@pytest.fixture
+def redis_down(settings):
+    """Redis is configured and nothing answers at its address (refused at once)."""
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.REDIS_URL = url
+    settings.CACHES = redis_cache(url, timeout=1)
+    yield url
+    salesapp_cache.forget_outage()
+
+
+@pytest.fixture
+def proxied_redis(settings):
+    """The cache reaches the real Redis through a TCP proxy the test may cut or hang (short timeouts and rest)."""
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set (embedded mode): no Redis to put a proxy in front of")
+    proxy = TcpProxy(settings.REDIS_URL, 6379).start()
+    settings.REDIS_URL = proxy.url
+    settings.CACHES = redis_cache(proxy.url, timeout=0.5)
+    settings.CACHE_RETRY_SECONDS = 0.5
+    yield proxy
+    proxy.stop()
+    salesapp_cache.forget_outage()
+
+
+@pytest.fixture
+def proxied_broker():
+    """Celery publishes through a TCP proxy in front of the real RabbitMQ, which the test may cut or hang."""
+    proxy = TcpProxy(settings.CELERY_BROKER_URL, 5672).start()
+    use_broker(proxy.url)
+    yield proxy
+    proxy.stop()
+    use_broker(settings.CELERY_BROKER_URL)
 
 
 @pytest.fixture
@@ -68,6 +109,22 @@ def other_rep(db):
 @pytest.fixture
 def viewer(db):
     return UserFactory(role="read_only", email="viewer@test.example")
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The permission matrix's world (tests/permissions/world.py), built once per module and rolled
+    back at its end; the matrix and the API fuzz test walk it. Each test runs in its own savepoint
+    (pytest-django's `db`), so a DELETE in one never takes a record away from the next.
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture

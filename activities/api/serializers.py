@@ -1,10 +1,11 @@
 """API shapes of activities and timeline entries (validation lives in activities.services)."""
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from activities.models import ActivityType
 from activities.selectors import STATUS_DONE, STATUS_OPEN
+from salesapp.api.fields import CountField, IdField
 
 
 class ActivityMetadataSerializer(serializers.Serializer):
@@ -30,14 +31,14 @@ class ActivitySerializer(serializers.Serializer):
     type = ActivityTypeField()
     subject = serializers.CharField(required=False, allow_blank=True, default="")
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    lead_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-    opportunity_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-    account_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-    contact_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-    user_id = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="Owner or assignee; defaults to you")
+    lead_id = IdField(required=False, allow_null=True, default=None)
+    opportunity_id = IdField(required=False, allow_null=True, default=None)
+    account_id = IdField(required=False, allow_null=True, default=None)
+    contact_id = IdField(required=False, allow_null=True, default=None)
+    user_id = IdField(required=False, allow_null=True, default=None, help_text="Owner or assignee; defaults to you")
     created_by_id = serializers.IntegerField(read_only=True, allow_null=True)
     outcome = serializers.CharField(required=False, allow_blank=True, default="")
-    duration_minutes = serializers.IntegerField(required=False, allow_null=True, default=None)
+    duration_minutes = CountField(required=False, allow_null=True, default=None)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     completed_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -92,6 +93,7 @@ class TimelinePageSerializer(serializers.Serializer):
     results = TimelineEntrySerializer(many=True)
 
 
+@extend_schema_serializer(many=False)  # the list answers one page object, not a list of pages
 class ActivityPageSerializer(serializers.Serializer):
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)

@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from activities.api.views import ActivityViewSet, TimelineView
+from salesapp.api.routers import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("activities", ActivityViewSet, basename="activity")
 
 urlpatterns = [

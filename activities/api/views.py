@@ -23,6 +23,7 @@ from activities.api.serializers import (
 )
 from activities.filtersets import ActivityFilter, TimelineFilter, parse
 from salesapp.api.errors import validation_error
+from salesapp.api.params import id_parameter, page_size_parameter
 from salesapp.api.permissions import role_permission
 
 PAGE_SIZE = 50
@@ -41,13 +42,13 @@ def _next_url(request, cursor):
 
 _LIST_PARAMS = [
     OpenApiParameter("type", OpenApiTypes.STR, description="email, call, meeting, demo, task (comma-separated)"),
-    *[OpenApiParameter(n, OpenApiTypes.INT) for n in ("lead", "opportunity", "account", "contact", "user")],
+    *[id_parameter(n) for n in ("lead", "opportunity", "account", "contact", "user")],
     OpenApiParameter("status", OpenApiTypes.STR, enum=["open", "done"]),
     OpenApiParameter("since", OpenApiTypes.DATETIME),
     OpenApiParameter("until", OpenApiTypes.DATETIME),
     OpenApiParameter("due_before", OpenApiTypes.DATETIME),
     OpenApiParameter("cursor", OpenApiTypes.STR),
-    OpenApiParameter("page_size", OpenApiTypes.INT),
+    page_size_parameter(selectors.MAX_PAGE),
 ]
 
 
@@ -55,7 +56,6 @@ class ActivityViewSet(viewsets.ViewSet):
     """Activities the user may see: those linked to records they may see, or their own and their reports'."""
 
     permission_classes = [role_permission(read="activity:read", write="activity:write")]
-    lookup_value_regex = r"\d+"
 
     @extend_schema(parameters=_LIST_PARAMS, responses=ActivityPageSerializer)
     def list(self, request):
@@ -114,11 +114,11 @@ class TimelineView(APIView):
 
     @extend_schema(
         parameters=[
-            *[OpenApiParameter(n, OpenApiTypes.INT, description="Exactly one of lead, opportunity, account, user")
+            *[id_parameter(n, "Exactly one of lead, opportunity, account, user")
               for n in ("lead", "opportunity", "account", "user")],
             OpenApiParameter("type", OpenApiTypes.STR, description="Activity types and/or history, comma-separated"),
             OpenApiParameter("cursor", OpenApiTypes.STR),
-            OpenApiParameter("page_size", OpenApiTypes.INT),
+            page_size_parameter(selectors.MAX_PAGE),
         ],
         responses=TimelinePageSerializer,
     )

@@ -1,15 +1,15 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from intelligence.api import views
+from salesapp.api.routers import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("recommendations", views.RecommendationViewSet, basename="recommendation")
 router.register("intelligence/models", views.ScoringModelViewSet, basename="scoring-model")
 
 urlpatterns = [
-    path("opportunities/<int:pk>/score/", views.OpportunityScoreView.as_view(), name="opportunity-score"),
-    path("leads/<int:pk>/score/", views.LeadScoreView.as_view(), name="lead-score"),
+    path("opportunities/<id:pk>/score/", views.OpportunityScoreView.as_view(), name="opportunity-score"),
+    path("leads/<id:pk>/score/", views.LeadScoreView.as_view(), name="lead-score"),
     path("analytics/<str:report>/", views.AnalyticsView.as_view(), name="analytics-report"),
     *router.urls,
 ]

@@ -26,6 +26,7 @@ from intelligence.api.serializers import (
 from intelligence.models import Kind, Recommendation, ScoringModel
 from intelligence.tasks import model_train_task
 from salesapp.api.errors import validation_error
+from salesapp.api.params import id_parameter, query_id
 from salesapp.api.permissions import role_permission
 from salesapp.celery import app as celery_app
 
@@ -85,19 +86,17 @@ class RecommendationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("opportunity", OpenApiTypes.INT, description="deal id"),
-            OpenApiParameter("lead", OpenApiTypes.INT, description="lead id"),
+            id_parameter("opportunity", "deal id"),
+            id_parameter("lead", "lead id"),
         ],
         responses=RecommendationSerializer(many=True),
     )
     def list(self, request, *args, **kwargs):
-        opp, lead = request.query_params.get("opportunity"), request.query_params.get("lead")
-        if bool(opp) == bool(lead):
+        opp, lead = query_id(request, "opportunity"), query_id(request, "lead")
+        if (opp is None) == (lead is None):
             raise validation_error("opportunity", "Give exactly one of opportunity or lead.")
         kind, rid = (Kind.DEAL, opp) if opp else (Kind.LEAD, lead)
-        if not str(rid).isdigit():
-            raise validation_error("opportunity" if opp else "lead", "A whole number is required.")
-        recs = selectors.recommendation_list(user=request.user, kind=kind, record_id=int(rid))
+        recs = selectors.recommendation_list(user=request.user, kind=kind, record_id=rid)
         return Response(RecommendationSerializer(recs, many=True).data)
 
     @extend_schema(request=None, responses=RecommendationSerializer)

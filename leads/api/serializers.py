@@ -1,10 +1,11 @@
 """Lead API shapes. Writes are validated here for types and by the services for business rules."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leads.models import Lead, LeadHistory
+from salesapp.api.fields import MAX_INT32, CountField, IdField, RecordField
+from salesapp.api.params import ID_SCHEMA
 from salesapp.assignment import assignable_users
 from territories.selectors import territory_list
 
@@ -37,7 +38,7 @@ class LeadRowSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class _PickField(serializers.PrimaryKeyRelatedField):
+class _PickField(RecordField):
     """An owner or territory picked by the requester among their choices; the lead's current one is always taken
     back (saving a lead with its owner or territory unchanged is not a new pick)."""
 
@@ -49,7 +50,7 @@ class _PickField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field(ID_SCHEMA)
 class OwnerField(_PickField):
     """A user the requester may give leads to (the kernel's assignment policy)."""
 
@@ -59,7 +60,7 @@ class OwnerField(_PickField):
         return assignable_users(self.context["request"].user)
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field(ID_SCHEMA)
 class TerritoryField(_PickField):
     """A territory the requester can see."""
 
@@ -85,7 +86,8 @@ class LeadSerializer(serializers.ModelSerializer):
     # Business validation (email format, negatives, ISO country) happens in the service, all fields at once.
     email = serializers.CharField(max_length=254)
     country = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    employee_count = serializers.IntegerField(required=False, allow_null=True)
+    # Bounded to what the column holds; a negative count is the service's rule, reported with the rest.
+    employee_count = CountField(required=False, allow_null=True, min_value=-MAX_INT32)
     annual_revenue = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True)
 
     class Meta:
@@ -145,14 +147,14 @@ class AssignSerializer(serializers.Serializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    other_id = serializers.IntegerField(help_text="The lead merged into this one")
+    other_id = IdField(help_text="The lead merged into this one")
 
 
 class ConvertSerializer(serializers.Serializer):
     opportunity_name = serializers.CharField(required=False, allow_blank=True, default="")
     amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True)
     expected_close_date = serializers.DateField(required=False, allow_null=True)
-    account_id = serializers.IntegerField(required=False, allow_null=True,
+    account_id = IdField(required=False, allow_null=True,
                                           help_text="Link this existing account instead of matching one")
 
 

@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
 from leads.api.views import LeadViewSet, WebToLeadView
+from salesapp.api.routers import Router
 
-router = DefaultRouter()
+router = Router()
 router.register("leads", LeadViewSet, basename="lead")
 
 urlpatterns = [

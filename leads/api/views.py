@@ -1,11 +1,11 @@
 """Lead API: list (plain rows), CRUD through services, workflow actions, export, web-to-lead."""
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, Throttled
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,8 +30,10 @@ from leads.filtersets import LeadFilter
 from leads.models import Lead
 from opportunities.selectors import account_list
 from salesapp.access import CHANGE, DELETE
+from salesapp.api.parsers import JSONParser
 from salesapp.api.permissions import role_permission
-from salesapp.exports import csv_response
+from salesapp.clientip import client_ip
+from salesapp.exports import csv_export
 
 WRITE_ACTIONS = {"create", "update", "partial_update", "qualify", "disqualify", "contact", "reopen", "convert",
                  "assign", "merge"}
@@ -192,27 +194,14 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def export(self, request):
         """The filtered list as CSV (only leads the user may see; formula cells escaped)."""
         queryset = self.filter_queryset(self.get_queryset()).order_by("-id")
-        return csv_response("leads.csv", selectors.EXPORT_COLUMNS, selectors.lead_export_rows(queryset=queryset))
-
-
-def client_ip(request) -> str:
-    """The submitter's IP for the rate limit.
-
-    X-Forwarded-For is believed only when settings.WEB_TO_LEAD_TRUSTED_PROXIES says how many
-    proxies of ours sit in front (otherwise anyone could dodge the limit by sending the header);
-    then the address our outermost proxy saw is taken.
-    """
-    hops = settings.WEB_TO_LEAD_TRUSTED_PROXIES
-    forwarded = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-    if hops and len(forwarded) >= hops:
-        return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "")
+        return csv_export(request, queryset=queryset, columns=selectors.EXPORT_COLUMNS, filename="leads.csv")
 
 
 class WebToLeadView(APIView):
     """Public endpoint of a web-to-lead form: no sign-in; origin, honeypot and per-IP rate checked."""
 
     authentication_classes: list = []
+    parser_classes = [JSONParser, FormParser, MultiPartParser]  # web forms post form data
     permission_classes = [AllowAny]
     throttle_classes: list = []
 

@@ -13,6 +13,7 @@ from opportunities.models import (
     Stage,
     StageHistory,
 )
+from salesapp.api.fields import FieldPolicyMixin, IdField, RecordField
 from salesapp.models import User
 from territories.models import Territory
 
@@ -20,9 +21,9 @@ from territories.models import Territory
 class AccountSerializer(serializers.ModelSerializer):
     """An account; `owner_id` must be someone the client may assign to (salesapp.assignment), else 400."""
 
-    owner_id = serializers.PrimaryKeyRelatedField(source="owner", queryset=User.objects.all(), required=False,
+    owner_id = RecordField(source="owner", queryset=User.objects.all(), required=False,
                                                   allow_null=True)
-    parent_id = serializers.PrimaryKeyRelatedField(source="parent", queryset=Account.objects.all(), required=False,
+    parent_id = RecordField(source="parent", queryset=Account.objects.all(), required=False,
                                                    allow_null=True)
     territory_id = serializers.IntegerField(read_only=True)
     allow_duplicate = serializers.BooleanField(write_only=True, required=False, default=False,
@@ -39,8 +40,8 @@ class AccountSerializer(serializers.ModelSerializer):
 class ContactSerializer(serializers.ModelSerializer):
     """A contact; `owner_id` (default: the account's owner) must be someone the client may assign to, else 400."""
 
-    account_id = serializers.PrimaryKeyRelatedField(source="account", queryset=Account.objects.all())
-    owner_id = serializers.PrimaryKeyRelatedField(source="owner", queryset=User.objects.all(), required=False,
+    account_id = RecordField(source="account", queryset=Account.objects.all())
+    owner_id = RecordField(source="owner", queryset=User.objects.all(), required=False,
                                                   allow_null=True)
     allow_duplicate = serializers.BooleanField(write_only=True, required=False, default=False,
                                                help_text="Create even when a likely duplicate exists")
@@ -52,19 +53,21 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class OpportunitySerializer(serializers.ModelSerializer):
-    """A deal; `owner_id` and `territory_id` must be ones the client may pick (salesapp.assignment), else 400."""
+class OpportunitySerializer(FieldPolicyMixin, serializers.ModelSerializer):
+    """A deal; `owner_id` and `territory_id` must be ones the client may pick (salesapp.assignment), else 400.
+    `margin` and `cost` are there only for roles the field policy allows (salesapp.fields).
+    """
 
-    account_id = serializers.PrimaryKeyRelatedField(source="account", queryset=Account.objects.all())
-    owner_id = serializers.PrimaryKeyRelatedField(source="owner", queryset=User.objects.all(), required=False)
+    account_id = RecordField(source="account", queryset=Account.objects.all())
+    owner_id = RecordField(source="owner", queryset=User.objects.all(), required=False)
     stage = serializers.SlugRelatedField(slug_field="key", queryset=Stage.objects.all(), required=False)
-    territory_id = serializers.PrimaryKeyRelatedField(source="territory", queryset=Territory.objects.all(),
+    territory_id = RecordField(source="territory", queryset=Territory.objects.all(),
                                                       required=False, allow_null=True,
                                                       help_text="Default: the account's territory")
     loss_reason = serializers.SlugRelatedField(slug_field="name", read_only=True)
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True,
                                            help_text="Set by hand to override the stage default; null follows the stage")
-    contact_ids = serializers.PrimaryKeyRelatedField(source="contacts", queryset=Contact.objects.all(), many=True,
+    contact_ids = RecordField(source="contacts", queryset=Contact.objects.all(), many=True,
                                                      required=False)
     forecast_category = serializers.ChoiceField(choices=Opportunity.ForecastCategory.choices, required=False,
                                                 allow_blank=True)
@@ -78,7 +81,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Opportunity
         fields = ["id", "name", "account_id", "lead_id", "stage", "probability", "probability_is_manual", "amount",
-                  "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
+                  "cost", "margin", "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
                   "score_model", "score_factors", "outcome", "loss_reason", "close_reason", "next_step", "forecast_category", "forecast_category_is_manual",
                   "source", "contact_ids", "stage_changed_at", "last_activity_at", "created_at", "updated_at"]
         read_only_fields = ["lead_id", "probability_is_manual", "actual_close_date", "loss_reason",
@@ -86,8 +89,17 @@ class OpportunitySerializer(serializers.ModelSerializer):
                             "updated_at"]
 
 
+class OpportunityRowSerializer(OpportunitySerializer):
+    """A deal as the list serves it: the columns of the row, no contacts, score reasons or outcome."""
+
+    stage = serializers.CharField(help_text="The stage key")
+
+    class Meta(OpportunitySerializer.Meta):
+        fields = [f for f in OpportunitySerializer.Meta.fields if f not in ("score_factors", "outcome", "contact_ids")]
+
+
 class OpportunityCreateSerializer(OpportunitySerializer):
-    lead_id = serializers.IntegerField(required=False, allow_null=True)
+    lead_id = IdField(required=False, allow_null=True)
 
     class Meta(OpportunitySerializer.Meta):
         read_only_fields = [f for f in OpportunitySerializer.Meta.read_only_fields if f != "lead_id"]
@@ -107,7 +119,7 @@ class ReopenSerializer(serializers.Serializer):
 
 
 class BulkStageSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=10000)
+    ids = serializers.ListField(child=IdField(), allow_empty=False, max_length=10000)
     stage = serializers.SlugRelatedField(slug_field="key", queryset=Stage.objects.filter(is_closed=False),
                                          help_text="An open stage")
 
@@ -169,7 +181,7 @@ class ForecastSubmissionSerializer(serializers.ModelSerializer):
 
 
 class ForecastAdjustmentSerializer(serializers.ModelSerializer):
-    user_id = serializers.PrimaryKeyRelatedField(source="user", queryset=User.objects.all())
+    user_id = RecordField(source="user", queryset=User.objects.all())
     adjusted_by_id = serializers.IntegerField(read_only=True)
     period = serializers.CharField(help_text="Q1_2026 or 2026-01")
 

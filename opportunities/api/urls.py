@@ -1,10 +1,9 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
 from opportunities.api import views
+from salesapp.api.routers import Router
 
-router = DefaultRouter()
-router.include_root_view = False
+router = Router()
 router.register("accounts", views.AccountViewSet, basename="account")
 router.register("contacts", views.ContactViewSet, basename="contact")
 router.register("opportunities", views.OpportunityViewSet, basename="opportunity")

@@ -26,6 +26,7 @@ from opportunities.api.serializers import (
     ForecastSubmissionSerializer,
     LossReasonSerializer,
     OpportunityCreateSerializer,
+    OpportunityRowSerializer,
     OpportunitySerializer,
     PipelineSummarySerializer,
     ReopenSerializer,
@@ -37,9 +38,12 @@ from opportunities.filtersets import AccountFilterSet, ContactFilterSet, Opportu
 from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
 from opportunities.periods import quarter_of
 from opportunities.services import accounts, contacts, deals, forecasts
+from salesapp import fields
 from salesapp.access import CHANGE, VIEW
 from salesapp.api.errors import validation_error
+from salesapp.api.params import id_parameter, query_id
 from salesapp.api.permissions import role_permission
+from salesapp.exports import csv_export
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.selectors import user_get
 
@@ -133,7 +137,7 @@ class ContactViewSet(viewsets.ModelViewSet):
 
 
 LIST_FIELDS = ["id", "name", "account_id", "lead_id", "stage_id", "probability", "probability_is_manual", "amount",
-               "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
+               "cost", "margin", "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
                "score_model", "loss_reason__name", "close_reason", "next_step", "forecast_category", "forecast_category_is_manual",
                "source", "stage_changed_at", "last_activity_at", "created_at", "updated_at"]
 
@@ -141,8 +145,9 @@ LIST_FIELDS = ["id", "name", "account_id", "lead_id", "stage_id", "probability",
 def _plain_row(row: dict) -> dict:
     row["stage"] = row.pop("stage_id")
     row["loss_reason"] = row.pop("loss_reason__name")
-    if row["amount"] is not None:
-        row["amount"] = f"{row['amount']:.2f}"
+    for money in ("amount", "cost", "margin"):  # decimals as strings, like the detail serializer
+        if row.get(money) is not None:
+            row[money] = f"{row[money]:.2f}"
     return row
 
 
@@ -172,8 +177,10 @@ class OpportunityViewSet(viewsets.ModelViewSet):
             return OpportunityCreateSerializer
         return OpportunitySerializer
 
+    @extend_schema(responses=OpportunityRowSerializer(many=True))
     def list(self, request, *args, **kwargs):
-        qs = self.filter_queryset(self.get_queryset()).values(*LIST_FIELDS)
+        """Plain rows of the listed columns (one query per page, no per-row serializer)."""
+        qs = self.filter_queryset(self.get_queryset()).values(*fields.visible(request.user, Opportunity, LIST_FIELDS))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response([_plain_row(r) for r in page])
 
@@ -207,7 +214,7 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         deals.opportunity_close(actor=request.user, opportunity=opp, outcome=body.validated_data["outcome"],
                                    reason=body.validated_data["reason"] or None, note=body.validated_data["note"],
                                    amount=body.validated_data.get("amount"))
-        return Response(OpportunitySerializer(selectors.opportunity_get(user=request.user, pk=opp.pk)).data)
+        return Response(self.get_serializer(selectors.opportunity_get(user=request.user, pk=opp.pk)).data)
 
     @extend_schema(request=ReopenSerializer, responses=OpportunitySerializer)
     @action(detail=True, methods=["post"])
@@ -217,7 +224,7 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         body = ReopenSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         deals.opportunity_reopen(actor=request.user, opportunity=opp, stage=body.validated_data.get("stage"))
-        return Response(OpportunitySerializer(selectors.opportunity_get(user=request.user, pk=opp.pk)).data)
+        return Response(self.get_serializer(selectors.opportunity_get(user=request.user, pk=opp.pk)).data)
 
     @extend_schema(responses=StageHistorySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
@@ -225,6 +232,13 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         """Every stage change of the deal, newest first, with days spent in the previous stage."""
         opp = self.get_object()
         return Response(StageHistorySerializer(opp.stage_history.order_by("-changed_at", "-id"), many=True).data)
+
+    @extend_schema(responses={(200, "text/csv"): bytes})
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request):
+        """The filtered list as CSV (deals the user may see; margin and cost only where the field policy allows)."""
+        queryset = self.filter_queryset(self.get_queryset()).order_by("-id")
+        return csv_export(request, queryset=queryset, columns=selectors.EXPORT_COLUMNS, filename="opportunities.csv")
 
     @extend_schema(request=BulkStageSerializer, responses=BulkStageResultSerializer)
     @action(detail=False, methods=["post"], url_path="bulk-stage", pagination_class=None, filterset_class=None)
@@ -244,6 +258,7 @@ class StageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """The pipeline stages in order, each with its default probability (admins change it with PATCH)."""
 
     queryset = Stage.objects.order_by("order")
+    lookup_value_converter = "slug"  # stages are keyed by name ("discovery")
     serializer_class = StageSerializer
     pagination_class = None
     filterset_class = None
@@ -277,18 +292,12 @@ class PipelineSummaryView(APIView):
     permission_classes = [role_permission(read="opportunity:read")]
 
     @extend_schema(
-        parameters=[OpenApiParameter("owner", OpenApiTypes.INT), OpenApiParameter("team", OpenApiTypes.INT),
-                    OpenApiParameter("territory", OpenApiTypes.INT)],
+        parameters=[id_parameter("owner"), id_parameter("team", "a manager: their reporting subtree"),
+                    id_parameter("territory", "a territory and those below it")],
         responses=PipelineSummarySerializer,
     )
     def get(self, request):
-        params = {}
-        for name in ("owner", "team", "territory"):
-            value = request.query_params.get(name)
-            if value:
-                if not value.isdigit():
-                    raise validation_error(name, "Enter a whole number.")
-                params[name] = int(value)
+        params = {name: query_id(request, name) for name in ("owner", "team", "territory")}
         return Response(PipelineSummarySerializer(selectors.pipeline_summary(user=request.user, **params)).data)
 
 
@@ -305,27 +314,21 @@ class ForecastView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("period", OpenApiTypes.STR, description="Q1_2026 or 2026-01"),
-                    OpenApiParameter("user", OpenApiTypes.INT),
-                    OpenApiParameter("territory", OpenApiTypes.INT,
-                                     description="Also roll up this territory's subtree (deals you may see)")],
+                    id_parameter("user", "a person in your subtree (default: you)"),
+                    id_parameter("territory", "Also roll up this territory's subtree (deals you may see)")],
         responses=ForecastSerializer,
     )
     def get(self, request):
         period = _period_param(request)
-        territory = request.query_params.get("territory")
-        if territory and not territory.isdigit():
-            raise validation_error("territory", "Enter a territory id.")
-        user_id = request.query_params.get("user")
-        if user_id and not user_id.isdigit():
-            raise validation_error("user", "Enter a user id.")
-        rollup = selectors.forecast_rollup(user=request.user, period=period, user_id=int(user_id) if user_id else None)
+        territory = query_id(request, "territory")
+        rollup = selectors.forecast_rollup(user=request.user, period=period, user_id=query_id(request, "user"))
         head = rollup["user_id"]
         ids = user_subtree_ids(head)
         submissions = selectors.forecast_submission_list(user=request.user, period=period).filter(user_id__in=ids)[:200]
         rollup["submissions"] = submissions
         rollup["accuracy"] = selectors.forecast_accuracy(user=request.user, period=period, user_id=head)
         rollup["territory"] = (selectors.forecast_territory_rollup(user=request.user, period=period,
-                                                                 territory_id=int(territory))
+                                                                 territory_id=territory)
                                if territory else None)
         return Response(ForecastSerializer(rollup).data)
 
@@ -343,14 +346,13 @@ class ForecastSnapshotView(APIView):
     permission_classes = [role_permission(read="opportunity:read")]
 
     @extend_schema(
-        parameters=[OpenApiParameter("period", OpenApiTypes.STR), OpenApiParameter("user", OpenApiTypes.INT),
+        parameters=[OpenApiParameter("period", OpenApiTypes.STR), id_parameter("user", "default: you"),
                     OpenApiParameter("scope", OpenApiTypes.STR, enum=["personal", "team"])],
         responses=ForecastSnapshotSerializer(many=True),
     )
     def get(self, request):
-        user_id = request.query_params.get("user")
         qs = selectors.forecast_snapshot_list(user=request.user, period=_period_param(request),
-                                              user_id=int(user_id) if user_id and user_id.isdigit() else None,
+                                              user_id=query_id(request, "user"),
                                               scope=request.query_params.get("scope"))
         return Response(ForecastSnapshotSerializer(qs[:200], many=True).data)
 
@@ -363,13 +365,12 @@ class ForecastAdjustmentView(APIView):
     permission_classes = [role_permission(read="opportunity:read", write="forecast:adjust")]
 
     @extend_schema(
-        parameters=[OpenApiParameter("period", OpenApiTypes.STR), OpenApiParameter("user", OpenApiTypes.INT)],
+        parameters=[OpenApiParameter("period", OpenApiTypes.STR), id_parameter("user")],
         responses=ForecastAdjustmentSerializer(many=True),
     )
     def get(self, request):
-        user_id = request.query_params.get("user")
         qs = selectors.forecast_adjustment_list(user=request.user, period=request.query_params.get("period"),
-                                                user_id=int(user_id) if user_id and user_id.isdigit() else None)
+                                                user_id=query_id(request, "user"))
         return Response(ForecastAdjustmentSerializer(qs[:500], many=True).data)
 
     @extend_schema(request=ForecastAdjustmentSerializer, responses={201: ForecastAdjustmentSerializer})

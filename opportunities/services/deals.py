@@ -22,11 +22,13 @@ from django.utils.dateparse import parse_date
 
 from opportunities.models import Account, LossReason, Opportunity, Stage, StageHistory
 from opportunities.selectors import open_stage_keys
+from salesapp import fields as field_policy
 from salesapp.assignment import assignee_check, territory_check
 from salesapp.audit import audit_bulk
 from salesapp.changes import apply_changes
 from salesapp.events import publish
 from salesapp.guards import require_permission
+from salesapp.locks import rows_lock
 from salesapp.roles import Role
 
 BULK_BATCH = 100
@@ -36,7 +38,7 @@ STAGE_DEFAULT_BATCH = 500
 # Fields an update sets as given; stage, probability, forecast category and contacts go through their rules.
 # The score is not among them: it has one writer, opportunities.services.scores.
 PLAIN_FIELDS = ("name", "amount", "expected_close_date", "owner", "next_step", "source", "account", "territory",
-                "close_reason")
+                "close_reason", "margin", "cost")
 UPDATABLE_FIELDS = {*PLAIN_FIELDS, "stage", "probability", "forecast_category", "contacts"}
 # What follows from the stage and the probability unless set by hand.
 DERIVED_FIELDS = ("probability", "probability_is_manual", "forecast_category", "forecast_category_is_manual")
@@ -143,6 +145,16 @@ def _validate_amount(amount, field="amount"):
         raise ValidationError({field: ["Must not be negative."]})
 
 
+def _validate_margin_and_cost(*, margin=None, cost=None) -> None:
+    errors = {}
+    if margin is not None and not -100 <= Decimal(margin) <= 100:
+        errors["margin"] = ["Enter a margin between -100 and 100 (percent)."]
+    if cost is not None and Decimal(cost) < 0:
+        errors["cost"] = ["Must not be negative."]
+    if errors:
+        raise ValidationError(errors)
+
+
 def _refresh_caller(opportunity: Opportunity, opp: Opportunity) -> None:
     """Give the caller's instance the saved values (services lock and reload their own copy)."""
     opportunity.__dict__.update({k: v for k, v in opp.__dict__.items() if not k.startswith("_")})
@@ -167,11 +179,16 @@ def opportunity_create(
     forecast_category: str = "",
     territory=None,
     created_at=None,
+    margin=None,
+    cost=None,
 ) -> Opportunity:
     """Open a deal on an account in an open stage (default: the first); it takes the account's territory
-    and the stage's probability. The owner and an explicit territory must be ones the actor may pick.
+    and the stage's probability. The owner and an explicit territory must be ones the actor may pick;
+    margin and cost only roles the field policy allows set.
     """
     require_permission(actor, "opportunity:write")
+    field_policy.require_write(actor, Opportunity, [n for n, v in (("margin", margin), ("cost", cost))
+                                                    if v is not None])
     stage_obj = _stage(stage or open_stage_keys()[0])
     errors = {}
     if not (name or "").strip():
@@ -187,6 +204,7 @@ def opportunity_create(
     if errors:
         raise ValidationError(errors)
     _validate_amount(amount)
+    _validate_margin_and_cost(margin=margin, cost=cost)
     assignee_check(actor=actor, assignee=owner, field="owner_id")
     territory_check(actor=actor, territory=territory, field="territory_id")
     contacts = list(contacts)
@@ -205,6 +223,8 @@ def opportunity_create(
         next_step=next_step or "",
         territory_id=territory.pk if territory is not None else account.territory_id,
         created_at=now,
+        margin=margin,
+        cost=cost,
     )
     if probability is not None:
         opp.probability = int(probability)
@@ -251,6 +271,7 @@ def _validate_update(actor, opp: Opportunity, fields: dict) -> None:
         raise ValidationError(errors)
     if "amount" in fields:
         _validate_amount(fields["amount"])
+    _validate_margin_and_cost(margin=fields.get("margin"), cost=fields.get("cost"))
     if opp.stage.is_won and "amount" in fields and not fields["amount"]:
         raise ValidationError({"amount": ["A won deal needs an amount."]})
     if fields.get("owner") is not None and fields["owner"].pk != opp.owner_id:
@@ -270,13 +291,15 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
     actor may pick.
 
     Publishes `opportunity.stage_changed` for a stage move and `opportunity.updated` naming the
-    other fields whose values changed; an update that changes nothing writes nothing.
+    other fields whose values changed; an update that changes nothing writes nothing. Margin and
+    cost only roles the field policy allows change (403 naming the field).
     """
     require_permission(actor, "opportunity:write")
+    field_policy.require_write(actor, Opportunity, fields)
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise ValidationError({f: ["This field cannot be changed here."] for f in sorted(unknown)})
-    opp = Opportunity.objects.select_for_update().select_related("stage").get(pk=opportunity.pk)
+    opp = rows_lock(Opportunity.objects.all()).get(pk=opportunity.pk)
     # A PUT sends back what it read: an unchanged value is not a choice made by hand.
     if "probability" in fields and fields["probability"] is not None and not opp.probability_is_manual \
             and int(fields["probability"]) == opp.probability:
@@ -363,7 +386,7 @@ def opportunity_close(
     require_permission(actor, "opportunity:write")
     if outcome not in ("won", "lost"):
         raise ValidationError({"outcome": ["Outcome must be 'won' or 'lost'."]})
-    opp = Opportunity.objects.select_for_update().select_related("stage").get(pk=opportunity.pk)
+    opp = rows_lock(Opportunity.objects.all()).get(pk=opportunity.pk)
     if opp.stage.is_closed:
         raise ValidationError({"outcome": [f"This deal is already {opp.stage.label.lower()}; reopen it first."]})
     changed = []
@@ -415,7 +438,7 @@ def opportunity_reopen(*, actor, opportunity: Opportunity, stage: str | Stage | 
     carries the former close date and stage so attainment can be taken back.
     """
     require_permission(actor, "opportunity:delete")
-    opp = Opportunity.objects.select_for_update().select_related("stage").get(pk=opportunity.pk)
+    opp = rows_lock(Opportunity.objects.all()).get(pk=opportunity.pk)
     if not opp.stage.is_closed:
         raise ValidationError({"stage": ["This deal is open."]})
     if stage:
@@ -477,7 +500,7 @@ def opportunity_bulk_stage(*, actor, ids, stage: str | Stage, visible=None) -> d
     for offset in range(0, len(ids), BULK_BATCH):
         batch = ids[offset:offset + BULK_BATCH]
         with transaction.atomic():
-            opps = {o.pk: o for o in base.filter(pk__in=batch).select_related("stage").select_for_update(of=("self",))}
+            opps = {o.pk: o for o in rows_lock(base.filter(pk__in=batch)).prefetch_related("stage")}
             histories, changed, audit = [], [], {}
             now = timezone.now()
             for pk in batch:
@@ -540,7 +563,7 @@ def stage_update(*, actor, stage: Stage, default_probability: int | None = None,
         raise PermissionDenied("Only admins change stages.")
     if default_probability is not None and not 0 <= int(default_probability) <= 100:
         raise ValidationError({"default_probability": ["Must be between 0 and 100."]})
-    current = Stage.objects.select_for_update().get(pk=stage.pk)
+    current = rows_lock(Stage.objects.all()).get(pk=stage.pk)
     changed = apply_changes(current, {
         f: v for f, v in (("label", label), ("order", order), ("default_probability", default_probability))
         if v not in (None, "")
@@ -558,7 +581,7 @@ def _deals_follow_stage_default(stage: Stage, *, actor) -> int:
         probability=stage.default_probability)
     moved, last_pk = 0, 0
     while True:
-        batch = list(following.filter(pk__gt=last_pk).order_by("pk").select_for_update()[:STAGE_DEFAULT_BATCH])
+        batch = list(rows_lock(following.filter(pk__gt=last_pk))[:STAGE_DEFAULT_BATCH])
         if not batch:
             return moved
         last_pk = batch[-1].pk

@@ -4,14 +4,15 @@ from rest_framework import serializers
 
 from quotas.models import Quota
 from quotas.services import METHODS
+from salesapp.api.fields import IdField
 
 
 class QuotaSerializer(serializers.ModelSerializer):
     """A quota as the API shows it."""
 
-    user_id = serializers.IntegerField(allow_null=True, required=False)
-    territory_id = serializers.IntegerField(allow_null=True, required=False)
-    parent_id = serializers.IntegerField(allow_null=True, required=False)
+    user_id = IdField(allow_null=True, required=False)
+    territory_id = IdField(allow_null=True, required=False)
+    parent_id = IdField(allow_null=True, required=False)
     holder_name = serializers.CharField(read_only=True)
 
     class Meta:
@@ -30,7 +31,7 @@ class QuotaUpdateSerializer(serializers.Serializer):
 
     quota_amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False)
     status = serializers.ChoiceField(choices=Quota.Status.choices, required=False)
-    parent_id = serializers.IntegerField(allow_null=True, required=False)
+    parent_id = IdField(allow_null=True, required=False)
 
 
 class AllocationRequestSerializer(serializers.Serializer):

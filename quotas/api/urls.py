@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
 
 from quotas.api.views import QuotaViewSet
+from salesapp.api.routers import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("quotas", QuotaViewSet, basename="quota")
 
 urlpatterns = router.urls

@@ -20,6 +20,7 @@ from quotas.filtersets import QuotaFilter
 from quotas.models import Quota
 from salesapp.access import CHANGE, DELETE
 from salesapp.api.errors import validation_error
+from salesapp.api.params import id_parameter, query_id
 from salesapp.api.permissions import role_permission
 from salesapp.models import User
 from territories.selectors import territory_list
@@ -130,8 +131,8 @@ class QuotaViewSet(viewsets.ModelViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("period", OpenApiTypes.STR, required=True, description="Q1_2026, 2026-03 or FY2026"),
-            OpenApiParameter("user", OpenApiTypes.INT, description="roll up this user's reports"),
-            OpenApiParameter("territory", OpenApiTypes.INT, description="roll up this territory's children"),
+            id_parameter("user", "roll up this user's reports"),
+            id_parameter("territory", "roll up this territory's children"),
             OpenApiParameter("quota_type", OpenApiTypes.STR, description="revenue (default), deals or activities"),
         ],
         responses=RollupSerializer,
@@ -142,14 +143,9 @@ class QuotaViewSet(viewsets.ModelViewSet):
         params = request.query_params
         if not params.get("period"):
             raise validation_error("period", "This parameter is required.")
-        user_id, territory_id = params.get("user"), params.get("territory")
-        if not user_id and not territory_id:
+        user_id, territory_id = query_id(request, "user"), query_id(request, "territory")
+        if user_id is None and territory_id is None:
             user_id = request.user.pk
-        try:
-            user_id = int(user_id) if user_id else None
-            territory_id = int(territory_id) if territory_id else None
-        except ValueError:
-            raise validation_error("user", "Must be a number.")
         data = _call(selectors.quota_rollup, user=request.user, period=params["period"], user_id=user_id,
                      territory_id=territory_id, quota_type=params.get("quota_type", Quota.Type.REVENUE))
         return Response(RollupSerializer(data).data)
@@ -157,7 +153,7 @@ class QuotaViewSet(viewsets.ModelViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("period", OpenApiTypes.STR, required=True),
-            OpenApiParameter("user", OpenApiTypes.INT, description="defaults to the signed-in user"),
+            id_parameter("user", "defaults to the signed-in user"),
         ],
         responses=AttainmentSerializer,
     )
@@ -167,9 +163,6 @@ class QuotaViewSet(viewsets.ModelViewSet):
         params = request.query_params
         if not params.get("period"):
             raise validation_error("period", "This parameter is required.")
-        try:
-            user_id = int(params.get("user") or request.user.pk)
-        except ValueError:
-            raise validation_error("user", "Must be a number.")
+        user_id = query_id(request, "user") or request.user.pk
         return Response(_call(selectors.quota_attainment, user=request.user, user_id=user_id,
                               period=params["period"]))

@@ -6,8 +6,12 @@ context once DRF knows who it is.
 """
 
 from auditlog.context import auditlog_value
+from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import SessionAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
+
+from salesapp.tokens import EPOCH_CLAIM, token_epoch_current
 
 
 def _record_actor(result):
@@ -22,10 +26,17 @@ def _record_actor(result):
 
 
 class AuditedJWTAuthentication(JWTAuthentication):
-    """JWT bearer tokens (`Authorization: Bearer <access>`)."""
+    """JWT bearer tokens (`Authorization: Bearer <access>`), refused once the user's credentials were revoked."""
 
     def authenticate(self, request):
         return _record_actor(super().authenticate(request))
+
+    def get_user(self, validated_token):
+        # The user row is read anyway (active or not): comparing its token epoch costs no query.
+        user = super().get_user(validated_token)
+        if not token_epoch_current(validated_token.get(EPOCH_CLAIM), user):
+            raise AuthenticationFailed(_("Token is no longer valid"), code="token_not_valid")
+        return user
 
 
 class AuditedSessionAuthentication(SessionAuthentication):

@@ -5,11 +5,12 @@ import json
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from salesapp import imports
+from salesapp.api.parsers import JSONParser
 from salesapp.models import ImportJob
 
 

@@ -1,11 +1,11 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from salesapp.api.imports import ImportJobViewSet
+from salesapp.api.routers import Router
 from salesapp.api.views import EventViewSet, MeView, UserViewSet
 
-router = DefaultRouter()
+router = Router(root_view=True)
 router.register("users", UserViewSet, basename="user")
 router.register("events", EventViewSet, basename="event")
 router.register("imports", ImportJobViewSet, basename="import")

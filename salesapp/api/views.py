@@ -10,8 +10,16 @@ from rest_framework.views import APIView
 
 from salesapp import selectors, services
 from salesapp.api.permissions import role_permission
-from salesapp.api.serializers import EventSerializer, UserCreateSerializer, UserSerializer, UserUpdateSerializer
+from salesapp.api.serializers import (
+    EventSerializer,
+    UnlockResultSerializer,
+    UserCreateSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
+from salesapp.filters import IdFilter
 from salesapp.models import OutboxEvent, User
+from salesapp.signin import signin_unlock
 
 
 class MeView(APIView):
@@ -21,12 +29,12 @@ class MeView(APIView):
 
     @extend_schema(responses=UserSerializer)
     def get(self, request):
-        return Response(UserSerializer(request.user).data)
+        return Response(UserSerializer(request.user, context={"request": request}).data)
 
 
 class UserFilter(django_filters.FilterSet):
     role = django_filters.CharFilter()
-    manager = django_filters.NumberFilter(field_name="manager_id")
+    manager = IdFilter(field_name="manager_id")
     is_active = django_filters.BooleanFilter()
     email = django_filters.CharFilter(lookup_expr="icontains")
 
@@ -55,14 +63,24 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         serializer.instance = services.user_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.user_update(user=serializer.instance, **serializer.validated_data)
+        serializer.instance = services.user_update(
+            actor=self.request.user, user=serializer.instance, **serializer.validated_data
+        )
 
     @extend_schema(request=None, responses=UserSerializer)
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
-        """Deactivate a user; their sessions and refresh tokens end at once."""
-        user = services.user_deactivate(user=self.get_object())
-        return Response(UserSerializer(user).data, status=status.HTTP_200_OK)
+        """Deactivate a user; their sessions and tokens end at once. Not yourself, not the last active admin."""
+        user = services.user_deactivate(actor=request.user, user=self.get_object())
+        return Response(self.get_serializer(user).data, status=status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses=UnlockResultSerializer)
+    @action(detail=True, methods=["post"])
+    def unlock(self, request, pk=None):
+        """Let a user locked out by failed sign-ins sign in again now (admins)."""
+        user = self.get_object()
+        removed = signin_unlock(actor=request.user, user=user)
+        return Response({"id": user.pk, "email": user.email, "failure_records_removed": removed})
 
 
 class EventFilter(django_filters.FilterSet):

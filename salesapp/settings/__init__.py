@@ -6,17 +6,39 @@ switched on by its own variable; a configured service that is down is reported
 by /healthz and never silently replaced (see salesapp.health).
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
+
+from salesapp.settings.keys import JWT_KEY_FILE, SECRET_KEY_FILE, install_key, previous_jwt_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-insecure-key-only-for-the-embedded-default-mode-0123456789")
+# Debug pages list every URL pattern and settings: only when asked for.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+DATA_DIR = Path(env("SALES_DATA_DIR", default=str(BASE_DIR / "var")))
+
+# --- Keys ----------------------------------------------------------------------
+# No key is shared between installs (salesapp/settings/keys.py): the environment's, or else
+# this install's own, generated once under DATA_DIR. JWTs have a key of their own, never SECRET_KEY.
+# Production (salesapp.settings.production) takes its keys from the environment only and refuses
+# to start without them; this module runs first for it too, so it writes no key file there.
+REFRESH_TOKEN_LIFETIME = timedelta(days=7)
+_PRODUCTION = os.environ.get("DJANGO_SETTINGS_MODULE") == "salesapp.settings.production"
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or ("" if _PRODUCTION else install_key(DATA_DIR / SECRET_KEY_FILE))
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+if env("JWT_SIGNING_KEY", default="") or _PRODUCTION:
+    JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="")
+    JWT_PREVIOUS_SIGNING_KEYS = env.list("JWT_PREVIOUS_SIGNING_KEYS", default=[])
+else:
+    JWT_SIGNING_KEY = install_key(DATA_DIR / JWT_KEY_FILE)
+    # `manage.py rotate_jwt_key` retires a key; it verifies until the last token it signed has expired.
+    JWT_PREVIOUS_SIGNING_KEYS = previous_jwt_keys(DATA_DIR, grace_seconds=REFRESH_TOKEN_LIFETIME.total_seconds())
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -36,6 +58,8 @@ INSTALLED_APPS = [
     "guardian",
     "auditlog",
     "mozilla_django_oidc",
+    "axes",
+    "csp",
     "salesapp.apps.SalesappConfig",
     "territories.apps.TerritoriesConfig",
     "activities.apps.ActivitiesConfig",
@@ -47,14 +71,45 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that may answer (static files in production included), so every response has them.
+    "salesapp.middleware.PermissionsPolicyMiddleware",
+    "salesapp.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "salesapp.access_log.DataAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "salesapp.middleware.AuditContextMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Last, as axes asks: turns a locked-out sign-in page into the lockout page (salesapp.signin).
+    "axes.middleware.AxesMiddleware",
+]
+
+# --- Headers ------------------------------------------------------------------
+# Content-Security-Policy (django-csp) on every response: scripts and styles from our own origin
+# only (no inline script, no eval: JS lives in static/js/), nothing framed, forms post home.
+# Inline style *attributes* stay allowed (style-src-attr): templates size bars and cells with them;
+# <style> elements do not (htmx's indicator styles are in static/css/app.css instead).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+PERMISSIONS_POLICY_DENIED = [
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+    "microphone", "midi", "payment", "usb",
 ]
 
 ROOT_URLCONF = "salesapp.urls"
@@ -78,16 +133,33 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-DATA_DIR = Path(env("SALES_DATA_DIR", default=str(BASE_DIR / "var")))
+# How long anything may wait on PostgreSQL (seconds; 0 turns a limit off): a connection attempt, a
+# statement (ended by the server; off while migrations run), and any answer at all (ended by the
+# client when the server or a proxy stops answering: salesapp.postgresql).
+DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
+DB_STATEMENT_TIMEOUT = env.float("DB_STATEMENT_TIMEOUT", default=30.0)
+DB_ANSWER_TIMEOUT = env.float("DB_ANSWER_TIMEOUT", default=DB_STATEMENT_TIMEOUT + 5 if DB_STATEMENT_TIMEOUT else 0)
+
+
+def _postgresql(database: dict) -> dict:
+    """Our PostgreSQL backend with its limits (a database of another kind is left as it is)."""
+    if database["ENGINE"].endswith("postgresql"):
+        database["ENGINE"] = "salesapp.postgresql"
+        database.setdefault("OPTIONS", {}).update(
+            # JIT compilation adds hundreds of ms to the planning of short OLTP queries.
+            options=f"-c jit=off -c statement_timeout={int(DB_STATEMENT_TIMEOUT * 1000)}",
+            connect_timeout=DB_CONNECT_TIMEOUT,
+            answer_timeout=DB_ANSWER_TIMEOUT or None,
+        )
+    return database
+
+
 if env("DATABASE_URL", default=""):
-    DATABASES = {"default": env.db("DATABASE_URL")}
+    DATABASES = {"default": _postgresql(env.db("DATABASE_URL"))}
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        # JIT compilation adds hundreds of ms to the planning of short OLTP queries.
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     if env("DATABASE_REPLICA_URL", default=""):
-        DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+        DATABASES["replica"] = _postgresql(env.db("DATABASE_REPLICA_URL"))
         DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
         DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
         DATABASE_ROUTERS = ["salesapp.dbrouters.ReplicaRouter"]
@@ -115,12 +187,20 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                # A Redis that refuses, or accepts and answers nothing, costs a call at most these (seconds).
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+                "SOCKET_TIMEOUT": env.float("REDIS_TIMEOUT", default=1.0),
+            },
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="sales"),
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sales"}}
+# After a cache error the app runs without the cache and asks it again after this many seconds
+# (salesapp.cache): an outage degrades, never breaks, and a hung Redis is not waited on per call.
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
@@ -132,8 +212,15 @@ CELERY_TASK_ACKS_LATE = True
 # A worker child killed mid-task (the OOM killer) gets its message back on the queue, not acknowledged.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "max_retries": 0}
+# A broker that accepts connections and answers nothing holds a publish at most BROKER_PUBLISH_TIMEOUT
+# (the wait for the publisher confirm is a socket read; a stalled send a socket write) and a
+# connection attempt (TCP and the AMQP handshake) at most CELERY_BROKER_CONNECTION_TIMEOUT.
+BROKER_PUBLISH_TIMEOUT = env.float("BROKER_PUBLISH_TIMEOUT", default=3.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True, "max_retries": 0,
+                                   "read_timeout": BROKER_PUBLISH_TIMEOUT, "write_timeout": BROKER_PUBLISH_TIMEOUT}
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CACHES["default"].get("OPTIONS", {}).get("SOCKET_CONNECT_TIMEOUT")
+CELERY_REDIS_SOCKET_TIMEOUT = CACHES["default"].get("OPTIONS", {}).get("SOCKET_TIMEOUT")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Queues by kind of work, so events are never stuck behind an import or a rescore:
 # `events` (consumers), `rescoring` (coalesced score refreshes), `jobs` (imports, realignments, training,
@@ -152,6 +239,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "salesapp.tasks.outbox_sweep_task", "schedule": 10.0},
     "outbox-reconcile": {"task": "salesapp.tasks.outbox_reconcile_task", "schedule": 30.0},
     "jobs-watchdog": {"task": "salesapp.tasks.jobs_watchdog_task", "schedule": 15.0},
+    "data-access-purge": {"task": "salesapp.tasks.data_access_purge_task", "schedule": 86400.0},
 }
 # Apps append their periodic jobs to CELERY_BEAT_SCHEDULE in salesapp.celery.
 
@@ -184,6 +272,10 @@ JOB_MAX_RUNS = env.int("JOB_MAX_RUNS", default=3)
 JOB_QUEUE_GRACE_SECONDS = env.float("JOB_QUEUE_GRACE_SECONDS", default=120.0)
 # Score refreshes asked for within this window are coalesced: one rescore per record.
 RESCORE_WINDOW_SECONDS = env.float("RESCORE_WINDOW_SECONDS", default=3.0)
+
+# --- Data-access audit ----------------------------------------------------------
+# Who read what is kept this many days, then purged (salesapp.access_log, daily).
+DATA_ACCESS_RETENTION_DAYS = env.int("DATA_ACCESS_RETENTION_DAYS", default=365)
 
 # --- Periods -------------------------------------------------------------------
 # The month the fiscal year starts in (1 = January): quarters of forecasts and quotas follow it.
@@ -232,6 +324,30 @@ if OIDC_ENABLED:
     OIDC_RP_SCOPES = "openid email profile"
     AUTHENTICATION_BACKENDS.insert(0, "salesapp.oidc.SalesOIDCBackend")
     OIDC_DEFAULT_ROLE = env("OIDC_DEFAULT_ROLE", default="read_only")
+# First of all: refuses every sign-in of a locked-out account or address before a password is checked.
+AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")
+
+# Sign-in lockout (salesapp/signin.py): SIGNIN_FAILURE_LIMIT failures for one account or from one
+# address lock it for SIGNIN_LOCKOUT_MINUTES, doubled for each lockout of it in the last day.
+SIGNIN_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=10)
+SIGNIN_LOCKOUT_MINUTES = env.int("SIGNIN_LOCKOUT_MINUTES", default=5)
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account, and per address
+AXES_COOLOFF_TIME = "salesapp.signin.axes_cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True  # each account's failures expire after its own (backed-off) period
+AXES_USERNAME_CALLABLE = "salesapp.signin.axes_username"
+AXES_CLIENT_IP_CALLABLE = "salesapp.signin.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "salesapp.signin.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# A success does not wipe failures: it would wipe its address's failures against other accounts too.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+
+# Password reset mails: printed on the console unless EMAIL_URL names a server (smtp://user:pass@host:587).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="sales@localhost")
+PASSWORD_RESET_TIMEOUT = 3 * 3600
 
 # --- API ----------------------------------------------------------------------
 _api_auth = [
@@ -251,18 +367,25 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": ["salesapp.api.throttling.UserMinuteThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user_minute": env("API_THROTTLE_RATE", default="1000/min")},
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "salesapp.api.schema.SalesAutoSchema",
     "EXCEPTION_HANDLER": "salesapp.api.errors.exception_handler",
+    # JSON bodies only (depth-limited); views that take uploads or web forms name their parsers.
+    "DEFAULT_PARSER_CLASSES": ["salesapp.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(hours=8),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "REFRESH_TOKEN_LIFETIME": REFRESH_TOKEN_LIFETIME,
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": SECRET_KEY,
+    # Tokens are signed and verified by salesapp.tokens (the current key signs, previous keys still verify);
+    # the stock classes get the same current key, so a token they make is one of ours.
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "AUTH_TOKEN_CLASSES": ("salesapp.tokens.AccessToken",),
+    "TOKEN_OBTAIN_SERIALIZER": "salesapp.tokens.TokenObtainPairSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "salesapp.tokens.TokenRefreshSerializer",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sales System API",
@@ -273,6 +396,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Record ids in paths (salesapp.converters): whole numbers a 64-bit column holds.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "salesapp.api.schema.document_errors"],
     # Choice sets that share a field name get stable names of their own (apps add theirs).
     "ENUM_NAME_OVERRIDES": {
         "LeadStatusEnum": "leads.models.Lead.Status",

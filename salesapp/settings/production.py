@@ -1,15 +1,21 @@
 """Production settings: everything of the base, hardened.
 
-The secret key must come from the environment; cookies are secure and HSTS is
-on, so `manage.py check --deploy` is clean.
+The secret key and the JWT signing key must come from the environment (no key file is
+generated); cookies are secure and HSTS is on, so `manage.py check --deploy` is clean.
 """
+
+from django.core.exceptions import ImproperlyConfigured
 
 from . import *  # noqa: F403
 from . import env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
-SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY  # noqa: F405
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY")
+JWT_PREVIOUS_SIGNING_KEYS = env.list("JWT_PREVIOUS_SIGNING_KEYS", default=[])
+if JWT_SIGNING_KEY == SECRET_KEY or JWT_SIGNING_KEY in JWT_PREVIOUS_SIGNING_KEYS:
+    raise ImproperlyConfigured("JWT_SIGNING_KEY must be a key of its own: not DJANGO_SECRET_KEY, not a previous key")
+SIMPLE_JWT["SIGNING_KEY"] = JWT_SIGNING_KEY  # noqa: F405
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
@@ -19,9 +25,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-# Static files from collectstatic, served by WhiteNoise right after the security middleware.
+# Static files from collectstatic, served by WhiteNoise.
 MIDDLEWARE = [*MIDDLEWARE]  # noqa: F405
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
+# Inside the header middlewares, so static files carry the CSP and Permissions-Policy too.
+MIDDLEWARE.insert(MIDDLEWARE.index("salesapp.middleware.ContentSecurityPolicyMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "salesapp.staticfiles.StaticFilesStorage"},

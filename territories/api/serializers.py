@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from salesapp.api.fields import MAX_INT32, CountField, IdField, RecordField
 from salesapp.models import User
 from territories.engine import RULE_FIELDS, rules_in_words
 from territories.models import RealignmentJob, RealignmentMove, Territory, TerritoryMember, TerritoryModel
@@ -13,9 +14,9 @@ from territories.selectors import move_labels_shown
 class TerritorySerializer(serializers.ModelSerializer):
     """A territory with its rules; `model` defaults to the active territory model."""
 
-    model = serializers.PrimaryKeyRelatedField(queryset=TerritoryModel.objects.all(), required=False)
-    parent = serializers.PrimaryKeyRelatedField(queryset=Territory.objects.all(), required=False, allow_null=True)
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
+    model = RecordField(queryset=TerritoryModel.objects.all(), required=False)
+    parent = RecordField(queryset=Territory.objects.all(), required=False, allow_null=True)
+    owner = RecordField(queryset=User.objects.all(), required=False, allow_null=True)
     countries = serializers.ListField(child=serializers.CharField(max_length=2), required=False)
     states = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
     zip_codes = serializers.ListField(child=serializers.CharField(max_length=30), required=False)
@@ -62,7 +63,7 @@ class MatchQuerySerializer(serializers.Serializer):
     state = serializers.CharField(required=False, allow_blank=True)
     postal_code = serializers.CharField(required=False, allow_blank=True)
     industry = serializers.CharField(required=False, allow_blank=True)
-    employee_count = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    employee_count = CountField(required=False, allow_null=True)
     annual_revenue = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True)
 
 
@@ -75,10 +76,10 @@ class MatchSerializer(serializers.Serializer):
 class MemberSerializer(serializers.ModelSerializer):
     """A member of a territory: holds it and receives its routed leads, up to a daily capacity."""
 
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    user = RecordField(queryset=User.objects.filter(is_active=True))
     email = serializers.EmailField(source="user.email", read_only=True)
     full_name = serializers.CharField(source="user.get_full_name", read_only=True)
-    daily_capacity = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    daily_capacity = CountField(required=False, allow_null=True)
 
     class Meta:
         model = TerritoryMember
@@ -87,14 +88,14 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberUpdateSerializer(serializers.Serializer):
-    daily_capacity = serializers.IntegerField(allow_null=True, min_value=0)
+    daily_capacity = CountField(allow_null=True)
 
 
 class GrantWriteSerializer(serializers.Serializer):
     """Give a user or a group access (no lead routing)."""
 
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
-    group = serializers.PrimaryKeyRelatedField(queryset=Group.objects.all(), required=False, allow_null=True)
+    user = RecordField(queryset=User.objects.all(), required=False, allow_null=True)
+    group = RecordField(queryset=Group.objects.all(), required=False, allow_null=True)
 
     def validate(self, attrs):
         if bool(attrs.get("user")) == bool(attrs.get("group")):
@@ -131,18 +132,18 @@ class TerritoryModelSerializer(serializers.ModelSerializer):
 class RuleChangeSerializer(serializers.Serializer):
     """An unsaved rule edit to preview: the territory and the fields it would get."""
 
-    territory_id = serializers.IntegerField()
+    territory_id = IdField()
     name = serializers.CharField(required=False)
-    parent = serializers.IntegerField(required=False, allow_null=True)
+    parent = IdField(required=False, allow_null=True)
     countries = serializers.ListField(child=serializers.CharField(), required=False)
     states = serializers.ListField(child=serializers.CharField(), required=False)
     zip_codes = serializers.ListField(child=serializers.CharField(), required=False)
     industry = serializers.CharField(required=False, allow_blank=True)
-    min_employee_count = serializers.IntegerField(required=False, allow_null=True)
-    max_employee_count = serializers.IntegerField(required=False, allow_null=True)
+    min_employee_count = CountField(required=False, allow_null=True)
+    max_employee_count = CountField(required=False, allow_null=True)
     min_annual_revenue = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True)
     max_annual_revenue = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True)
-    priority = serializers.IntegerField(required=False)
+    priority = CountField(required=False, min_value=-MAX_INT32)
     is_active = serializers.BooleanField(required=False)
 
 
@@ -152,7 +153,7 @@ class PreviewRequestSerializer(serializers.Serializer):
 
 
 class ActivateRequestSerializer(serializers.Serializer):
-    job = serializers.IntegerField(required=False, help_text="A previewed job of this model to apply")
+    job = IdField(required=False, help_text="A previewed job of this model to apply")
 
 
 class CloneRequestSerializer(serializers.Serializer):

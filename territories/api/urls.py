@@ -1,8 +1,8 @@
-from rest_framework.routers import DefaultRouter
 
+from salesapp.api.routers import Router
 from territories.api.views import RealignmentJobViewSet, TerritoryModelViewSet, TerritoryViewSet
 
-router = DefaultRouter()
+router = Router()
 router.register("territories", TerritoryViewSet, basename="territory")
 router.register("territory-models", TerritoryModelViewSet, basename="territory-model")
 router.register("realignment-jobs", RealignmentJobViewSet, basename="realignment-job")

@@ -1,6 +1,7 @@
 """Territory API: territories (with match, members, grants), territory models, realignment jobs."""
 
 from django.contrib.auth.models import Group
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -85,7 +86,7 @@ class TerritoryViewSet(viewsets.ModelViewSet):
 
     @extend_schema(methods=["patch"], request=s.MemberUpdateSerializer, responses=s.MemberSerializer)
     @extend_schema(methods=["delete"], request=None, responses={204: None})
-    @action(detail=True, methods=["patch", "delete"], url_path=r"members/(?P<user_id>\d+)",
+    @action(detail=True, methods=["patch", "delete"], url_path="members/<id:user_id>",
             pagination_class=None, filterset_class=None)
     def member(self, request, pk=None, user_id=None):
         """Change a member's daily capacity, or remove the member (they stop holding the territory)."""
@@ -116,10 +117,12 @@ class TerritoryViewSet(viewsets.ModelViewSet):
         return Response(s.GrantsSerializer(selectors.territory_grants(territory)).data)
 
     @extend_schema(request=None, responses={204: None})
-    @action(detail=True, methods=["delete"], url_path=r"grants/(?P<kind>users|groups)/(?P<grantee_id>\d+)",
+    @action(detail=True, methods=["delete"], url_path="grants/<slug:kind>/<id:grantee_id>",
             pagination_class=None, filterset_class=None)
     def grant(self, request, pk=None, kind=None, grantee_id=None):
         """Take a user's or a group's access away."""
+        if kind not in ("users", "groups"):
+            raise Http404("Grants are of users or groups.")
         territory = self.get_object()
         if kind == "users":
             services.territory_grant_remove(actor=request.user, territory=territory,
@@ -144,14 +147,19 @@ class TerritoryModelViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.territory_model_list(user=self.request.user, action=_action(self.request))
 
+    def _counted(self, model):
+        """The model as the list shows it (with its territory count)."""
+        return selectors.territory_model_list(user=self.request.user).get(pk=model.pk)
+
     def perform_create(self, serializer):
-        serializer.instance = services.territory_model_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = self._counted(
+            services.territory_model_create(actor=self.request.user, **serializer.validated_data))
 
     def perform_update(self, serializer):
-        serializer.instance = services.territory_model_update(
+        serializer.instance = self._counted(services.territory_model_update(
             actor=self.request.user, model=serializer.instance,
             name=serializer.validated_data.get("name", serializer.instance.name),
-        )
+        ))
 
     def perform_destroy(self, instance):
         services.territory_model_delete(actor=self.request.user, model=instance)
@@ -196,8 +204,7 @@ class TerritoryModelViewSet(viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         model = services.territory_model_clone(actor=request.user, source=self.get_object(),
                                                name=body.validated_data["name"])
-        model = selectors.territory_model_list(user=request.user).get(pk=model.pk)
-        return Response(s.TerritoryModelSerializer(model).data, status=status.HTTP_201_CREATED)
+        return Response(s.TerritoryModelSerializer(self._counted(model)).data, status=status.HTTP_201_CREATED)
 
 
 class RealignmentJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

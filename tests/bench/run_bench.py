@@ -84,16 +84,18 @@ def ensure_data():
         psql(f"DROP DATABASE {DB_NAME}")
     psql(f"CREATE DATABASE {DB_NAME}")
     run([PY, "manage.py", "migrate", "--noinput", "-v0"], env=env())
-    run([PY, "manage.py", "shell", "-c", f"from tests.bench.seed import seed; seed(leads={LEADS})"], env=env())
+    # One COPY of a million rows outlasts any statement timeout meant for requests.
+    run([PY, "manage.py", "shell", "-c", f"from tests.bench.seed import seed; seed(leads={LEADS})"],
+        env=env(DB_STATEMENT_TIMEOUT="0"))
 
 
 class Server:
     """A gunicorn process on a port; stopped on exit."""
 
-    def __init__(self, app, port, extra_env):
+    def __init__(self, app, port, extra_env, workers=2):
         self.port = port
         self.proc = subprocess.Popen(
-            [str(Path(PY).parent / "gunicorn"), app, "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+            [str(Path(PY).parent / "gunicorn"), app, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
             cwd=ROOT, env=env(**extra_env),
         )
         for _ in range(100):
@@ -112,6 +114,7 @@ class Server:
 PROD_ENV = {
     "DJANGO_SETTINGS_MODULE": "salesapp.settings.production",
     "DJANGO_SECRET_KEY": "bench-" + "k" * 60,
+    "JWT_SIGNING_KEY": "bench-jwt-" + "j" * 60,
     "DJANGO_SECURE_SSL_REDIRECT": "false",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
     "API_THROTTLE_RATE": "10000000/min",

@@ -53,6 +53,7 @@ API = {
     "v1_users_update":                      "L    W    D   D   D    D  L",
     "v1_users_partial_update":              "L    W    D   D   D    D  L",
     "v1_users_deactivate_create":           "L    W    D   D   D    D  L",
+    "v1_users_unlock_create":               "L    W    D   D   D    D  L",
     "v1_events_list":                       "L    O    D   D   D    D  L",
     "v1_events_retrieve":                   "L    O    D   D   D    D  L",
     # imports (the job is the rep's)
@@ -96,6 +97,7 @@ API = {
     "v1_opportunities_list":                "L    O    O   O   O    O  L",
     "v1_opportunities_create":              "L    W    W   W   W    D  L",
     "v1_opportunities_bulk_stage_create":   "L    W    W   W   W    D  L",
+    "v1_opportunities_export_retrieve":     "L    O    O   O   O    O  L",
     "v1_opportunities_retrieve":            "L    O    O   O   H    O  L",
     "v1_opportunities_history_list":        "L    O    O   O   H    O  L",
     "v1_opportunities_score_retrieve":      "L    O    O   O   H    O  L",
@@ -184,6 +186,13 @@ PAGES = {
     "login":                               ("GET",  "O    O    O   O   O    O  O"),
     # signing out sends everyone to the sign-in page
     "logout":                              ("POST", "L    L    L   L   L    L  L"),
+    # passwords: changing yours needs you signed in; a reset by email is open to all (the link is the credential)
+    "password_change":                     ("GET",  "L    O    O   O   O    O  L"),
+    "password_change_done":                ("GET",  "L    O    O   O   O    O  L"),
+    "password_reset":                      ("GET",  "O    O    O   O   O    O  O"),
+    "password_reset_done":                 ("GET",  "O    O    O   O   O    O  O"),
+    "password_reset_confirm":              ("GET",  "O    O    O   O   O    O  O"),
+    "password_reset_complete":             ("GET",  "O    O    O   O   O    O  O"),
     "healthz":                             ("GET",  "O    O    O   O   O    O  O"),
     "home":                                ("GET",  "L    O    O   O   O    O  L"),
     # the API's browsable root, schema and docs (API answers: 401 for sign in first)
@@ -215,6 +224,7 @@ PAGES = {
     "opportunities:contact-create":        ("GET",  "L    O    O   O   H    D  L"),
     "opportunities:contact-edit":          ("GET",  "L    O    O   O   H    D  L"),
     "opportunities:list":                  ("GET",  "L    O    O   O   O    O  L"),
+    "opportunities:export":                ("GET",  "L    O    O   O   O    O  L"),
     "opportunities:create":                ("GET",  "L    O    O   O   O    D  L"),
     "opportunities:bulk-stage":            ("POST", "L    W    W   W   W    D  L"),
     "opportunities:detail":                ("GET",  "L    O    O   O   H    O  L"),
@@ -279,11 +289,14 @@ ADMIN_SITE_EXCEPTIONS = {
     # records written by the apps' services (or by the system) are not added or deleted by hand
     **dict.fromkeys([
         "admin:activities_activity_add", "admin:activities_activity_delete",
+        # sign-in attempts are recorded by axes, never by hand (deleting an attempt unlocks)
+        "admin:axes_accessattempt_add", "admin:axes_accessfailurelog_add", "admin:axes_accesslog_add",
         "admin:auditlog_logentry_add", "admin:auditlog_logentry_delete",
         "admin:intelligence_scoringmodel_add", "admin:salesapp_importjob_add", "admin:leads_lead_add",
         "admin:salesapp_consumerfailure_add",
         "admin:opportunities_account_add", "admin:opportunities_contact_add", "admin:opportunities_opportunity_add",
         "admin:opportunities_stage_add", "admin:opportunities_stage_delete",
+        "admin:salesapp_dataaccess_add", "admin:salesapp_dataaccess_delete",
         "admin:territories_realignmentjob_add",
         "admin:token_blacklist_outstandingtoken_add", "admin:token_blacklist_outstandingtoken_delete",
     ], ADMIN_SITE_REFUSED),
@@ -319,6 +332,7 @@ def resolve_api_path(route: Route, w) -> str:
 
 def page_kwargs(w) -> dict:
     return {
+        "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
         "imports:detail": {"pk": w.import_job.pk}, "imports:progress": {"pk": w.import_job.pk},
         "imports:rerun": {"pk": w.import_job.pk},
         "leads:detail": {"pk": w.lead.pk}, "leads:edit": {"pk": w.lead.pk}, "leads:convert": {"pk": w.lead.pk},

@@ -16,7 +16,6 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -24,7 +23,6 @@ from django.db import connection, transaction
 from kombu import Connection, Queue
 
 from salesapp import events
-from salesapp.celery import app as celery_app
 from salesapp.jobs import jobs_watchdog
 from salesapp.models import AppliedEvent, ImportJob, OutboxEvent
 from tests import fault_worker
@@ -114,7 +112,7 @@ def probe_table(transactional_db):
 @pytest.fixture
 def db_proxy():
     db = connection.settings_dict
-    proxy = TcpProxy(db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)).start()
+    proxy = TcpProxy(f"postgres://{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}", 5432).start()
     yield proxy
     proxy.stop()
 
@@ -166,9 +164,9 @@ def test_database_cut_four_times_during_1000_writes_loses_and_doubles_nothing(pr
             for _ in range(4):
                 if stop.wait(1.5):
                     return
-                db_proxy.cut()
+                db_proxy.stop()
                 time.sleep(2)
-                db_proxy.restore()
+                db_proxy.start()
 
         thread = threading.Thread(target=cutter, daemon=True)
         thread.start()
@@ -240,38 +238,27 @@ def test_an_import_whose_worker_is_killed_midway_is_resumed_and_writes_every_row
     assert Lead.objects.filter(email__startswith="resume").count() == rows
 
 
-def test_after_a_broker_outage_during_1000_writes_each_event_is_sent_once_and_drains_fast(probe_table, settings):
+def test_after_a_broker_outage_during_1000_writes_each_event_is_sent_once_and_drains_fast(probe_table,
+                                                                                          proxied_broker, settings):
     outage = float(os.environ.get("FAULT_BROKER_OUTAGE_SECONDS", "10"))
-    real = urlparse(settings.CELERY_BROKER_URL)
-    proxy = TcpProxy(real.hostname, real.port or 5672).start()
-    proxied = real._replace(netloc=f"{real.username or 'guest'}:{real.password or 'guest'}@127.0.0.1:{proxy.port}")
-    os.environ["CELERY_BROKER_URL"] = proxied.geturl()  # Celery reads it from the environment first
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    try:
-        ids, cut_at = [], None
-        started = time.monotonic()
-        for i in range(1000):
-            if i == 100:
-                proxy.cut()
-                cut_at = time.monotonic()
-            ids.append(_write(i))
-            time.sleep(max(0.0, outage / 900))  # the outage spans the writes after the 100th
-        proxy.restore()
-        back = time.monotonic()
-        assert back - cut_at >= outage * 0.9
-        # Beat sweeps every `interval` seconds; the backlog must be gone within 30 s of the broker's return.
-        interval = settings.CELERY_BEAT_SCHEDULE["outbox-sweep"]["schedule"]
-        swept = Counter()
-        while OutboxEvent.objects.filter(pk__in=ids).exclude(status="sent").exists() and time.monotonic() - back < 30:
-            swept.update(events.outbox_sweep())
-            time.sleep(interval)
-        drained = time.monotonic() - back
-    finally:
-        proxy.stop()
-        os.environ["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
+    ids, cut_at = [], None
+    started = time.monotonic()
+    for i in range(1000):
+        if i == 100:
+            proxied_broker.stop()
+            cut_at = time.monotonic()
+        ids.append(_write(i))
+        time.sleep(max(0.0, outage / 900))  # the outage spans the writes after the 100th
+    proxied_broker.start()
+    back = time.monotonic()
+    assert back - cut_at >= outage * 0.9
+    # Beat sweeps every `interval` seconds; the backlog must be gone within 30 s of the broker's return.
+    interval = settings.CELERY_BEAT_SCHEDULE["outbox-sweep"]["schedule"]
+    swept = Counter()
+    while OutboxEvent.objects.filter(pk__in=ids).exclude(status="sent").exists() and time.monotonic() - back < 30:
+        swept.update(events.outbox_sweep())
+        time.sleep(interval)
+    drained = time.monotonic() - back
     pending = OutboxEvent.objects.filter(pk__in=ids).exclude(status="sent").count()
     assert pending == 0, swept
     assert drained < 30
@@ -283,4 +270,4 @@ def test_after_a_broker_outage_during_1000_writes_each_event_is_sent_once_and_dr
     assert set(sent) == set(ids), "every event reached the broker"
     assert max(sent.values()) == 1, "and none twice"
     print(f"\nbroker outage {back - cut_at:.1f}s over {time.monotonic() - started:.1f}s of writes; "
-          f"backlog of {swept['sent']} sent by {swept['due'] and 'the sweeper'}, drained within {drained:.1f}s")
+          f"backlog of {swept['sent']} sent by the sweeper, drained within {drained:.1f}s")

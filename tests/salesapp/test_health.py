@@ -2,19 +2,13 @@
 
 import logging
 import os
-import socket
 
 import pytest
 from django.conf import settings as django_settings
 
+from tests.faults import closed_port
+
 pytestmark = pytest.mark.django_db
-
-
-def _closed_port() -> int:
-    """A localhost port nothing listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_healthz_is_200_with_each_service_status(client):
@@ -37,22 +31,8 @@ def test_healthz_needs_no_sign_in(client):
 
 
 @pytest.fixture
-def redis_down(settings):
-    url = f"redis://127.0.0.1:{_closed_port()}/0"
-    settings.REDIS_URL = url
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": url,
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "SOCKET_CONNECT_TIMEOUT": 1},
-        }
-    }
-    return url
-
-
-@pytest.fixture
 def broker_down(settings, monkeypatch):
-    url = f"amqp://guest:guest@127.0.0.1:{_closed_port()}//"
+    url = f"amqp://guest:guest@127.0.0.1:{closed_port()}//"
     settings.CELERY_BROKER_URL = url
     # Celery reads the environment variable before its configuration.
     monkeypatch.setitem(os.environ, "CELERY_BROKER_URL", url)
@@ -89,7 +69,7 @@ def test_configured_broker_that_is_down_is_503_naming_it_and_logged(broker_down,
     ],
 )
 def test_configured_store_that_is_down_is_503_naming_it(settings, client, setting, url, service):
-    setattr(settings, setting, url.format(port=_closed_port()))
+    setattr(settings, setting, url.format(port=closed_port()))
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["services"][service]["status"] == "down"

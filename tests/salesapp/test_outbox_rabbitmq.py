@@ -1,12 +1,11 @@
 """The outbox against the real RabbitMQ, with the broker cut off and restored.
 
-A small TCP proxy stands between Celery and RabbitMQ so the test can make the
-broker unreachable and bring it back without stopping the shared server.
+A TCP proxy of the test's own (tests.faults) stands between Celery and RabbitMQ so
+the test can make the broker unreachable and bring it back without stopping the
+shared server.
 """
 
-import os
 import uuid
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -14,32 +13,12 @@ from django.db import transaction
 from kombu import Connection, Queue
 
 from salesapp import events
-from salesapp.celery import app as celery_app
 from salesapp.models import OutboxEvent
-from tests.faults import TcpProxy
 
 pytestmark = [
     pytest.mark.rabbitmq,
     pytest.mark.skipif(not settings.CELERY_BROKER_URL, reason="CELERY_BROKER_URL is not set (embedded mode)"),
 ]
-
-
-def _use_broker(url):
-    # Celery reads CELERY_BROKER_URL from the environment before its own config.
-    os.environ["CELERY_BROKER_URL"] = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def proxied_broker():
-    real = urlparse(settings.CELERY_BROKER_URL)
-    proxy = TcpProxy(real.hostname, real.port or 5672).start()
-    url = real._replace(netloc=f"{real.username or 'guest'}:{real.password or 'guest'}@127.0.0.1:{proxy.port}").geturl()
-    _use_broker(url)
-    yield proxy
-    proxy.stop()
-    _use_broker(settings.CELERY_BROKER_URL)
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +49,7 @@ def test_events_published_while_broker_is_down_are_delivered_when_it_returns(pro
     settings.OUTBOX_BACKOFF_SECONDS = 0
     settings.OUTBOX_GRACE_SECONDS = 0
     settings.OUTBOX_BREAKER_SECONDS = 0
-    proxied_broker.cut()
+    proxied_broker.stop()
 
     ids = set()
     for i in range(200):
@@ -80,7 +59,7 @@ def test_events_published_while_broker_is_down_are_delivered_when_it_returns(pro
     pending = OutboxEvent.objects.filter(pk__in=ids, status=OutboxEvent.Status.PENDING)
     assert pending.count() == 200, "nothing may be lost or marked sent while the broker is down"
 
-    proxied_broker.restore()
+    proxied_broker.start()
     rounds = 0
     while OutboxEvent.objects.filter(pk__in=ids, status=OutboxEvent.Status.PENDING).exists() and rounds < 5:
         events.outbox_sweep()

@@ -27,11 +27,11 @@ def test_an_admin_granting_a_permission_to_a_role_applies_on_the_next_request(re
     assert _fresh(rep).has_perm(perm("quota:set"))
 
 
-def test_a_role_change_applies_on_the_next_request(rep):
+def test_a_role_change_applies_on_the_next_request(rep, admin_user):
     from salesapp.services import user_update
 
     assert not _fresh(rep).has_perm(perm("territory:assign"))
-    user_update(user=_fresh(rep), role="sales_manager")
+    user_update(actor=admin_user, user=_fresh(rep), role="sales_manager")
     assert _fresh(rep).has_perm(perm("territory:assign"))
-    user_update(user=_fresh(rep), role="read_only")
+    user_update(actor=admin_user, user=_fresh(rep), role="read_only")
     assert not _fresh(rep).has_perm(perm("opportunity:write"))

@@ -1,22 +1,8 @@
 """Per-user throttling: past the per-minute limit the API answers 429."""
 
-import time
-
 import pytest
-from django.conf import settings as django_settings
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def limit_of_three(settings):
-    settings.REST_FRAMEWORK = {
-        **django_settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user_minute": "3/min"},
-    }
-    # The window is a calendar minute; do not start in its last seconds.
-    if time.time() % 60 > 55:
-        time.sleep(60.5 - time.time() % 60)
 
 
 def test_the_request_past_the_limit_is_429_in_the_error_shape(limit_of_three, api, rep, other_rep):

@@ -1,7 +1,6 @@
 """User administration through the API: admins manage, managers see their subtree."""
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -120,9 +119,15 @@ def test_deactivating_a_user_ends_their_tokens_and_browser_session(bearer, admin
     page = browser.get("/")
     assert page.status_code == 302
     assert page["Location"].startswith("/login/")
-    assert not [s for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(rep.pk)]
     # And they cannot sign in again
     assert APIClient().post("/api/v1/auth/token/", {"email": rep.email, "password": PASSWORD}).status_code == 401
+    # And should they be reactivated, the old session and tokens stay dead (their token epoch moved on)
+    rep.refresh_from_db()
+    rep.is_active = True
+    rep.save(update_fields=["is_active"])
+    assert browser.get("/").status_code == 302
+    assert rep_api.get("/api/v1/users/me/").status_code == 401
+    assert APIClient().post("/api/v1/auth/token/refresh/", {"refresh": refresh}).status_code == 401
 
 
 def test_manager_may_not_deactivate_anyone(bearer, manager, rep):

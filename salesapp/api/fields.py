@@ -1,0 +1,62 @@
+"""Serializer fields of the house: the field policy (salesapp.fields) and bounded numbers."""
+
+from rest_framework import serializers
+
+from salesapp import fields as policy
+from salesapp.filters import MAX_BIGINT
+
+
+class FieldPolicyMixin:
+    """For ModelSerializers: a restricted field the requesting user may not read is absent from the
+    answer (not null); sending one they may not write answers 403 naming it, before anything is written.
+
+    Without a request in the context the restricted fields are absent. The OpenAPI schema shows them
+    all, as optional.
+    """
+
+    def _policy_user(self):
+        return getattr(self.context.get("request"), "user", None)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if getattr(self.context.get("view"), "swagger_fake_view", False):
+            return fields
+        for name in policy.hidden(self._policy_user(), self.Meta.model):
+            fields.pop(name, None)
+        return fields
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            policy.require_write(self._policy_user(), self.Meta.model, list(data.keys()))
+        return super().to_internal_value(data)
+
+
+# --- bounded numbers: what a column can hold, so a bigger value is a 400 naming the field --------------
+
+MAX_INT32 = 2**31 - 1  # the smallest integer column (PostgreSQL `integer`)
+
+
+class IdField(serializers.IntegerField):
+    """A record id: a whole number from 1 to 2^63 - 1."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_BIGINT)
+        super().__init__(**kwargs)
+
+
+class CountField(serializers.IntegerField):
+    """A whole quantity (employees, minutes, capacity): 0 to 2^31 - 1 unless bounds are given."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_INT32)
+        super().__init__(**kwargs)
+
+
+class RecordField(serializers.PrimaryKeyRelatedField):
+    """A record by id (a bounded IdField, so an id no column holds is refused before any lookup)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("pk_field", IdField())
+        super().__init__(**kwargs)
