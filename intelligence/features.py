@@ -1,10 +1,11 @@
 """Point-in-time features for deals and leads.
 
-A closed deal is learned from as it looked at a snapshot time *before* its
-outcome was known: stage, amount and close date are rebuilt from stage
-history and the audit log's field history, and only activities stamped at or
-before the snapshot count. Open records are scored with the snapshot at now.
-Nothing in this module looks at a timestamp later than the snapshot.
+A decided record is learned from as it looked at fixed ages while it was still
+open (LEAD_AGES, DEAL_AGES: times that do not depend on its outcome); stage,
+amount, close date and a lead's fields are rebuilt from stage history and the
+audit log's field history, and only activities that had happened by then
+count. Open records are scored as of a chosen time (default now). Nothing in
+this module looks at a timestamp later than the time it is asked about.
 """
 
 from __future__ import annotations
@@ -19,19 +20,41 @@ import numpy as np
 from intelligence.sources import Pipeline, ts
 
 DAY = 86400.0
-ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "task", "note")
-SENIORITY = (("chief", 4), ("ceo", 4), ("cto", 4), ("cfo", 4), ("vp", 3), ("vice president", 3), ("head", 3),
-             ("director", 2), ("manager", 1), ("lead", 1))
+ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "task")  # activities.ActivityType's keys
+# Training examples are taken at these ages (days after creation) while the record is still open: times that do
+# not depend on when, or how, the record was decided. Age-like features are capped at the oldest, so a record
+# scored at an age training never saw looks like the oldest it did see.
+LEAD_AGES = (1, 3, 7, 14, 30, 60)
+DEAL_AGES = (3, 7, 14, 30, 60, 90, 120)
+AGE_CAP = {"lead": float(max(LEAD_AGES)), "deal": float(max(DEAL_AGES))}
+WINDOWS = (3, 7, 14, 30)  # engagement in the first days of a record's life
+SENIORITY = (("chief", 4), ("ceo", 4), ("cto", 4), ("cfo", 4), ("coo", 4), ("founder", 4), ("president", 3),
+             ("vp", 3), ("vice president", 3), ("head", 3), ("director", 2), ("manager", 1), ("lead", 1))
+DECISION_ROLES = ("decision_maker", "economic_buyer")
 
 
 @dataclass(frozen=True)
 class Feature:
-    """One model input: its name, whether it is categorical, and the NB bucket rule."""
+    """One model input: its name, whether it is categorical, and whether naive Bayes reads it (binned)."""
 
     name: str
     categorical: bool = False
-    nb: bool = False  # part of the naive Bayes "field values"
+    nb: bool = False
 
+
+# Engagement as of the scoring time: by window, by type, whether an outcome was logged, how fast the first touch
+# came, how recent the last; the same for leads and deals.
+ENGAGEMENT = (
+    *(Feature(f"first_{w}d_activities", nb=w in (3, 14)) for w in WINDOWS),
+    Feature("last_7d_activities", nb=True),
+    Feature("calls_first_14d"),
+    Feature("emails_first_14d"),
+    Feature("meetings_first_14d", nb=True),
+    Feature("with_outcome"),
+    Feature("days_to_first_activity", nb=True),
+    Feature("days_since_activity", nb=True),
+    Feature("contacts_engaged"),
+)
 
 DEAL_FEATURES = (
     Feature("amount", nb=True),
@@ -40,20 +63,16 @@ DEAL_FEATURES = (
     Feature("days_in_stage"),
     Feature("age_days"),
     Feature("days_to_close"),
-    Feature("close_date_pushes"),
-    Feature("activities_total"),
-    Feature("calls"),
-    Feature("emails"),
-    Feature("meetings"),
-    Feature("demos"),
-    Feature("activities_last_14d"),
-    Feature("days_since_activity"),
-    Feature("contacts_on_deal"),
+    Feature("close_date_pushes", nb=True),
+    *ENGAGEMENT,
+    Feature("contact_seniority", nb=True),
+    Feature("decision_maker_on_deal", nb=True),
     Feature("employee_count", nb=True),
     Feature("annual_revenue", nb=True),
     Feature("industry", categorical=True, nb=True),
+    Feature("existing_customer", nb=True),
     Feature("source", categorical=True, nb=True),
-    Feature("lead_score"),
+    Feature("from_lead", nb=True),
     Feature("owner_win_rate"),
     Feature("has_next_step", nb=True),
 )
@@ -68,12 +87,7 @@ LEAD_FEATURES = (
     Feature("has_phone", nb=True),
     Feature("has_company", nb=True),
     Feature("age_days"),
-    Feature("activities_total"),
-    Feature("calls"),
-    Feature("emails"),
-    Feature("meetings"),
-    Feature("first_3d_activities"),
-    Feature("days_since_activity"),
+    *ENGAGEMENT,
 )
 
 FEATURES = {"deal": DEAL_FEATURES, "lead": LEAD_FEATURES}
@@ -86,9 +100,10 @@ class History:
     pipeline: Pipeline  # the stages as Stage defines them
     stages: dict = field(default_factory=dict)  # id -> [(t, from, to)]
     fields: dict = field(default_factory=dict)  # id -> [(t, field, old, new)]
-    activities: dict = field(default_factory=dict)  # id -> [(t, type, direction, contact_id)]
+    activities: dict = field(default_factory=dict)  # id -> [(happened, type, outcome, contact_id)]
     owner_closes: dict = field(default_factory=dict)  # owner -> (sorted close times, cumulative wins)
-    lead_scores: dict = field(default_factory=dict)  # lead id -> score
+    contacts: dict = field(default_factory=dict)  # deal id -> [(contact_id, seniority, buying_role)]
+    account_wins: dict = field(default_factory=dict)  # account id -> sorted times its deals were won
 
 
 def _num(v) -> float:
@@ -98,6 +113,11 @@ def _num(v) -> float:
         return float(v)
     except (TypeError, ValueError):
         return math.nan
+
+
+def _int(v):
+    n = _num(v)
+    return None if math.isnan(n) else int(n)
 
 
 def value_as_of(current, changes, name: str, t: float):
@@ -146,42 +166,54 @@ def owner_win_rate(closes, owner, t: float) -> float:
     return (won + 1.0) / (n + 2.0)
 
 
-def _activity_counts(acts, t: float, since: float | None = None, last_known: float | None = None):
-    """Counts by type, direction and recency over the activities at or before t.
+def engagement(acts, created: float, t: float, cap: float) -> dict:
+    """Engagement as it stood at time t, from activities by when they happened (oldest first).
 
-    `acts` is either the activities themselves (oldest first) or, for bulk
-    scoring at now, a summary of grouped counts; then the last activity time
-    is the record's own `last_activity_at` (never later than t).
+    Windows count from creation (first 3/7/14/30 days, only what had happened by t) and back from t (last 7
+    days); times are in days, capped at `cap` (the oldest age training saw).
     """
-    if isinstance(acts, dict):
-        counts = dict.fromkeys(ACTIVITY_TYPES, 0) | acts.get("counts", {})
-        last = min(last_known, t) if last_known is not None else None
-        return counts, sum(counts.values()), 0, 0, acts.get("recent", 0), 0, last, 0
-    counts = dict.fromkeys(ACTIVITY_TYPES, 0)
-    inbound = outbound = recent = first = 0
-    last = None
+    firsts = dict.fromkeys(WINDOWS, 0)
+    by_type = dict.fromkeys(ACTIVITY_TYPES, 0)
+    last7 = with_outcome = 0
+    first = last = None
     contacts = set()
-    for when, typ, direction, contact in acts:
+    for when, typ, outcome, contact in acts:
         if when > t:
             break  # lists are oldest first: everything after is the future
-        counts[typ] = counts.get(typ, 0) + 1
-        if direction == "inbound":
-            inbound += 1
-        elif direction == "outbound":
-            outbound += 1
-        if when >= t - 14 * DAY:
-            recent += 1
-        if since is not None and when <= since + 3 * DAY:
-            first += 1
+        since = (when - created) / DAY
+        for w in WINDOWS:
+            if since <= w:
+                firsts[w] += 1
+        if since <= 14:
+            by_type[typ] = by_type.get(typ, 0) + 1
+        if when > t - 7 * DAY:
+            last7 += 1
+        if outcome:
+            with_outcome += 1
         if contact:
             contacts.add(contact)
+        first = when if first is None else first
         last = when
-    total = sum(counts.values())
-    return counts, total, inbound, outbound, recent, first, last, len(contacts)
+    return {
+        **{f"first_{w}d_activities": firsts[w] for w in WINDOWS},
+        "last_7d_activities": last7,
+        "calls_first_14d": by_type["call"],
+        "emails_first_14d": by_type["email"],
+        "meetings_first_14d": by_type["meeting"] + by_type["demo"],
+        "with_outcome": with_outcome,
+        "days_to_first_activity": min(cap, max(0.0, (first - created) / DAY)) if first is not None else math.nan,
+        "days_since_activity": min(cap, (t - last) / DAY) if last is not None else math.nan,
+        "contacts_engaged": len(contacts),
+    }
+
+
+def _capped_days(seconds: float, cap: float) -> float:
+    return min(cap, max(0.0, seconds / DAY))
 
 
 def deal_vector(d: dict, t: float, h: History, median_amount: float) -> dict:
-    """The features of one deal as it looked at time t."""
+    """The features of one deal as it looked at time t (its history up to t, never its current columns)."""
+    cap = AGE_CAP["deal"]
     oid = d["id"]
     created = ts(d["created_at"])
     changes = h.fields.get(oid, ())
@@ -197,30 +229,28 @@ def deal_vector(d: dict, t: float, h: History, median_amount: float) -> dict:
             if o is not None and n is not None and n > o:
                 pushes += 1
     next_step = value_as_of(d.get("next_step") or "", changes, "next_step", t)
-    counts, total, _in, _out, recent, _first, last, _engaged = _activity_counts(
-        h.activities.get(oid, ()), t, last_known=ts(d.get("last_activity_at")))
+    contacts = h.contacts.get(oid, ())
+    wins = h.account_wins.get(d.get("account_id"), [])
+    # whole calendar days: a close date is a date, not a moment
+    to_close = (close - (t // DAY) * DAY) / DAY if close is not None else math.nan
     return {
         "amount": amount,
         "amount_ratio": amount / median_amount if median_amount and not math.isnan(amount) else math.nan,
         "stage": stage,
-        "days_in_stage": (t - entered) / DAY,
-        "age_days": (t - created) / DAY,
-        # whole calendar days: a close date is a date, not a moment
-        "days_to_close": (close - (t // DAY) * DAY) / DAY if close is not None else math.nan,
+        "days_in_stage": _capped_days(t - entered, cap),
+        "age_days": _capped_days(t - created, cap),
+        "days_to_close": max(-cap, min(cap, to_close)) if not math.isnan(to_close) else math.nan,
         "close_date_pushes": pushes,
-        "activities_total": total,
-        "calls": counts["call"],
-        "emails": counts["email"],
-        "meetings": counts["meeting"],
-        "demos": counts["demo"],
-        "activities_last_14d": recent,
-        "days_since_activity": (t - last) / DAY if last is not None else math.nan,
-        "contacts_on_deal": d.get("contacts_count") or 0,
+        **engagement(h.activities.get(oid, ()), created, t, cap),
+        "contact_seniority": max((s for _c, s, _r in contacts), default=math.nan),
+        "contacts_on_deal": len(contacts),  # for advice (who is on the deal now), not a model input
+        "decision_maker_on_deal": 1.0 if any(r in DECISION_ROLES for _c, _s, r in contacts) else 0.0,
         "employee_count": _num(d.get("account__employee_count")),
         "annual_revenue": _num(d.get("account__annual_revenue")),
         "industry": d.get("account__industry") or "",
+        "existing_customer": 1.0 if bisect.bisect_left(wins, t) else 0.0,
         "source": d.get("source") or "",
-        "lead_score": _num(h.lead_scores.get(d.get("lead_id"))) if d.get("lead_id") else math.nan,
+        "from_lead": 1.0 if d.get("lead_id") else 0.0,
         "owner_win_rate": owner_win_rate(h.owner_closes, d["owner_id"], t),
         "has_next_step": 1.0 if next_step else 0.0,
     }
@@ -235,27 +265,30 @@ def seniority(title: str) -> int:
 
 
 def lead_vector(lead: dict, t: float, h: History) -> dict:
-    """The features of one lead as it looked at time t."""
+    """The features of one lead as it looked at time t: its fields as the audit log says they were then."""
     lid = lead["id"]
     created = ts(lead["created_at"])
     changes = h.fields.get(lid, ())
-    counts, total, _in, _out, _recent, first, last, _ = _activity_counts(h.activities.get(lid, ()), t, created)
+
+    def then(name):
+        return value_as_of(lead.get(name), changes, name, t)
+
+    seen = [when for when, *_ in h.activities.get(lid, ()) if when <= t]
     return {
-        "source": value_as_of(lead.get("source") or "", changes, "source", t) or "",
-        "industry": lead.get("industry") or "",
-        "seniority": seniority(lead.get("title")),
-        "employee_count": _num(lead.get("employee_count")),
-        "annual_revenue": _num(lead.get("annual_revenue")),
-        "country": lead.get("country") or "",
-        "has_phone": 1.0 if lead.get("phone") else 0.0,
-        "has_company": 1.0 if lead.get("company") else 0.0,
-        "age_days": (t - created) / DAY,
-        "activities_total": total,
-        "calls": counts["call"],
-        "emails": counts["email"],
-        "meetings": counts["meeting"] + counts["demo"],
-        "first_3d_activities": first,
-        "days_since_activity": (t - last) / DAY if last is not None else math.nan,
+        # what the leads app's rules read, as of t (for the point-in-time rule score; not model inputs)
+        "rules_input": {"industry": then("industry"), "employee_count": _int(then("employee_count")),
+                        "annual_revenue": _int(then("annual_revenue")), "title": then("title"),
+                        "activity_count": len(seen), "last_activity_at": seen[-1] if seen else None},
+        "source": then("source") or "",
+        "industry": then("industry") or "",
+        "seniority": seniority(then("title")),
+        "employee_count": _num(then("employee_count")),
+        "annual_revenue": _num(then("annual_revenue")),
+        "country": then("country") or "",
+        "has_phone": 1.0 if then("phone") else 0.0,
+        "has_company": 1.0 if then("company") else 0.0,
+        "age_days": _capped_days(t - created, AGE_CAP["lead"]),
+        **engagement(h.activities.get(lid, ()), created, t, AGE_CAP["lead"]),
     }
 
 

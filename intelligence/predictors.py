@@ -1,4 +1,8 @@
-"""Loaded scoring models: predict probabilities and explain them, over many records at once."""
+"""Loaded scoring models: predict probabilities and explain them, over many records at once.
+
+A stored model carries the Platt scaling fitted on its holdout (`params["platt"]`), so what it answers is a
+calibrated probability of winning; reasons stay the learner's own pushes and pulls.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import threading
 
 import numpy as np
 
+from intelligence.evaluation import platt_apply
 from intelligence.explain import top_factors
 from intelligence.features import FEATURES, build_vocab, to_matrix
 from intelligence.naive_bayes import NaiveBayes
@@ -60,7 +65,7 @@ class LightGBMPredictor:
         X = to_matrix(self.kind, vectors, self.params.get("vocab", {}))
         # One thread for a few rows (OpenMP start-up costs more than the work); both cores for bulk.
         threads = 1 if len(vectors) < 1000 else 0
-        p = self.booster.predict(X, num_threads=threads)
+        p = platt_apply(self.booster.predict(X, num_threads=threads), self.params.get("platt"))
         if not explain:
             return p, None
         contrib = self.booster.predict(X, pred_contrib=True, num_threads=threads)[:, :-1]  # last column is the bias
@@ -94,7 +99,7 @@ class NaiveBayesPredictor:
         if not vectors:
             return np.zeros(0), []
         contrib, prior = self.nb.contributions(vectors)
-        p = 1.0 / (1.0 + np.exp(-(prior + contrib.sum(axis=1))))
+        p = platt_apply(1.0 / (1.0 + np.exp(-(prior + contrib.sum(axis=1)))), self.params.get("platt"))
         return p, (top_factors(self.names, contrib, vectors, stage_labels=stage_labels) if explain else None)
 
     def dumps(self) -> str:

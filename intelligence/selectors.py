@@ -2,25 +2,36 @@
 
 from django.shortcuts import get_object_or_404
 
-from intelligence import analytics, nba
+from intelligence import analytics, nba, services
 from intelligence.models import Kind, Recommendation, ScoringModel
 from leads import selectors as lead_selectors
 from opportunities import selectors as opportunity_selectors
 
 
-def score_get(*, user, kind: str, record_id: int) -> dict:
+def score_get(*, user, kind: str, record_id: int, as_of=None) -> dict:
     """The score every page shows for a lead or deal: the one stored on the record, with the model that made it.
 
-    `outcome` is set for a decided record, which shows it instead of a score: a closed deal's "won" or "lost",
-    a converted lead's deal state ("open", "won", "lost", "deleted"). 404 when the user may not see the record.
+    A decided record shows what happened, never a prediction that could contradict it: a closed deal "won" or
+    "lost" without a score; a converted lead its deal's state ("won", "lost", "deleted"), and while that deal
+    is open, the deal's own score. With `as_of` (a past time) the record is scored as it stood then, by the
+    active model (or the rules), whatever became of it since. 404 when the user may not see the record.
     """
     if kind == Kind.DEAL:
-        deal = opportunity_selectors.opportunity_get(user=user, pk=record_id)
-        score, model, factors, outcome = deal.deal_score, deal.score_model, deal.score_factors, deal.outcome
+        record = opportunity_selectors.opportunity_get(user=user, pk=record_id)
+        score, model, factors, outcome = record.deal_score, record.score_model, record.score_factors, record.outcome
     else:
-        lead = lead_selectors.lead_get(user=user, pk=record_id)
-        score, model, factors, outcome = lead.score, lead.score_model, lead.score_factors, lead.outcome
-    if outcome:  # a decided record shows what happened, not a prediction of it
+        record = lead_selectors.lead_get(user=user, pk=record_id)
+        score, model, factors, outcome = record.score, record.score_model, record.score_factors, record.outcome
+    if as_of is not None:
+        results = services.compute_scores(kind, [record_id], as_of=as_of, open_only=False)
+        r = results[0]
+        return {"score": r["score"], "model": r["model"], "factors": r["factors"], "outcome": "",
+                "as_of": as_of}
+    if kind == Kind.LEAD and outcome == "open":  # converted, its deal still open: the deal's score is the one
+        deal = record.converted_opportunity
+        return {"score": deal.deal_score, "model": deal.score_model, "factors": deal.score_factors,
+                "outcome": outcome}
+    if outcome:
         return {"score": None, "model": None, "factors": [], "outcome": outcome}
     return {"score": score, "model": model, "factors": factors, "outcome": outcome}
 

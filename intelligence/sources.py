@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
@@ -25,6 +25,7 @@ from activities import selectors as activity_selectors
 from activities import services as activity_services
 from leads import figures as lead_figures
 from leads import selectors as lead_selectors
+from leads.models import Lead
 from opportunities import figures as opportunity_figures
 from opportunities import selectors as opportunity_selectors
 
@@ -152,6 +153,15 @@ def field_history(model, ids, fields: tuple[str, ...]) -> dict[int, list[tuple[f
     return {k: [e[:4] for e in sorted(v, key=lambda e: (e[0], e[4]))] for k, v in out.items()}
 
 
+def deal_contacts(ids) -> dict[int, list[tuple[int, str, str]]]:
+    """The contacts on each deal: (contact_id, title, buying_role)."""
+    out: dict[int, list] = defaultdict(list)
+    for part in chunks(ids):
+        for opp_id, contact_id, title, role in opportunity_figures.deal_contacts(ids=part):
+            out[opp_id].append((contact_id, title, role))
+    return out
+
+
 def owner_names(ids) -> dict[int, str]:
     return {
         u["id"]: (f"{u['first_name']} {u['last_name']}".strip() or u["email"])
@@ -194,6 +204,17 @@ def lead_scores(ids) -> dict[int, int]:
     return out
 
 
+def lead_status_changes(ids) -> dict[int, list[tuple[float, str]]]:
+    """When each lead entered each status, oldest first: (when, status), from its timeline and the audit log."""
+    out: dict[int, list] = defaultdict(list)
+    for part in chunks(ids):
+        for lead_id, when, status in lead_figures.lead_status_changes(ids=part):
+            out[lead_id].append((when.timestamp(), status))
+    for lead_id, changes in field_history(Lead, ids, ("status",)).items():
+        out[lead_id] += [(when, new) for when, _f, _old, new in changes]
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def lead_rule_scores(ids) -> dict[int, tuple[int, list[dict], str]]:
     """The leads app's rule score of each lead (before any learned model): score, factors, model label."""
     return {pk: (result.score, result.factors, result.model)
@@ -202,36 +223,25 @@ def lead_rule_scores(ids) -> dict[int, tuple[int, list[dict], str]]:
 
 # --- activities ---------------------------------------------------------------
 
-def activities(kind: str, ids, until=None) -> dict[int, list[tuple[float, str, str, object]]]:
-    """Activities per record, oldest first: (when, type, direction, contact_id)."""
+def activities(kind: str, ids) -> dict[int, list[tuple[float, str, str, object]]]:
+    """Activities per record, oldest first: (when it happened, type, outcome, contact_id).
+
+    An activity counts from when it happened (completed, else occurred), not when it was typed in: imported
+    history keeps its own times. Features read only those at or before the time they are asked about.
+    """
     ids = list(ids)
     if not ids:
         return {}
     key = "opportunity_id" if kind in ("opportunity", "deal") else "lead_id"
     out: dict[int, list] = defaultdict(list)
-    for a in in_chunks(activity_selectors.activities_for, ids, kind=kind, until=until, limit=10_000_000):
+    for a in in_chunks(activity_selectors.activities_for, ids, kind=kind, limit=10_000_000):
         rid = a.get(key)
-        # Known when it was created, happened when it occurred: it counts from the later of the two.
-        happened, known = ts(a.get("occurred_at") or a.get("completed_at")), ts(a.get("created_at"))
-        when = max(t for t in (happened, known) if t is not None) if (happened or known) else None
+        when = ts(a.get("completed_at") or a.get("occurred_at") or a.get("created_at"))
         if rid is None or when is None:
             continue
-        out[rid].append((when, str(a.get("type") or ""), str(a.get("direction") or ""), a.get("contact_id")))
+        out[rid].append((when, str(a.get("type") or ""), str(a.get("outcome") or ""), a.get("contact_id")))
     for lst in out.values():
         lst.sort(key=lambda r: r[0])
-    return out
-
-
-def activity_summary(kind: str, ids, now: datetime, types: tuple[str, ...]) -> dict[int, dict]:
-    """Per record, activity counts by type and in the last 14 days, as known at `now` (grouped counts, for bulk).
-
-    Only what had happened and been logged by `now` counts, as in `activities()`;
-    ids=None counts for every record of the kind.
-    """
-    out = {}
-    for part in [None] if ids is None else chunks(ids):
-        out.update(activity_selectors.activity_summary(kind=kind, ids=part, until=now, types=types,
-                                                       recent_since=now - timedelta(days=14)))
     return out
 
 

@@ -1,5 +1,7 @@
 """Thin Celery tasks: training, score refreshes."""
 
+from datetime import datetime
+
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -30,6 +32,6 @@ def rescore_flush_task() -> int:
 
 
 @shared_task(name="intelligence.tasks.scores_refresh_all_task", acks_late=True, reject_on_worker_lost=True)
-def scores_refresh_all_task(kind: str) -> int:
-    """Re-score every open record of a kind (after a promotion)."""
-    return services.scores_refresh(kind=kind)
+def scores_refresh_all_task(kind: str, as_of: str | None = None) -> int:
+    """Re-score every open record of a kind (after a promotion), as of now or an ISO time."""
+    return services.scores_refresh(kind=kind, as_of=datetime.fromisoformat(as_of) if as_of else None)

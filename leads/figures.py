@@ -6,7 +6,7 @@ pages and APIs read leads through `leads.selectors` instead.
 
 from __future__ import annotations
 
-from leads.models import Lead
+from leads.models import Lead, LeadHistory
 from leads.scoring import ScoreResult, rules_score
 
 
@@ -37,3 +37,12 @@ def lead_rule_scores(*, ids) -> dict[int, ScoreResult]:
     A system read for intelligence's training and scoring: the caller scopes ids.
     """
     return {lead.pk: rules_score(lead) for lead in Lead.objects.filter(pk__in=list(ids))}
+
+
+def lead_status_changes(*, ids) -> list[tuple[int, object, str]]:
+    """When the leads entered each status, from their timelines: (lead_id, when, status), oldest first.
+
+    A system read for intelligence's training (when an outcome became known): the caller scopes ids.
+    """
+    return list(LeadHistory.objects.filter(lead_id__in=list(ids), kind=LeadHistory.Kind.STATUS)
+                .order_by("created_at", "id").values_list("lead_id", "created_at", "to_value"))

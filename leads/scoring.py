@@ -76,33 +76,47 @@ def _factor(name: str, points: int, detail: str) -> dict:
 
 
 def rules_score(lead, *, now=None) -> ScoreResult:
-    """Fit plus engagement, by fixed rules anyone can read."""
-    now = now or timezone.now()
+    """Fit plus engagement of a lead as it is now, by fixed rules anyone can read."""
+    return rules_score_of(industry=lead.industry, employee_count=lead.employee_count,
+                          annual_revenue=lead.annual_revenue, title=lead.title, activity_count=lead.activity_count,
+                          last_activity_at=lead.last_activity_at, now=now or timezone.now())
+
+
+def rules_score_of(*, industry, employee_count, annual_revenue, title, activity_count, last_activity_at,
+                   now) -> ScoreResult:
+    """The rule score from a lead's values at one moment (now, or as of a past time for a point-in-time score).
+
+    Every rule says its part, matched or not, so a score always comes with its fit and engagement reasons.
+    """
     factors = []
-    industry = (lead.industry or "").strip().lower()
-    if industry in TARGET_INDUSTRIES:
-        factors.append(_factor("industry", TARGET_INDUSTRIES[industry], f"target industry {lead.industry}"))
-    employees = lead.employee_count
-    if employees:
-        points = 15 if employees >= 1000 else 11 if employees >= 200 else 7 if employees >= 50 else 3
-        factors.append(_factor("company size", points, f"{employees} employees"))
-    revenue = Decimal(lead.annual_revenue) if lead.annual_revenue is not None else None
+    key = (industry or "").strip().lower()
+    if key in TARGET_INDUSTRIES:
+        factors.append(_factor("industry", TARGET_INDUSTRIES[key], f"target industry {industry}"))
+    else:
+        factors.append(_factor("industry", 0, f"industry {industry} is not a target" if industry else "industry unknown"))
+    if employee_count:
+        points = 15 if employee_count >= 1000 else 11 if employee_count >= 200 else 7 if employee_count >= 50 else 3
+        factors.append(_factor("company size", points, f"{employee_count} employees"))
+    else:
+        factors.append(_factor("company size", 0, "company size unknown"))
+    revenue = Decimal(annual_revenue) if annual_revenue is not None else None
     if revenue:
         points = 10 if revenue >= 100_000_000 else 7 if revenue >= 10_000_000 else 4 if revenue >= 1_000_000 else 1
         factors.append(_factor("revenue", points, f"annual revenue {revenue:,.0f}"))
-    title = (lead.title or "").lower()
+    lowered = (title or "").lower()
     for words, points, label in SENIORITY:
-        if any(w in title for w in words):
-            factors.append(_factor("seniority", points, f"title {lead.title!r}: {label}"))
+        if any(w in lowered for w in words):
+            factors.append(_factor("seniority", points, f"title {title!r}: {label}"))
             break
-    count = lead.activity_count or 0
-    if count:
-        factors.append(_factor("activities", min(20, 4 * count), f"{count} activities logged"))
-    if lead.last_activity_at:
-        age = now - lead.last_activity_at
+    else:
+        factors.append(_factor("seniority", 0, f"title {title!r}: not a buyer's seniority" if title else "no title"))
+    count = activity_count or 0
+    factors.append(_factor("activities", min(20, 4 * count), f"{count} activities logged" if count
+                           else "no activity logged yet"))
+    if last_activity_at:
+        age = now - last_activity_at
         points = 20 if age <= timedelta(days=7) else 12 if age <= timedelta(days=30) else 5 if age <= timedelta(days=90) else 0
-        if points:
-            factors.append(_factor("recency", points, f"last activity {age.days} days ago"))
+        factors.append(_factor("recency", points, f"last activity {age.days} days ago"))
     fit = min(60, sum(f["points"] for f in factors if f["factor"] not in ("activities", "recency")))
     engagement = min(40, sum(f["points"] for f in factors if f["factor"] in ("activities", "recency")))
     return ScoreResult(min(100, fit + engagement), RULES, factors)

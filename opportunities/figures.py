@@ -77,3 +77,13 @@ def deal_scores(*, ids) -> dict[int, int | None]:
     A system read for intelligence's training and scoring: the caller scopes ids.
     """
     return dict(Opportunity.objects.filter(pk__in=list(ids)).values_list("pk", "deal_score"))
+
+
+def deal_contacts(*, ids) -> list[tuple[int, int, str, str]]:
+    """The contacts on the deals: (opportunity_id, contact_id, title, buying_role).
+
+    A system read for intelligence's training and scoring: the caller scopes ids.
+    """
+    through = Opportunity.contacts.through
+    return list(through.objects.filter(opportunity_id__in=list(ids))
+                .values_list("opportunity_id", "contact_id", "contact__title", "contact__buying_role"))

@@ -15,13 +15,17 @@ class ScoreSerializer(serializers.Serializer):
     """The score every page shows for a record; the same as the record's own score fields."""
 
     score = serializers.IntegerField(allow_null=True, min_value=0, max_value=100,
-                                     help_text="null for a deal not scored yet")
+                                     help_text="A learned model's score is the calibrated chance of winning in "
+                                               "percent; a rule score is points out of 100. null for a deal not "
+                                               "scored yet and for a decided record")
     model = serializers.CharField(allow_blank=True, help_text="The model that made it, e.g. LightGBM v3 or Rules v1")
     factors = FactorSerializer(many=True)
     outcome = serializers.CharField(
         allow_blank=True,
         help_text="A decided record shows this instead of a score: a closed deal won or lost; a converted lead its "
-                  "deal's state (open, won, lost or deleted). Empty while the record is worked.")
+                  "deal's state (won, lost or deleted; while its deal is open, \"open\" with the deal's own score). "
+                  "Empty while the record is worked.")
+    as_of = serializers.DateTimeField(required=False, help_text="The time the record was scored as of, when asked")
 
 
 class RecommendationSerializer(serializers.ModelSerializer):

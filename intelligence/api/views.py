@@ -1,7 +1,11 @@
 """Intelligence API: scores with reasons, recommendations, analytics, scoring models and training."""
 
+from datetime import UTC
+
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -30,9 +34,26 @@ from salesapp.celery import app as celery_app
 class _ScoreView(APIView):
     kind = Kind.DEAL
 
-    @extend_schema(responses=ScoreSerializer)
+    @extend_schema(
+        parameters=[OpenApiParameter(
+            "as_of", OpenApiTypes.DATETIME,
+            description="Score the record as it stood at this time (ISO 8601), from its history up to then, "
+                        "by the active model; default: the stored score as of now")],
+        responses=ScoreSerializer,
+    )
     def get(self, request, pk: int):
-        return Response(ScoreSerializer(selectors.score_get(user=request.user, kind=self.kind, record_id=pk)).data)
+        as_of = request.query_params.get("as_of")
+        when = None
+        if as_of is not None:
+            when = parse_datetime(as_of)
+            if when is None:
+                raise validation_error("as_of", "Give a date and time in ISO 8601, e.g. 2025-03-01T12:00:00Z.")
+            if timezone.is_naive(when):
+                when = timezone.make_aware(when, UTC)
+            if when > timezone.now():
+                raise validation_error("as_of", "A score as of a future time cannot be known.")
+        return Response(ScoreSerializer(
+            selectors.score_get(user=request.user, kind=self.kind, record_id=pk, as_of=when)).data)
 
 
 class OpportunityScoreView(_ScoreView):

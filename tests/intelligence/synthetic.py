@@ -230,6 +230,89 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
     return counts
 
 
+
+def generate_null_lead_history(*, owners, leads: int = 2000, seed: int = 11, now=None, plant: bool = False,
+                               win_rate: float = 0.4) -> dict:
+    """Leads whose outcome is a coin toss, independent of every field and activity, but decided at different
+    speeds: won leads convert within days (their deal closes won soon after), lost ones are unqualified weeks
+    later, as in real pipelines. Any model that learns something here learned when outcomes arrive, not what
+    predicts them. With `plant`, each lead's industry is overwritten at the decision with its outcome (and the
+    audit log records the change then): a field written after the decision, which must not help.
+    """
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from activities.store import get_store
+    from intelligence.sources import pipeline
+    from leads.models import Lead
+    from opportunities.models import Account, Opportunity, StageHistory
+
+    stages = pipeline()
+    won_stage = min(stages.won)
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    owners = list(owners)
+    lead_ct = ContentType.objects.get_for_model(Lead)
+    with transaction.atomic():
+        account = Account.objects.create(name=f"Null Co {seed}", normalized_name=f"null co {seed}",
+                                         created_at=now - timedelta(days=900))
+        specs, objs = [], []
+        for i in range(leads):
+            created = now - timedelta(days=rng.uniform(90, 600))
+            won = rng.random() < win_rate
+            open_for = timedelta(days=rng.uniform(2, 12) if won else rng.uniform(12, 60))
+            decided = created + open_for
+            owner = rng.choice(owners)
+            industry = rng.choice(INDUSTRIES)
+            specs.append((created, decided, won, owner, industry))
+            objs.append(Lead(
+                source=rng.choice(SOURCES), status="converted" if won else "unqualified", first_name="Nil",
+                last_name=f"Null {seed}-{i}", email=f"null{seed}-{i}@history.example",
+                normalized_email=f"null{seed}-{i}@history.example", company=f"Nobody {i}",
+                title=rng.choice(TITLES), industry=("Won-" if won else "Lost-") + industry if plant else industry,
+                employee_count=int(rng.lognormvariate(5, 1.2)) + 5, country=rng.choice(COUNTRIES),
+                phone="+1 555 0100" if rng.random() < 0.6 else "", assigned_to=owner, created_at=created,
+                converted_at=decided if won else None,
+            ))
+        objs = Lead.objects.bulk_create(objs)
+        deals, entries, docs = [], [], []
+        for lead, (created, decided, won, owner, industry) in zip(objs, specs, strict=True):
+            t = created + timedelta(days=rng.expovariate(0.3))
+            while t < decided:  # the same engagement whatever the outcome
+                typ = rng.choice(("call", "email", "email", "meeting"))
+                docs.append({"type": typ, "subject": f"{typ} (null history)", "user_id": owner.pk,
+                             "created_by_id": owner.pk, "lead_id": lead.pk, "occurred_at": t, "completed_at": t,
+                             "created_at": t, "updated_at": t, "description": "", "outcome": "",
+                             "participants": [], "metadata": {}})
+                t += timedelta(days=rng.expovariate(0.3))
+            if won:
+                closed = decided + timedelta(days=rng.uniform(3, 20))
+                deals.append((lead, Opportunity(
+                    name=f"Null deal {seed}-{lead.pk}", account=account, lead_id=lead.pk, stage_id=won_stage,
+                    probability=100, amount=Decimal(10000), expected_close_date=closed.date(),
+                    actual_close_date=closed.date(), owner=owner, source=lead.source, forecast_category="closed",
+                    created_at=decided, stage_changed_at=closed), closed))
+            else:
+                entries.append(LogEntry(content_type=lead_ct, object_pk=str(lead.pk), object_id=lead.pk,
+                                        object_repr=str(lead), action=LogEntry.Action.UPDATE, actor=owner,
+                                        changes={"status": ["contacted", "unqualified"]}, timestamp=decided))
+            if plant:
+                entries.append(LogEntry(content_type=lead_ct, object_pk=str(lead.pk), object_id=lead.pk,
+                                        object_repr=str(lead), action=LogEntry.Action.UPDATE, actor=owner,
+                                        changes={"industry": [industry, lead.industry]},
+                                        timestamp=decided + timedelta(hours=1)))
+        opps = Opportunity.objects.bulk_create([o for _, o, _ in deals])
+        StageHistory.objects.bulk_create([
+            StageHistory(opportunity=o, from_stage="negotiation", to_stage=won_stage, changed_at=closed)
+            for o, (_, _, closed) in zip(opps, deals, strict=True)
+        ])
+        for o, (lead, _, _) in zip(opps, deals, strict=True):
+            Lead.objects.filter(pk=lead.pk).update(converted_opportunity_id=o.pk)
+        LogEntry.objects.bulk_create(entries, batch_size=2000)
+        get_store().insert_many(docs)
+    return {"leads": len(objs), "won": len(deals), "activities": len(docs)}
+
+
 def main() -> None:
     """`python -m tests.intelligence.synthetic`: a generated history in the configured (development) database."""
     import argparse
@@ -259,7 +342,13 @@ def main() -> None:
     print("Generated", generate_history(owners=owners, deals=args.deals, leads=args.leads, seed=args.seed))
     if args.train:
         for kind in ("deal", "lead"):
-            print(kind, model_train_task(kind))
+            result = model_train_task(kind)
+            print(f"{kind}: {result['decision']}")
+            rows = [(m["algorithm"] + f" v{m['version']}", m) for m in result.get("models", [])]
+            rows += [(f"{name} (baseline)", m) for name, m in result.get("baselines", {}).items()]
+            for name, m in rows:
+                print(f"  {name:24} AUC {m['auc']:.3f}  Brier {m['brier']:.3f}  "
+                      f"calibration error {m['calibration_error']:.3f}")
             services.scores_refresh(kind=kind, actor=None)
 
 

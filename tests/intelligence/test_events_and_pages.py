@@ -15,14 +15,14 @@ def test_logging_an_activity_refreshes_the_deal_score(api, admin_user, rep, djan
     scores_refresh(kind="deal", ids=[deal.pk])
     client = api.as_user(rep)
     before = client.get(f"/api/v1/opportunities/{deal.pk}/score/").json()
-    assert any(f["factor"] == "days_since_activity" for f in before["factors"])
+    assert [f["points"] for f in before["factors"] if f["factor"] == "days_since_activity"] == [-10]
     # When a call is logged (the activity.logged event runs through the Celery consumer)
     with django_capture_on_commit_callbacks(execute=True):
         log_activity(admin_user, when=days_ago(0.1), type="call", opportunity=deal)
-    # Then the deal's score moved up and the silence is no longer a reason, on the API and on the deal page
+    # Then the deal's score moved up and the recent call now pushes it up, on the API and on the deal page
     after = client.get(f"/api/v1/opportunities/{deal.pk}/score/").json()
     assert after["score"] > before["score"]
-    assert not any(f["factor"] == "days_since_activity" for f in after["factors"])
+    assert [f["points"] for f in after["factors"] if f["factor"] == "days_since_activity"] == [5]
     assert client.get(f"/api/v1/opportunities/{deal.pk}/").json()["deal_score"] == after["score"]
 
 

@@ -2,12 +2,13 @@
 
 import numpy as np
 
+from intelligence.features import DEAL_FEATURES
 from intelligence.naive_bayes import NaiveBayes
 from intelligence.predictors import NaiveBayesPredictor
 
 
 def _vec(source="web", stage="proposal", amount=1000.0, next_step=0.0):
-    return {"amount": amount, "stage": stage, "employee_count": 100.0, "annual_revenue": 1e6, "industry": "Software",
+    return {f.name: "" if f.categorical else 0.0 for f in DEAL_FEATURES} | {"amount": amount, "stage": stage, "employee_count": 100.0, "annual_revenue": 1e6, "industry": "Software",
             "source": source, "has_next_step": next_step}
 
 

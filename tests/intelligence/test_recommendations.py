@@ -64,13 +64,14 @@ def test_stuck_in_stage_past_the_usual_time(admin_user, rep):
 
 
 def test_high_score_without_a_meeting_asks_for_one_until_a_meeting_is_booked(admin_user, rep):
-    # Given a deal in negotiation (75% by the rules, plus a next step) with recent calls but no meeting
+    # Given a deal in negotiation (75% by the rules, plus a recent call, a close date ahead and a next step: 88)
+    # with recent calls but no meeting
     opp = _deal(rep, stage="negotiation")
     log_activity(admin_user, when=days_ago(1), type="call", opportunity=opp)
     services.scores_refresh(kind="deal", ids=[opp.pk])  # as the consumer of activity.logged does
     recs = _codes(opp)
     assert set(recs) == {"high_score_no_meeting"}
-    assert "Score 80" in recs["high_score_no_meeting"].reason
+    assert "Score 88" in recs["high_score_no_meeting"].reason
     # When a meeting is booked for next week, the advice goes away
     log_activity(admin_user, when=timezone.now() + timedelta(days=7), type="meeting", opportunity=opp)
     assert _codes(opp) == {}

@@ -82,12 +82,15 @@ def test_a_converted_lead_shows_its_deals_state_not_a_score(client, api, admin_u
     lead = lead_services.lead_convert(actor=admin_user, lead=lead)
     client.force_login(admin_user)
     api.as_user(admin_user)
-    # Then the lead says its deal is open (not "deal won"), on every face, and shows no score
+    # Then the lead says its deal is open (not "deal won"), on every face, and shows no lead score: the panel
+    # and the score API show the deal's own score
     faces = _faces(client, api, lead)
     for html in (faces["page_html"], faces["list_html"], faces["panel_html"]):
         assert "Converted · deal open" in html and 'data-testid="lead-score"' not in html
-        assert 'data-testid="score-value"' not in html
     assert faces["api"]["outcome"] == faces["score_api"]["outcome"] == "open"
+    deal = lead.converted_opportunity
+    deal.refresh_from_db()
+    assert (faces["score_api"]["score"], faces["score_api"]["model"]) == (deal.deal_score, deal.score_model)
 
     # When the deal is won
     deals.opportunity_close(actor=admin_user, opportunity=lead.converted_opportunity, outcome="won",

@@ -32,8 +32,14 @@ def test_learned_model_beats_naive_bayes_on_the_time_holdout_and_both_are_record
     assert lgb.metrics["auc"] > 0.7
     assert lgb.metrics["auc"] > nb.metrics["auc"]
     assert lgb.metrics["compared"]["naive_bayes"] == nb.metrics["auc"]
-    assert {"auc", "brier", "calibration", "n_train", "n_holdout"} <= set(lgb.metrics)
+    assert {"auc", "brier", "calibration", "calibration_error", "n_train", "n_holdout"} <= set(lgb.metrics)
     assert sum(b["count"] for b in lgb.metrics["calibration"]) == lgb.metrics["n_holdout"]
+    # beside the point-in-time baselines on the same split, which it beats by the stated margin, calibrated
+    baselines = lgb.metrics["baselines"]
+    assert set(baselines) == {"rules", "naive_bayes"}
+    assert all(lgb.metrics["auc"] >= b["auc"] + services.PROMOTION_MARGIN for b in baselines.values())
+    assert all({"auc", "brier", "calibration_error"} <= set(b) for b in baselines.values())
+    assert lgb.metrics["calibration_error"] <= 0.05
     # the holdout is newer than everything trained on
     assert lgb.metrics["holdout_from"] >= lgb.metrics["train_until"]
     lgb.refresh_from_db()
