@@ -2,8 +2,9 @@
 
 Each role's run walks every operation of the OpenAPI schema with generated valid and invalid
 input (fixed seed, bounded examples) on the permission matrix's world, each call in a savepoint
-rolled back after it, so every call meets the same records. It must find no server error and no
-answer that contradicts the schema (status, content type, body).
+rolled back after it, so every call meets the same records. It must find no server error, no
+answer that contradicts the schema (status, content type, body), and no answer without a
+Content-Security-Policy header.
 """
 
 import os
@@ -82,6 +83,9 @@ def fuzz_operation(operation, user) -> str | None:
             case.validate_response(response, checks=CHECKS, headers=auth)
         except FailureGroup as exc:
             found.append(f"{operation.label}: {str(exc).strip()[:1500]}")
+            return
+        if not response.headers.get("content-security-policy"):
+            found.append(f"{operation.label}: answered {response.status_code} without a Content-Security-Policy")
 
     run()
     return found[0] if found else None
