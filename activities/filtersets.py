@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from activities.models import Activity, ActivityType
 from activities.selectors import STATUS_DONE, STATUS_OPEN
-from salesapp.filters import IdFilter
+from salesapp.filters import DateTimeFilter, IdFilter
 
 
 class CommaMultipleChoiceField(forms.MultipleChoiceField):
@@ -35,9 +35,9 @@ class ActivityFilter(django_filters.FilterSet):
     contact = IdFilter(help_text="Activities linked to this contact")
     user = IdFilter(help_text="Activities owned (or assigned to) this user")
     status = django_filters.ChoiceFilter(choices=[(STATUS_OPEN, "Open"), (STATUS_DONE, "Done")])
-    since = django_filters.IsoDateTimeFilter(help_text="Happened at or after")
-    until = django_filters.IsoDateTimeFilter(help_text="Happened before")
-    due_before = django_filters.IsoDateTimeFilter(help_text="Due before")
+    since = DateTimeFilter(help_text="Happened at or after")
+    until = DateTimeFilter(help_text="Happened before")
+    due_before = DateTimeFilter(help_text="Due before")
 
     class Meta:
         model = Activity

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 
 from leads.models import Lead
-from salesapp.filters import IdFilter, IntegerFilter
+from salesapp.filters import DateTimeFilter, IdFilter, IntegerFilter
 from salesapp.search import SearchFilterSet
 
 
@@ -19,8 +19,8 @@ class LeadFilter(SearchFilterSet):
     territory_id = IdFilter(field_name="territory_id", label="Territory")
     score_min = IntegerFilter(field_name="score", lookup_expr="gte", label="Score from")
     score_max = IntegerFilter(field_name="score", lookup_expr="lte", label="Score to")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lte")
     created_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created from")
     created_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created to")
 

@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from opportunities.models import Account, Contact, Opportunity, Stage
 from opportunities.periods import parse_period
-from salesapp.filters import AmountFilter, IdFilter
+from salesapp.filters import AmountFilter, DateTimeFilter, IdFilter
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.search import SearchFilterSet
 from territories.selectors import territory_subtree_ids
@@ -23,8 +23,8 @@ def _period_key(value: str) -> None:
 class AccountFilterSet(SearchFilterSet):
     owner = IdFilter(field_name="owner_id")
     territory = IdFilter(field_name="territory_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
     industry = django_filters.CharFilter(lookup_expr="iexact")
     billing_country = django_filters.CharFilter(lookup_expr="iexact")
     parent = IdFilter(field_name="parent_id")
@@ -37,8 +37,8 @@ class AccountFilterSet(SearchFilterSet):
 class ContactFilterSet(SearchFilterSet):
     account = IdFilter(field_name="account_id")
     owner = IdFilter(field_name="owner_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
     buying_role = django_filters.ChoiceFilter(choices=Contact.BuyingRole.choices)
     email = django_filters.CharFilter(lookup_expr="iexact")
 
@@ -55,8 +55,8 @@ class OpportunityFilterSet(SearchFilterSet):
     team = IdFilter(method="in_team", label="Manager's team (user id)")
     territory = IdFilter(method="in_territory", label="Territory (and below)")
     territory_id = IdFilter(field_name="territory_id", label="Territory (this one only)")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
     account = IdFilter(field_name="account_id")
     forecast_category = django_filters.MultipleChoiceFilter(choices=Opportunity.ForecastCategory.choices)
     category = django_filters.MultipleChoiceFilter(field_name="forecast_category",

@@ -1,10 +1,15 @@
-"""Number filters of the house: every django-filter number parameter is one of these, so a value the
-database cannot hold (an integer above 2^63, a float like 1e308, NaN) answers 400 naming the
-parameter instead of reaching the database. `tests/salesapp/test_bounds.py` walks every filterset.
+"""Number and time filters of the house: every django-filter number or date-time parameter is one of
+these, so a value the database cannot hold (an integer above 2^63, a float like 1e308, NaN, a time
+zone offset PostgreSQL refuses) answers 400 naming the parameter instead of reaching the database.
+`tests/salesapp/test_bounds.py` walks every filterset.
 """
+
+import datetime as dt
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 MAX_BIGINT = 2**63 - 1
@@ -44,3 +49,22 @@ class AmountFilter(_BoundedFilter):
 
 
 BOUNDED_NUMBER_FILTERS = (IdFilter, IntegerFilter, AmountFilter)
+
+
+class _UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, handed on in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO allows."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(dt.UTC)
+        except (OverflowError, ValueError) as exc:
+            raise ValidationError("Enter a date and time between the years 1 and 9999.", code="invalid") from exc
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """A point in time (ISO 8601, any offset), compared in UTC."""
+
+    field_class = _UtcIsoDateTimeField

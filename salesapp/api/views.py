@@ -17,7 +17,7 @@ from salesapp.api.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
-from salesapp.filters import IdFilter
+from salesapp.filters import DateTimeFilter, IdFilter
 from salesapp.models import OutboxEvent, User
 from salesapp.signin import signin_unlock
 
@@ -85,7 +85,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
 class EventFilter(django_filters.FilterSet):
     name = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    since = DateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = OutboxEvent
