@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from salesapp import access_log
+from salesapp.api.fields import CountField, IdField
 from salesapp.search import MAX_WINDOW, SearchRequest, search_records
 from salesapp.search_kinds import CREATED_LABELS, search_kinds
 
@@ -26,11 +27,11 @@ class SearchParamsSerializer(serializers.Serializer):
                                  help_text="lead, contact, account, deal (repeat or comma-separate; none: all)")
     status = serializers.CharField(required=False, max_length=20, help_text="A lead status")
     stage = serializers.CharField(required=False, max_length=20, help_text="A deal stage key")
-    owner = serializers.IntegerField(required=False, min_value=1, help_text="Owner (user id)")
-    territory = serializers.IntegerField(required=False, min_value=1, help_text="Territory id")
+    owner = IdField(required=False, help_text="Owner (user id)")
+    territory = IdField(required=False, help_text="Territory id")
     created = serializers.ChoiceField(choices=list(CREATED_LABELS.items()), required=False,
                                       help_text="Created period")
-    page = serializers.IntegerField(required=False, min_value=1, default=1)
+    page = CountField(required=False, min_value=1, default=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=20)
 
     def validate_kind(self, value):
