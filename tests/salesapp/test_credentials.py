@@ -81,6 +81,7 @@ def test_a_role_change_in_the_admin_console_ends_the_users_sessions_and_tokens(s
 
 def test_a_bearer_request_reads_the_user_once_the_revocation_check_included(bearer, rep, django_assert_num_queries):
     client = bearer(rep)
+    client.get("/api/v1/users/me/")  # the first answer loads the rep's permission set (for the field policy) into the cache
     with django_assert_num_queries(1):
         assert client.get("/api/v1/users/me/").status_code == 200
 
