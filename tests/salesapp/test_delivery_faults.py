@@ -36,6 +36,7 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUES = ("events", "rescoring", "jobs", "periodic")
+WORKER_APP = "fault_worker"  # the workers' PostgreSQL application_name
 
 
 def _purge_queues() -> None:
@@ -55,7 +56,7 @@ class Worker:
         port = db_port or int(db.get("PORT") or 5432)
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@127.0.0.1:{port}/{db['NAME']}",
+            "DATABASE_URL": f"postgres://{db['USER']}@127.0.0.1:{port}/{db['NAME']}?application_name={WORKER_APP}",
             "DB_CONN_MAX_AGE": "60",
             "PYTHONPATH": str(ROOT),
             "LOG_LEVEL": "WARNING",
@@ -104,9 +105,10 @@ def probe_table(transactional_db):
     _purge_queues()
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS probe_applied")
-        # Sessions of killed workers end when the server notices; end them now so the test database can go.
+        # Sessions of killed workers end when the server notices; end them now so the test database can go
+        # (only the workers': the test process's other threads keep theirs).
         cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                       "WHERE datname = current_database() AND application_name = %s", [WORKER_APP])
 
 
 @pytest.fixture
