@@ -16,7 +16,7 @@ FEATURE_NAMES = {f.name for f in DEAL_FEATURES}
 
 @pytest.fixture
 def history(rep, other_rep, manager):
-    return generate_history(owners=[rep, other_rep, manager], deals=500, leads=0, seed=3)
+    return generate_history(owners=[rep, other_rep, manager], deals=1000, leads=0, seed=3)
 
 
 def test_learned_model_beats_naive_bayes_on_the_time_holdout_and_both_are_recorded(
