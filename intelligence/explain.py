@@ -90,12 +90,14 @@ def reason(name: str, value, points: float, stage_labels: dict[str, str] | None 
 
 def top_factors(names: list[str], contrib: np.ndarray, vectors: list[dict], k: int = 3,
                 stage_labels: dict[str, str] | None = None) -> list[list[dict]]:
-    """Per row, the k strongest pushes up and k strongest pulls down, strongest first."""
+    """Per row, the k strongest pushes up and k strongest pulls down, strongest first; a pull that rounds to
+    nothing (under 0.0005) is no reason and is left out."""
     out = []
     order = np.argsort(contrib, axis=1)  # ascending: most negative first
+    points = np.round(contrib.astype(float), 3)
     for i, vec in enumerate(vectors):
-        row = contrib[i]
-        ups = [j for j in order[i][::-1][:k] if row[j] > 1e-6]
-        downs = [j for j in order[i][:k] if row[j] < -1e-6]
-        out.append([reason(names[j], vec.get(names[j]), round(float(row[j]), 3), stage_labels) for j in ups + downs])
+        row = points[i]
+        ups = [j for j in order[i][::-1][:k] if row[j] > 0]
+        downs = [j for j in order[i][:k] if row[j] < 0]
+        out.append([reason(names[j], vec.get(names[j]), float(row[j]), stage_labels) for j in ups + downs])
     return out

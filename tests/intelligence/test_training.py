@@ -16,12 +16,11 @@ FEATURE_NAMES = {f.name for f in DEAL_FEATURES}
 
 @pytest.fixture
 def history(rep, other_rep, manager):
-    return generate_history(owners=[rep, other_rep, manager], deals=1000, leads=0, seed=3)
+    # 2,000 deals: the holdout's ten-bin calibration error has a noise floor of about 0.035 at 1,000 deals (0.03 to
+    # 0.06 by seed and date), too close to the 0.05 gate; at 2,000 seeds 3, 4, 5 and 11 measured 0.016 to 0.034.
+    return generate_history(owners=[rep, other_rep, manager], deals=2000, leads=0, seed=3)
 
 
-@pytest.mark.xfail(strict=False, reason="2026-12-02: on a 1,000-deal synthetic history the holdout's calibration error "
-                   "is noise around the 0.05 gate (0.059 in a full run, below 0.05 alone); a larger, stable "
-                   "history is open work on issue 21")
 def test_learned_model_beats_naive_bayes_on_the_time_holdout_and_both_are_recorded(
     history, admin_user, api, rep, django_capture_on_commit_callbacks
 ):
