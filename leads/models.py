@@ -19,6 +19,9 @@ class Lead(TimeStampedModel):
         UNQUALIFIED = "unqualified", "Unqualified"
         CONVERTED = "converted", "Converted"
 
+    # No longer worked: the lists hide them unless asked.
+    CLOSED_STATUSES = (Status.UNQUALIFIED, Status.CONVERTED)
+
     source = models.CharField(max_length=50, blank=True, default="")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     first_name = models.CharField(max_length=100, blank=True, default="")

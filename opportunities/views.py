@@ -29,6 +29,7 @@ from salesapp.access import CHANGE, can_write
 from salesapp.assignment import assignable_users
 from salesapp.exports import csv_export
 from salesapp.guards import has_permission, perm_required, require_permission
+from salesapp.lists import Column, list_context
 from salesapp.models import User
 from salesapp.roles import Role
 from territories.selectors import territory_list
@@ -155,20 +156,29 @@ def contact_form_view(request, account_pk=None, pk=None):
 
 # --- opportunities ---------------------------------------------------------------------------------
 
+DEAL_COLUMNS = [
+    Column("name", "Name", sort="name"), Column("account", "Account"), Column("stage", "Stage"),
+    Column("amount", "Amount", sort="amount", end=True), Column("margin", "Margin", end=True),
+    Column("probability", "Prob.", sort="probability", end=True), Column("category", "Category"),
+    Column("close", "Close date", sort="expected_close_date"), Column("owner", "Owner"),
+    Column("score", "Score", end=True), Column("created", "Created", sort="created_at", default=False),
+]
+
+
 @perm_required("opportunity:read")
 def opportunity_list_view(request):
-    qs = selectors.opportunity_list(user=request.user).order_by("stage__is_closed", "expected_close_date", "id")
-    filterset = OpportunityFilterSet(request.GET or None, queryset=qs, user=request.user)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    access_log.record_search(request, Opportunity, [o.pk for o in page])
-    query = request.GET.copy()
-    query.pop("page", None)
+    """Deals the user may see: open ones unless the filters say otherwise, sorted by close date by default."""
+    deal_list, filterset = list_context(
+        request, key="deals", filterset_class=OpportunityFilterSet, queryset=selectors.opportunity_list(
+            user=request.user), columns=DEAL_COLUMNS, default_ordering="expected_close_date",
+        defaults={"is_open": "true"})
+    access_log.record_search(request, Opportunity, [o.pk for o in deal_list])
     return render(request, "opportunities/opportunity_list.html", {
-        "filter": filterset, "page": page, "can_write": can_write(request.user),
+        "filter": filterset, "list": deal_list, "can_write": can_write(request.user),
         "stages": selectors.open_stages(), "all_stages": selectors.stage_list(),
         "categories": Opportunity.ForecastCategory.choices, "periods": period_choices(),
         "users": assignable_users(request.user) if request.user.role != Role.READ_ONLY else [],
-        "params": request.GET, "query_prefix": f"{query.urlencode()}&" if query else ""})
+        "params": request.GET, "query_prefix": f"{deal_list.query}&" if deal_list.query else ""})
 
 
 @perm_required("opportunity:read")

@@ -2,16 +2,21 @@
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 
-from salesapp import access_log, home
+from salesapp import access_log, home, services
 from salesapp.api.search import SearchParamsSerializer
+from salesapp.models import SavedView
 from salesapp.search import search_records
 from salesapp.search_kinds import search_kinds
 
@@ -118,3 +123,35 @@ def _marked(hits: list[dict]) -> list[dict]:
     # fallback escapes every part but its own <em> marks (salesapp.search), so only those marks stay markup.
     return [{**hit, "name_html": mark_safe(hit["highlight"].get("name") or escape(hit["title"]))}  # nosec B308 B703
             for hit in hits]
+
+
+# --- saved views of lists ---------------------------------------------------------------------------------------
+
+def _back_to_list(request):
+    """The list page the form came from (only a path of this site)."""
+    target = request.POST.get("next", "")
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts=None) and target.startswith("/") else "/"
+
+
+@login_required
+@require_POST
+def saved_view_save_view(request):
+    """Save the list's current filters, sort and columns under a name, and open it."""
+    try:
+        view = services.saved_view_save(actor=request.user, list_key=request.POST.get("list_key", "")[:40],
+                                        name=request.POST.get("name", ""), query=request.POST.get("query", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_back_to_list(request))
+    messages.success(request, f"View “{view.name}” saved.")
+    return redirect(f"{_back_to_list(request)}?{view.query}{'&' if view.query else ''}view={view.pk}")
+
+
+@login_required
+@require_POST
+def saved_view_delete_view(request, pk):
+    """Delete one of your own saved views (another's answers 404)."""
+    view = get_object_or_404(SavedView, pk=pk, user=request.user)
+    services.saved_view_delete(actor=request.user, view=view)
+    messages.success(request, f"View “{view.name}” deleted.")
+    return redirect(_back_to_list(request))
