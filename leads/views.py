@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -192,6 +192,7 @@ def lead_detail(request, pk):
         "merge_form": MergeForm(),
         "opportunity_url": _url("opportunities:detail", lead.converted_opportunity_id),
         "account_url": _url("opportunities:account-detail", lead.converted_account_id),
+        "contact_url": _url("opportunities:contact-detail", lead.converted_contact_id),
     })
 
 
@@ -266,8 +267,12 @@ def lead_convert(request, pk):
         except ValidationError as exc:
             _errors_into(form, exc)
         else:
-            messages.success(request, f"Converted: account #{lead.converted_account_id}, contact "
-                                      f"#{lead.converted_contact_id}, opportunity #{lead.converted_opportunity_id}.")
+            messages.success(request, format_html(
+                'Converted: account <a href="{}">{}</a>, contact <a href="{}">{}</a>, deal <a href="{}">{}</a>.',
+                reverse("opportunities:account-detail", args=[lead.converted_account_id]), lead.converted_account.name,
+                reverse("opportunities:contact-detail", args=[lead.converted_contact_id]), lead.converted_contact,
+                reverse("opportunities:detail", args=[lead.converted_opportunity_id]),
+                lead.converted_opportunity.name))
             return redirect("leads:detail", pk=pk)
     return render(request, "leads/convert.html", {"lead": lead, "form": form})
 
