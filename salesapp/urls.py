@@ -34,6 +34,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("search/", views.search_view, name="search"),
     path("search/suggest/", views.search_suggest_view, name="search-suggest"),
+    path("search/palette/", views.search_palette_view, name="search-palette"),
     path("views/", views.saved_view_save_view, name="saved-view-save"),
     path("views/<id:pk>/delete/", views.saved_view_delete_view, name="saved-view-delete"),
     path("admin/", admin.site.urls),

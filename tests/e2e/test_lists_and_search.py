@@ -116,3 +116,29 @@ def test_after_converting_a_lead_the_result_names_the_account_contact_and_deal(
     conversion.get_by_role("link", name="Dev Patel").click()
     expect(page.get_by_role("heading", name="Dev Patel")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Orbit platform")
+
+
+def test_slash_opens_the_palette_with_quick_actions_and_recent_records(live_server, transactional_db, browser_page):
+    from playwright.sync_api import expect
+
+    # Given a rep who has opened one of her deals
+    rep = UserFactory(email="rep@test.example", role="sales_rep", password=PASSWORD)
+    deal = OpportunityFactory(name="Harbour renewal", owner=rep, amount=1200)
+    page = browser_page
+    _sign_in(page, live_server, "rep@test.example")
+    page.goto(f"{live_server.url}/opportunities/{deal.pk}/")
+    page.goto(live_server.url + "/")
+    # When she presses "/" on the home page
+    page.keyboard.press("/")
+    # Then the palette offers the quick actions and the deal she opened
+    results = page.get_by_test_id("palette-results")
+    expect(results.get_by_role("link", name="New lead")).to_be_visible()
+    expect(results.get_by_role("link", name="Log a call")).to_be_visible()
+    expect(results.locator("a[data-recent]")).to_contain_text("Harbour renewal")
+    # And Ctrl-K, typing "new deal" and Enter opens the new deal form
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+k")
+    page.locator("#palette-input").fill("new deal")
+    expect(results.locator("a.palette-item").first).to_have_text("New deal")
+    page.locator("#palette-input").press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/opportunities/new/")

@@ -199,6 +199,7 @@ PAGES = {
     "home":                                ("GET",  "L    O    O   O   O    O  L"),
     "search":                              ("GET",  "L    O    O   O   O    O  L"),
     "search-suggest":                      ("GET",  "L    O    O   O   O    O  L"),
+    "search-palette":                      ("GET",  "L    O    O   O   O    O  L"),
     # saved views of lists: everyone signed in keeps their own (the view is the rep's)
     "saved-view-save":                     ("POST", "L    W    W   W   W    W  L"),
     "saved-view-delete":                   ("POST", "L    H    H   W   H    H  L"),
