@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -34,7 +33,6 @@ from salesapp.models import User
 from salesapp.roles import Role
 from territories.selectors import territory_list
 
-PAGE_SIZE = 50
 
 
 def _style_filters(filterset) -> None:
@@ -62,18 +60,24 @@ def _panels(kind: str, pk: int) -> dict:
 
 # --- accounts --------------------------------------------------------------------------------------
 
+ACCOUNT_COLUMNS = [
+    Column("name", "Name", sort="name"), Column("domain", "Domain"), Column("industry", "Industry", sort="industry"),
+    Column("employees", "Employees", end=True), Column("revenue", "Revenue", sort="annual_revenue", end=True),
+    Column("country", "Country", sort="billing_country"), Column("owner", "Owner"), Column("territory", "Territory"),
+    Column("created", "Created", sort="created_at", default=False),
+]
+
+
 @perm_required("opportunity:read")
 def account_list_view(request):
-    qs = selectors.account_list(user=request.user).order_by("name", "id")
-    filterset = AccountFilterSet(request.GET or None, queryset=qs, user=request.user)
+    """Accounts the user may see, by name unless asked otherwise."""
+    account_page, filterset = list_context(
+        request, key="accounts", filterset_class=AccountFilterSet, queryset=selectors.account_list(
+            user=request.user).select_related("owner", "territory"), columns=ACCOUNT_COLUMNS, default_ordering="name")
     _style_filters(filterset)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    access_log.record_search(request, Account, [a.pk for a in page])
-    query = request.GET.copy()
-    query.pop("page", None)
+    access_log.record_search(request, Account, [a.pk for a in account_page])
     return render(request, "opportunities/account_list.html", {
-        "filter": filterset, "page": page, "can_write": can_write(request.user),
-        "query_prefix": f"{query.urlencode()}&" if query else ""})
+        "filter": filterset, "list": account_page, "can_write": can_write(request.user)})
 
 
 @perm_required("opportunity:read")
