@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from opportunities.services import deals
 from salesapp.lists import sort_fields
 from salesapp.models import SavedView
 from tests.opportunities.factories import OpportunityFactory
@@ -65,3 +66,85 @@ def test_leads_api_orders_by_created_time(api, rep):
         lead_services.lead_create(actor=rep, email=email, last_name="X", assigned_to=rep)
     rows = api.as_user(rep).get("/api/v1/leads/?ordering=created_at").json()["results"]
     assert [r["email"] for r in rows] == ["a@one.example", "b@two.example"]
+
+
+@pytest.fixture
+def many(rep):
+    """Thirty of each kind of record, the rep's: a page's queries must not grow with its rows."""
+    from leads import services as lead_services
+    from opportunities.services import contacts
+
+    for n in range(30):
+        deal = OpportunityFactory(name=f"Deal {n}", owner=rep, amount=Decimal(n * 100))
+        contacts.contact_create(actor=rep, account=deal.account, last_name=f"Person {n}")
+        lead_services.lead_create(actor=rep, email=f"l{n}@x{n}.example", last_name=f"Lead {n}", assigned_to=rep)
+    return rep
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/leads/", "/opportunities/", "/contacts/", "/accounts/"])
+def test_each_list_page_runs_a_constant_number_of_queries(client, many, url, django_assert_max_num_queries):
+    # Given a rep with a saved view and thirty records of each kind
+    SavedView.objects.create(user=many, list_key="deals", name="Mine", query="ordering=-amount")
+    client.force_login(many)
+    # When she opens the list with every column shown, sorted
+    with django_assert_max_num_queries(16):
+        response = client.get(url, {"ordering": "created_at"})
+    # Then it shows every row
+    assert response.status_code == 200
+    assert len(response.context["list"]) == 30
+    assert response.context["list"].count.value == 30
+
+
+@pytest.mark.django_db
+def test_default_views_hide_closed_records_until_asked(client, rep):
+    from leads import services as lead_services
+
+    # Given an open lead and an unqualified one, an open deal and a lost one
+    open_lead = lead_services.lead_create(actor=rep, email="open@a.example", last_name="Open", assigned_to=rep)
+    closed = lead_services.lead_create(actor=rep, email="gone@b.example", last_name="Gone", assigned_to=rep)
+    lead_services.lead_transition(actor=rep, lead=closed, to_status="contacted")
+    lead_services.lead_transition(actor=rep, lead=closed, to_status="unqualified")
+    OpportunityFactory(name="Live", owner=rep)
+    deals.opportunity_close(actor=rep, opportunity=OpportunityFactory(name="Won", owner=rep), outcome="won",
+                            amount=Decimal("1000"))
+    client.force_login(rep)
+    # When she opens the lists, she sees the open ones and is told so
+    leads = client.get("/leads/")
+    deal_page = client.get("/opportunities/")
+    assert [lead.pk for lead in leads.context["list"]] == [open_lead.pk]
+    assert _names(deal_page) == ["Live"]
+    assert "Open deals only" in deal_page.content.decode()
+    # And "show all" shows the closed ones too
+    assert {lead.pk for lead in client.get("/leads/", {"is_open": ""}).context["list"]} == {open_lead.pk, closed.pk}
+    assert sorted(_names(client.get("/opportunities/", {"is_open": ""}))) == ["Live", "Won"]
+
+
+@pytest.mark.django_db
+def test_a_saved_view_keeps_filters_and_sort_and_is_the_owners_only(client, rep, other_rep):
+    client.force_login(rep)
+    response = client.post("/views/", {"list_key": "deals", "name": "Big first", "query": "ordering=-amount&page=3",
+                                       "next": "/opportunities/"})
+    view = SavedView.objects.get(user=rep)
+    assert view.query == "ordering=-amount"
+    assert response["Location"] == f"/opportunities/?ordering=-amount&view={view.pk}"
+    assert "Big first" in client.get("/opportunities/").content.decode()
+    # Another rep neither sees nor deletes it
+    client.force_login(other_rep)
+    assert "Big first" not in client.get("/opportunities/").content.decode()
+    assert client.post(f"/views/{view.pk}/delete/", {"next": "/opportunities/"}).status_code == 404
+    assert SavedView.objects.filter(pk=view.pk).exists()
+
+
+@pytest.mark.django_db
+def test_counts_above_the_limit_are_estimates(client, rep, settings):
+    # Given a count limit of 5 and 7 open deals
+    settings.LIST_EXACT_COUNT_LIMIT = 5
+    for n in range(7):
+        OpportunityFactory(name=f"Deal {n}", owner=rep)
+    client.force_login(rep)
+    response = client.get("/opportunities/")
+    # Then the page says "about", with at least the limit
+    count = response.context["list"].count
+    assert count.estimated and count.value >= 5
+    assert "about" in response.content.decode()
