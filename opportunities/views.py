@@ -34,7 +34,6 @@ from salesapp.roles import Role
 from territories.selectors import territory_list
 
 
-
 def _style_filters(filterset) -> None:
     for field in filterset.form.fields.values():
         css = "form-select" if hasattr(field, "choices") else "form-control"

@@ -8,9 +8,9 @@ from django.http import QueryDict
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from salesapp.events import publish
 from salesapp.hierarchy import would_create_cycle
 from salesapp.locks import rows_lock
-from salesapp.events import publish
 from salesapp.models import SavedView, User
 from salesapp.roles import Role
 

@@ -148,3 +148,30 @@ def test_counts_above_the_limit_are_estimates(client, rep, settings):
     count = response.context["list"].count
     assert count.estimated and count.value >= 5
     assert "about" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_timelines_and_tasks_name_the_records_they_link_to(client, rep):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from activities import services as activity_services
+    from opportunities.services import contacts
+
+    # Given a deal at Harbour Freight with a contact, a call on the deal naming the contact, and a task on the deal
+    deal = OpportunityFactory(name="Harbour renewal", owner=rep, account__name="Harbour Freight")
+    person = contacts.contact_create(actor=rep, account=deal.account, first_name="Ola", last_name="Berg")
+    activity_services.activity_log(actor=rep, type="call", subject="Intro", opportunity_id=deal.pk,
+                                   contact_id=person.pk)
+    activity_services.activity_log(actor=rep, type="task", subject="Send quote", opportunity_id=deal.pk,
+                                   due_at=timezone.now() + timedelta(hours=2))
+    client.force_login(rep)
+    # When she reads the account's timeline and her tasks
+    timeline = client.get("/activities/timeline/", {"kind": "account", "id": deal.account_id}).content.decode()
+    tasks = client.get("/activities/tasks/").content.decode()
+    # Then they name the deal and the contact, with links, and no ids
+    assert f'<a href="/opportunities/{deal.pk}/">Harbour renewal</a>' in timeline
+    assert f'<a href="/contacts/{person.pk}/">Ola Berg</a>' in timeline
+    assert f'<a href="/opportunities/{deal.pk}/">Harbour renewal</a>' in tasks
+    assert "opportunity #" not in timeline + tasks
