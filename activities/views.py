@@ -1,6 +1,7 @@
 """Pages: My tasks, the timeline panel other apps' pages load with htmx, quick logging, the calendar feed."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,9 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from activities import calendar, links, selectors, services, timeline
-from activities.filtersets import TIMELINE_TYPES, TimelineFilter, parse
+from activities.filtersets import TIMELINE_TYPES, ActivityFilter, TimelineFilter, parse
 from activities.forms import TABS, form_for
+from activities.models import Activity, ActivityType
 from salesapp.guards import has_permission, perm_required
+from salesapp.lists import saved_views
 from salesapp.models import User
 
 PANEL_PAGE = 20
@@ -25,6 +28,8 @@ RECORD_URLS = {
     "account": "opportunities:account-detail",
     "contact": "opportunities:contact-detail",
 }
+
+ACTIVITY_PAGE = 50
 
 
 def record_url(kind: str, record_id) -> str:
@@ -227,3 +232,28 @@ def home_panel(request):
                     "today_count": len(groups["today"])},
         "order": 20,
     }
+
+
+@perm_required("activity:read")
+def activity_list_view(request):
+    """Activities the user may see, newest first, "load more" by cursor; open ones unless the filters say
+    otherwise. Activities may live in MongoDB, so the list pages by cursor and counts nothing."""
+    params = request.GET.copy()
+    defaulted = not any(name in params for name in ActivityFilter.base_filters)
+    if defaulted:
+        params["status"] = selectors.STATUS_OPEN
+    filterset = ActivityFilter(params, queryset=Activity.objects.none())
+    filters = filterset.form.cleaned_data if filterset.is_valid() else {}
+    docs, next_cursor = selectors.activity_list(user=request.user, filters=filters,
+                                                cursor=request.GET.get("cursor") or None, limit=ACTIVITY_PAGE)
+    rows = _task_views(docs, user=request.user)
+    saved, current = saved_views(request, "activities")
+    query = request.GET.copy()
+    for name in ("cursor", "view"):
+        query.pop(name, None)
+    return render(request, "activities/activity_list.html", {
+        "rows": rows, "filter": filterset, "params": request.GET, "types": ActivityType.choices,
+        "next_href": "?" + urlencode({**query.dict(), "cursor": next_cursor}) if next_cursor else "",
+        "list": {"key": "activities", "query": query.urlencode(), "saved_views": saved, "current_view": current},
+        "defaulted": defaulted, "show_all_href": "?" + urlencode({**query.dict(), "status": ""}),
+    })

@@ -162,6 +162,13 @@ def _href(params: QueryDict, **changes) -> str:
     return "?" + query.urlencode()
 
 
+def saved_views(request, key: str) -> tuple[list[SavedView], SavedView | None]:
+    """The user's saved views of list `key`, and the one the request's `view` marks (None: none)."""
+    saved = list(SavedView.objects.filter(user=request.user, list_key=key))
+    view_id = request.GET.get(VIEW_PARAM, "")
+    return saved, next((v for v in saved if str(v.pk) == view_id), None)
+
+
 def list_context(request, *, key: str, filterset_class, queryset: QuerySet, columns: list[Column],
                  default_ordering: str, defaults: dict[str, str] | None = None, page_size: int = 50,
                  filterset_kwargs: dict | None = None) -> tuple[ListPage, django_filters.FilterSet]:
@@ -211,15 +218,14 @@ def list_context(request, *, key: str, filterset_class, queryset: QuerySet, colu
             header["href"] = _href(base, **{SORT_PARAM: flipped, VIEW_PARAM: None})
         headers.append(header)
 
-    saved = list(SavedView.objects.filter(user=request.user, list_key=key))
-    view_id = params.get(VIEW_PARAM, "")
+    saved, current = saved_views(request, key)
     page = ListPage(
         key=key, rows=rows[:page_size], number=number, has_next=len(rows) > page_size, count=count,
         page_size=page_size, columns=columns, shown={c.key: True for c in shown_columns}, headers=headers,
         ordering=ordering, query=base.urlencode(), defaulted=defaulted,
         show_all_href=_href(base, **{name: "" for name in (defaults or {})}) + "".join(
             f"&{name}=" for name in (defaults or {})),
-        saved_views=saved, current_view=next((v for v in saved if str(v.pk) == view_id), None),
+        saved_views=saved, current_view=current,
     )
     window = range(max(1, number - 2), min(page.last_page, number + 2) + 1) if not count.estimated else range(
         max(1, number - 2), number + (3 if page.has_next else 1))

@@ -276,6 +276,7 @@ PAGES = {
     "intelligence:analytics":              ("GET",  "L    O    O   O   O    O  L"),
     "intelligence:models":                 ("GET",  "L    O    O   O   O    O  L"),
     # activities (the calendar feed's secret token is its only credential)
+    "activities:list":                     ("GET",  "L    O    O   O   O    O  L"),
     "activities:my-tasks":                 ("GET",  "L    O    O   O   O    O  L"),
     "activities:timeline-panel":           ("GET",  "L    O    O   O   H    O  L"),
     "activities:timeline-page":            ("GET",  "L    O    O   O   H    O  L"),

@@ -175,3 +175,26 @@ def test_timelines_and_tasks_name_the_records_they_link_to(client, rep):
     assert f'<a href="/contacts/{person.pk}/">Ola Berg</a>' in timeline
     assert f'<a href="/opportunities/{deal.pk}/">Harbour renewal</a>' in tasks
     assert "opportunity #" not in timeline + tasks
+
+
+@pytest.mark.django_db
+def test_the_activities_list_shows_open_ones_by_default_naming_their_record(client, rep, django_assert_max_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from activities import services as activity_services
+
+    # Given an open task and a logged (done) call on a deal
+    deal = OpportunityFactory(name="Harbour renewal", owner=rep)
+    activity_services.activity_log(actor=rep, type="task", subject="Send quote", opportunity_id=deal.pk,
+                                   due_at=timezone.now() + timedelta(hours=2))
+    activity_services.activity_log(actor=rep, type="call", subject="Intro call", opportunity_id=deal.pk)
+    client.force_login(rep)
+    # When she opens the activities list
+    with django_assert_max_num_queries(12):
+        html = client.get("/activities/").content.decode()
+    # Then she sees the open task, naming the deal, and not the done call until she asks for all
+    assert "Send quote" in html and "Intro call" not in html
+    assert f'<a href="/opportunities/{deal.pk}/">Harbour renewal</a>' in html
+    assert "Intro call" in client.get("/activities/", {"status": ""}).content.decode()
