@@ -59,12 +59,12 @@ class SortedFilterSet(django_filters.FilterSet):
     """
 
     sorts: dict[str, tuple[str, ...]] = {}
-    ordering = SortFilter(label="Order by")
+    ordering = SortFilter(label="Sort keys, comma-separated, each prefixed with - for descending (an unknown key "
+                                "answers 400 listing the list's keys)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters[SORT_PARAM].extra["validators"] = [self._check_ordering]
-        self.filters[SORT_PARAM].extra["help_text"] = "One of: " + ", ".join(self.sorts) + " (prefix - for descending)"
 
     def _check_ordering(self, value: str) -> None:
         if value and sort_fields(self.sorts, value) is None:

@@ -219,3 +219,16 @@ def test_every_sort_key_pages_through_the_api_both_ways(api, many, path, filters
             assert second.status_code == 200, (ordering, second.content)
             ids = [r["id"] for r in first.json()["results"] + second.json()["results"]]
             assert len(ids) == len(set(ids)) == 30, ordering
+
+
+@pytest.mark.django_db
+def test_column_choice_shows_only_the_chosen_columns_and_keeps_them_when_sorting(client, rep):
+    OpportunityFactory(name="Alpha", owner=rep, amount=Decimal("10"))
+    client.force_login(rep)
+    response = client.get("/opportunities/", {"cols": ["name", "amount", "created"]})
+    page = response.context["list"]
+    assert [h["label"] for h in page.headers] == ["Name", "Amount", "Created"]
+    amount = next(h for h in page.headers if h["key"] == "amount")
+    assert "cols=name" in amount["href"] and "cols=created" in amount["href"] and "ordering=amount" in amount["href"]
+    html = response.content.decode()
+    assert "Stage</th>" not in html and '<input type="hidden" name="cols" value="created">' in html
