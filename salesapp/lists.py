@@ -170,8 +170,8 @@ def saved_views(request, key: str) -> tuple[list[SavedView], SavedView | None]:
 
 
 def list_context(request, *, key: str, filterset_class, queryset: QuerySet, columns: list[Column],
-                 default_ordering: str, defaults: dict[str, str] | None = None, page_size: int = 50,
-                 filterset_kwargs: dict | None = None) -> tuple[ListPage, django_filters.FilterSet]:
+                 default_ordering: str, defaults: dict[str, str] | None = None,
+                 page_size: int = 50) -> tuple[ListPage, django_filters.FilterSet]:
     """The page a list request asks for, and the bound filter set (for the filter form).
 
     - `defaults`: filters applied while the request names none of the filter set's filters (closed records
@@ -187,7 +187,7 @@ def list_context(request, *, key: str, filterset_class, queryset: QuerySet, colu
     if defaulted:
         for name, value in defaults.items():
             data[name] = value
-    filterset = filterset_class(data, queryset=queryset, user=request.user, **(filterset_kwargs or {}))
+    filterset = filterset_class(data, queryset=queryset, user=request.user)
     qs = filterset.qs
     ordering = filterset.form.cleaned_data.get(SORT_PARAM) or default_ordering
     qs = qs.order_by(*sort_fields(filterset_class.sorts, ordering))
