@@ -179,3 +179,19 @@ def child_ids(*, user, kind: str, parent_kind: str, parent_id: int) -> list[int]
     if parent_kind not in link_for(kind).parents:
         return []
     return list(_visible_records(kind, user).filter(**{f"{parent_kind}_id": parent_id}).values_list("pk", flat=True))
+
+
+def record_names(*, user, refs) -> dict[tuple[str, int], str]:
+    """The names of linked records, {(kind, id): name}, for those the user may see; one query per kind.
+
+    Timelines and task lists name records ("Acme Corp", not "account #5"); a record the user may not see
+    stays unnamed there.
+    """
+    wanted: dict[str, set[int]] = {}
+    for kind, pk in refs:
+        wanted.setdefault(kind, set()).add(int(pk))
+    names = {}
+    for kind, ids in wanted.items():
+        for obj in _visible_records(kind, user).filter(pk__in=ids):
+            names[(kind, obj.pk)] = str(obj)
+    return names

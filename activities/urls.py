@@ -4,6 +4,7 @@ from activities import views
 
 app_name = "activities"
 urlpatterns = [
+    path("activities/", views.activity_list_view, name="list"),
     path("activities/tasks/", views.my_tasks, name="my-tasks"),
     path("activities/timeline/", views.timeline_panel, name="timeline-panel"),
     path("activities/timeline/<str:kind>/<id:record_id>/", views.timeline_page, name="timeline-page"),

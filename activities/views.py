@@ -1,6 +1,7 @@
 """Pages: My tasks, the timeline panel other apps' pages load with htmx, quick logging, the calendar feed."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,9 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from activities import calendar, links, selectors, services, timeline
-from activities.filtersets import TIMELINE_TYPES, TimelineFilter, parse
+from activities.filtersets import TIMELINE_TYPES, ActivityFilter, TimelineFilter, parse
 from activities.forms import TABS, form_for
+from activities.models import Activity, ActivityType
 from salesapp.guards import has_permission, perm_required
+from salesapp.lists import saved_views
 from salesapp.models import User
 
 PANEL_PAGE = 20
@@ -23,12 +26,15 @@ RECORD_URLS = {
     "lead": "leads:detail",
     "opportunity": "opportunities:detail",
     "account": "opportunities:account-detail",
+    "contact": "opportunities:contact-detail",
 }
+
+ACTIVITY_PAGE = 50
 
 
 def record_url(kind: str, record_id) -> str:
-    """The page of a linked record; empty for contacts, which have no page of their own."""
-    return reverse(RECORD_URLS[kind], args=[record_id]) if kind in RECORD_URLS else ""
+    """The page of a linked record."""
+    return reverse(RECORD_URLS[kind], args=[record_id])
 
 
 def _writer(user) -> bool:
@@ -38,13 +44,19 @@ def _writer(user) -> bool:
 ICONS = {"call": "telephone", "email": "envelope", "meeting": "people", "demo": "display", "task": "check2-square"}
 
 
-def _decorate(entries):
+LINK_ORDER = ("opportunity", "lead", "contact", "account")
+
+
+def _decorate(entries, *, user):
+    """Icons, open state and the records each entry is linked to, by name (one query per kind for the page)."""
+    refs = [(kind, entry.refs[f"{kind}_id"]) for entry in entries for kind in LINK_ORDER if entry.refs.get(f"{kind}_id")]
+    names = links.record_names(user=user, refs=refs)
     for entry in entries:
         entry.icon = ICONS.get(entry.kind, "clock-history") if entry.type == "activity" else "arrow-right-circle"
         entry.is_open = bool(entry.activity and entry.activity.get("completed_at") is None)
         entry.links = [
-            {"kind": kind, "id": entry.refs[f"{kind}_id"], "url": record_url(kind, entry.refs[f"{kind}_id"])}
-            for kind in ("opportunity", "lead", "contact", "account") if entry.refs.get(f"{kind}_id")
+            {"kind": kind, "id": pk, "name": names[(kind, int(pk))], "url": record_url(kind, pk)}
+            for kind in LINK_ORDER if (pk := entry.refs.get(f"{kind}_id")) and (kind, int(pk)) in names
         ]
     return entries
 
@@ -60,7 +72,8 @@ def _panel_context(request, kind, record_id, *, types=None, cursor=None, form=No
             tab_forms.append((tab, label, icon, bound))
     query = f"kind={kind}&id={record_id}" + "".join(f"&type={t}" for t in (types or []))
     return {
-        "kind": kind, "record_id": record_id, "entries": _decorate(page.entries), "next_cursor": page.next_cursor,
+        "kind": kind, "record_id": record_id, "entries": _decorate(page.entries, user=request.user),
+        "next_cursor": page.next_cursor,
         "types": types or [], "type_choices": TIMELINE_TYPES, "tab_forms": tab_forms, "active": active,
         "writer": writer, "notice": notice, "query": query, "now": timezone.now(),
     }
@@ -138,7 +151,7 @@ def complete_activity(request, activity_id):
                       _panel_context(request, kind, record_id, notice=error or "Marked done."))
     doc = selectors.activity_get(user=request.user, activity_id=activity_id)
     if request.headers.get("HX-Request"):
-        return render(request, "activities/_task_row.html", {"task": _task_view(doc), "error": error, "done": not error,
+        return render(request, "activities/_task_row.html", {"task": _task_views([doc], user=request.user)[0], "error": error, "done": not error,
                                                                  "writer": _writer(request.user)})
     if error:
         messages.error(request, error)
@@ -148,9 +161,16 @@ def complete_activity(request, activity_id):
     return redirect(nxt)
 
 
-def _task_view(doc: dict) -> dict:
-    link = links.primary_link(doc)
-    return {**doc, "link_kind": link[0] if link else "", "link_url": record_url(*link) if link else ""}
+def _task_views(docs: list[dict], *, user) -> list[dict]:
+    """Tasks with the record each is about, by name and link (one query per kind for the list)."""
+    primary = [links.primary_link(doc) for doc in docs]
+    names = links.record_names(user=user, refs=[link for link in primary if link])
+    views = []
+    for doc, link in zip(docs, primary, strict=True):
+        name = names.get((link[0], int(link[1]))) if link else None
+        views.append({**doc, "link_kind": link[0] if name else "", "link_name": name or "",
+                      "link_url": record_url(*link) if name else ""})
+    return views
 
 
 @perm_required("activity:read")
@@ -165,8 +185,8 @@ def my_tasks(request):
         ("no_due_date", "No due date", "secondary"),
     ]
     return render(request, "activities/my_tasks.html", {
-        "sections": [(key, label, colour, [_task_view(d) for d in groups[key]]) for key, label, colour in sections],
-        "meetings": [_task_view(d) for d in groups["meetings"]],
+        "sections": [(key, label, colour, _task_views(groups[key], user=request.user)) for key, label, colour in sections],
+        "meetings": _task_views(groups["meetings"], user=request.user),
         "open_count": sum(len(groups[k]) for k, _, _ in sections),
         "feed_url": feed_url, "writer": _writer(request.user), "now": timezone.now(),
         "soon": timezone.now() + timedelta(hours=1),
@@ -208,7 +228,32 @@ def home_panel(request):
     return {
         "title": "My tasks",
         "template": "activities/_home_panel.html",
-        "context": {"overdue": len(groups["overdue"]), "today": [_task_view(d) for d in groups["today"][:5]],
+        "context": {"overdue": len(groups["overdue"]), "today": _task_views(groups["today"][:5], user=user),
                     "today_count": len(groups["today"])},
         "order": 20,
     }
+
+
+@perm_required("activity:read")
+def activity_list_view(request):
+    """Activities the user may see, newest first, "load more" by cursor; open ones unless the filters say
+    otherwise. Activities may live in MongoDB, so the list pages by cursor and counts nothing."""
+    params = request.GET.copy()
+    defaulted = not any(name in params for name in ActivityFilter.base_filters)
+    if defaulted:
+        params["status"] = selectors.STATUS_OPEN
+    filterset = ActivityFilter(params, queryset=Activity.objects.none())
+    filters = filterset.form.cleaned_data if filterset.is_valid() else {}
+    docs, next_cursor = selectors.activity_list(user=request.user, filters=filters,
+                                                cursor=request.GET.get("cursor") or None, limit=ACTIVITY_PAGE)
+    rows = _task_views(docs, user=request.user)
+    saved, current = saved_views(request, "activities")
+    query = request.GET.copy()
+    for name in ("cursor", "view"):
+        query.pop(name, None)
+    return render(request, "activities/activity_list.html", {
+        "rows": rows, "filter": filterset, "params": request.GET, "types": ActivityType.choices,
+        "next_href": "?" + urlencode({**query.dict(), "cursor": next_cursor}) if next_cursor else "",
+        "list": {"key": "activities", "query": query.urlencode(), "saved_views": saved, "current_view": current},
+        "defaulted": defaulted, "show_all_href": "?" + urlencode({**query.dict(), "status": ""}),
+    })

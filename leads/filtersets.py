@@ -2,14 +2,22 @@
 
 import django_filters
 from django import forms
+from django.db.models import Q
 
 from leads.models import Lead
 from salesapp.filters import DateTimeFilter, IdFilter, IntegerFilter
+from salesapp.lists import SortedFilterSet
 from salesapp.search import SearchFilterSet
 
 
-class LeadFilter(SearchFilterSet):
-    """`search` (or `q`) matches names, emails, companies and phones through the search engine."""
+class LeadFilter(SortedFilterSet, SearchFilterSet):
+    """`search` (or `q`) matches names, emails, companies and phones through the search engine; `is_open`
+    keeps the leads still being worked (neither converted nor unqualified)."""
+
+    sorts = {"created_at": ("created_at",), "score": ("score",), "last_name": ("last_name", "first_name"),
+             "company": ("company",), "status": ("status",), "updated_at": ("updated_at",),
+             "last_activity_at": ("last_activity_at",), "id": ("id",)}
+    is_open = django_filters.BooleanFilter(method="still_open", label="Open")
 
     # distinct=False: a status IN (...) never duplicates rows, and DISTINCT would defeat the (status, -id) index.
     status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices, widget=forms.SelectMultiple, distinct=False)
@@ -27,3 +35,9 @@ class LeadFilter(SearchFilterSet):
     class Meta:
         model = Lead
         fields = ["status", "source", "assigned_to", "territory_id"]
+
+    def still_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        closed = Q(status__in=Lead.CLOSED_STATUSES)
+        return queryset.exclude(closed) if value else queryset.filter(closed)

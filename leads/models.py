@@ -19,6 +19,9 @@ class Lead(TimeStampedModel):
         UNQUALIFIED = "unqualified", "Unqualified"
         CONVERTED = "converted", "Converted"
 
+    # No longer worked: the lists hide them unless asked.
+    CLOSED_STATUSES = (Status.UNQUALIFIED, Status.CONVERTED)
+
     source = models.CharField(max_length=50, blank=True, default="")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     first_name = models.CharField(max_length=100, blank=True, default="")
@@ -76,6 +79,10 @@ class Lead(TimeStampedModel):
             models.Index(fields=["territory", "status"], name="lead_territory_idx"),
             models.Index(fields=["normalized_company"], name="lead_norm_company_idx"),
             models.Index(fields=["assigned_to", "assigned_at"], name="lead_assigned_at_idx"),
+            # the list's sort orders, each with the id tiebreak ("newest" is created time)
+            models.Index(fields=["created_at", "id"], name="lead_created_sort_idx"),
+            models.Index(fields=["last_name", "first_name", "id"], name="lead_name_sort_idx"),
+            models.Index(fields=["company", "id"], name="lead_company_sort_idx"),
         ]
 
     def __str__(self) -> str:

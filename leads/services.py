@@ -478,8 +478,7 @@ def lead_convert(*, actor, lead: Lead, opportunity_name: str = "", amount=None, 
     converted = ["status", "converted_opportunity", "converted_account", "converted_contact", "converted_at"]
     lead.save(update_fields=[*converted, "updated_at"])
     _history(lead, LeadHistory.Kind.CONVERTED, actor=actor, from_value=previous, to_value=S.CONVERTED,
-             detail=f"account {account.name} (#{account.pk}), contact #{contact.pk}, opportunity {opportunity.name} "
-                    f"(#{opportunity.pk})")
+             detail=f"account {account.name}, contact {contact}, deal {opportunity.name}")
     publish("lead.converted", {"lead_id": lead.pk, "opportunity_id": opportunity.pk, "account_id": account.pk,
                                "contact_id": contact.pk}, actor=actor)
     _publish_updated(lead, converted, actor=actor)

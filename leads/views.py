@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,43 +19,16 @@ from salesapp.access import CHANGE
 from salesapp.assignment import assignable_users
 from salesapp.exports import csv_export
 from salesapp.guards import has_permission, perm_required
+from salesapp.lists import Column, list_context
 from territories.selectors import territory_list
 
-SORTS = {
-    "newest": "-id", "oldest": "id", "score": "-score", "score_low": "score", "name": "last_name",
-    "company": "company", "status": "status",
-}
-PAGE_SIZE = 50
-
-
-class _Page(list):
-    """One page of rows without a COUNT(*): counting a million visible leads costs more than the page."""
-
-    def __init__(self, rows, number, has_next):
-        super().__init__(rows)
-        self.number, self._has_next = number, has_next
-
-    def has_next(self):
-        return self._has_next
-
-    def has_previous(self):
-        return self.number > 1
-
-    def next_page_number(self):
-        return self.number + 1
-
-    def previous_page_number(self):
-        return self.number - 1
-
-
-def _page(qs, number) -> _Page:
-    try:
-        number = max(1, int(number or 1))
-    except ValueError:
-        number = 1
-    start = (number - 1) * PAGE_SIZE
-    rows = list(qs[start:start + PAGE_SIZE + 1])
-    return _Page(rows[:PAGE_SIZE], number, len(rows) > PAGE_SIZE)
+LEAD_COLUMNS = [
+    Column("name", "Name", sort="last_name"), Column("company", "Company", sort="company"),
+    Column("status", "Status", sort="status"), Column("score", "Score", sort="score", end=True),
+    Column("owner", "Owner"), Column("territory", "Territory"), Column("source", "Source"),
+    Column("created", "Created", sort="created_at"),
+    Column("last_activity", "Last activity", sort="last_activity_at", default=False),
+]
 
 
 def _options(pairs, selected) -> str:
@@ -98,26 +71,22 @@ def _land(request, lead: Lead, done: str):
 
 @perm_required("lead:read")
 def lead_list(request):
-    base = selectors.lead_list(user=request.user)
-    filterset = LeadFilter(request.GET or None, queryset=base, user=request.user)
-    qs = filterset.qs if filterset.is_bound else base
-    sort = request.GET.get("sort", "newest")
-    qs = qs.order_by(SORTS.get(sort, "-id"), "-id").select_related(
+    """Leads the user may see, newest first; converted and unqualified ones only when the filters ask."""
+    base = selectors.lead_list(user=request.user).select_related(
         "assigned_to", "territory", "converted_opportunity__stage").only(
         "id", "first_name", "last_name", "email", "company", "status", "score", "score_model", "source", "created_at",
-        "assigned_to__first_name", "assigned_to__last_name", "assigned_to__email", "territory__name", "queue",
+        "last_activity_at", "assigned_to__first_name", "assigned_to__last_name", "assigned_to__email",
+        "territory__name", "queue",
         # a converted lead shows its deal's state instead of a score
         "converted_opportunity__stage__is_closed", "converted_opportunity__stage__is_won")
-    page = _page(qs, request.GET.get("page"))
+    page, filterset = list_context(request, key="leads", filterset_class=LeadFilter, queryset=base,
+                                   columns=LEAD_COLUMNS, default_ordering="-created_at", defaults={"is_open": "true"})
     access_log.record_search(request, Lead, [lead.pk for lead in page])
-    params = request.GET.copy()
-    params.pop("page", None)
     owners = [(u["id"], f"{u['first_name']} {u['last_name']}".strip() or u["email"])
               for u in assignable_users(request.user).values("id", "first_name", "last_name", "email")]
     territories = [(t["id"], t["name"]) for t in _territories_for(request.user)]
     return render(request, "leads/list.html", {
-        "page": page, "filter": filterset if filterset.is_bound else LeadFilter(queryset=base, user=request.user), "sort": sort,
-        "sorts": SORTS, "query": params.urlencode(), "statuses": Lead.Status.choices,
+        "list": page, "filter": filterset, "query": page.query, "statuses": Lead.Status.choices,
         # Options are built here: a template loop over hundreds of users costs more than the whole page query.
         "owner_filter_options": _options(owners, request.GET.get("assigned_to")),
         "owner_options": _options(owners, None),
@@ -192,6 +161,7 @@ def lead_detail(request, pk):
         "merge_form": MergeForm(),
         "opportunity_url": _url("opportunities:detail", lead.converted_opportunity_id),
         "account_url": _url("opportunities:account-detail", lead.converted_account_id),
+        "contact_url": _url("opportunities:contact-detail", lead.converted_contact_id),
     })
 
 
@@ -266,8 +236,12 @@ def lead_convert(request, pk):
         except ValidationError as exc:
             _errors_into(form, exc)
         else:
-            messages.success(request, f"Converted: account #{lead.converted_account_id}, contact "
-                                      f"#{lead.converted_contact_id}, opportunity #{lead.converted_opportunity_id}.")
+            messages.success(request, format_html(
+                'Converted: account <a href="{}">{}</a>, contact <a href="{}">{}</a>, deal <a href="{}">{}</a>.',
+                reverse("opportunities:account-detail", args=[lead.converted_account_id]), lead.converted_account.name,
+                reverse("opportunities:contact-detail", args=[lead.converted_contact_id]), lead.converted_contact,
+                reverse("opportunities:detail", args=[lead.converted_opportunity_id]),
+                lead.converted_opportunity.name))
             return redirect("leads:detail", pk=pk)
     return render(request, "leads/convert.html", {"lead": lead, "form": form})
 

@@ -8,6 +8,7 @@ from opportunities.models import Account, Contact, Opportunity, Stage
 from opportunities.periods import parse_period
 from salesapp.filters import AmountFilter, DateTimeFilter, IdFilter
 from salesapp.hierarchy import user_subtree_ids
+from salesapp.lists import SortedFilterSet
 from salesapp.search import SearchFilterSet
 from territories.selectors import territory_subtree_ids
 
@@ -20,7 +21,9 @@ def _period_key(value: str) -> None:
         raise ValidationError(exc.messages)
 
 
-class AccountFilterSet(SearchFilterSet):
+class AccountFilterSet(SortedFilterSet, SearchFilterSet):
+    sorts = {"name": ("name",), "created_at": ("created_at",), "annual_revenue": ("annual_revenue",),
+             "industry": ("industry",), "billing_country": ("billing_country",), "id": ("id",)}
     owner = IdFilter(field_name="owner_id")
     territory = IdFilter(field_name="territory_id")
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -34,7 +37,9 @@ class AccountFilterSet(SearchFilterSet):
         fields = ["q", "owner", "territory", "industry", "billing_country", "parent"]
 
 
-class ContactFilterSet(SearchFilterSet):
+class ContactFilterSet(SortedFilterSet, SearchFilterSet):
+    sorts = {"last_name": ("last_name", "first_name"), "email": ("email",), "title": ("title",),
+             "created_at": ("created_at",), "id": ("id",)}
     account = IdFilter(field_name="account_id")
     owner = IdFilter(field_name="owner_id")
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -47,7 +52,9 @@ class ContactFilterSet(SearchFilterSet):
         fields = ["q", "account", "buying_role", "email"]
 
 
-class OpportunityFilterSet(SearchFilterSet):
+class OpportunityFilterSet(SortedFilterSet, SearchFilterSet):
+    sorts = {"name": ("name",), "amount": ("amount",), "expected_close_date": ("expected_close_date",),
+             "probability": ("probability",), "created_at": ("created_at",), "id": ("id",)}
     stage = django_filters.ModelMultipleChoiceFilter(field_name="stage", to_field_name="key",
                                                      queryset=Stage.objects.order_by("order"))
     is_open = django_filters.BooleanFilter(field_name="stage__is_closed", exclude=True, label="Open")

@@ -48,11 +48,14 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
         model = Contact
         fields = ["first_name", "last_name", "email", "phone", "title", "buying_role", "owner"]
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, accounts=None, **kwargs):
+        """`accounts`: the accounts to pick from when the contact's account is not given by the page."""
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owner_choices(user, self.instance)
         self.fields["owner"].required = False
         self.fields["owner"].help_text = "Leave empty for the account's owner"
+        if accounts is not None:
+            self.fields = {"account": forms.ModelChoiceField(queryset=accounts.order_by("name")), **self.fields}
         if self.instance.pk:
             del self.fields["allow_duplicate"]
         self._style()

@@ -37,6 +37,9 @@ class Account(TimeStampedModel):
         indexes = [
             models.Index(fields=["owner"], name="account_owner_idx"),
             models.Index(fields=["territory"], name="account_territory_idx"),
+            # the list's sort orders, each with the id tiebreak
+            models.Index(fields=["name", "id"], name="account_name_sort_idx"),
+            models.Index(fields=["annual_revenue", "id"], name="account_revenue_sort_idx"),
         ]
 
     def __str__(self) -> str:
@@ -71,6 +74,10 @@ class Contact(TimeStampedModel):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        indexes = [
+            # the list's sort orders, each with the id tiebreak
+            models.Index(fields=["last_name", "first_name", "id"], name="contact_name_sort_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -165,6 +172,11 @@ class Opportunity(TimeStampedModel):
             models.Index(fields=["expected_close_date"], name="opp_close_date_idx"),
             models.Index(fields=["territory", "stage"], name="opp_territory_stage_idx"),
             models.Index(fields=["actual_close_date"], name="opp_actual_close_idx"),
+            # the list's sort orders, each with the id tiebreak
+            models.Index(fields=["amount", "id"], name="opp_amount_sort_idx"),
+            models.Index(fields=["expected_close_date", "id"], name="opp_close_sort_idx"),
+            models.Index(fields=["name", "id"], name="opp_name_sort_idx"),
+            models.Index(fields=["created_at", "id"], name="opp_created_sort_idx"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -19,9 +18,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opportunities import selectors
-from opportunities.filtersets import AccountFilterSet, OpportunityFilterSet
+from opportunities.filtersets import AccountFilterSet, ContactFilterSet, OpportunityFilterSet
 from opportunities.forms import AccountForm, CloseForm, ContactForm, OpportunityForm, SubmissionForm
-from opportunities.models import Account, Opportunity
+from opportunities.models import Account, Contact, Opportunity
 from opportunities.periods import parse_period, period_choices, quarter_of
 from opportunities.services import accounts, contacts, deals, forecasts
 from salesapp import access_log
@@ -29,11 +28,10 @@ from salesapp.access import CHANGE, can_write
 from salesapp.assignment import assignable_users
 from salesapp.exports import csv_export
 from salesapp.guards import has_permission, perm_required, require_permission
+from salesapp.lists import Column, list_context
 from salesapp.models import User
 from salesapp.roles import Role
 from territories.selectors import territory_list
-
-PAGE_SIZE = 50
 
 
 def _style_filters(filterset) -> None:
@@ -61,18 +59,24 @@ def _panels(kind: str, pk: int) -> dict:
 
 # --- accounts --------------------------------------------------------------------------------------
 
+ACCOUNT_COLUMNS = [
+    Column("name", "Name", sort="name"), Column("domain", "Domain"), Column("industry", "Industry", sort="industry"),
+    Column("employees", "Employees", end=True), Column("revenue", "Revenue", sort="annual_revenue", end=True),
+    Column("country", "Country", sort="billing_country"), Column("owner", "Owner"), Column("territory", "Territory"),
+    Column("created", "Created", sort="created_at", default=False),
+]
+
+
 @perm_required("opportunity:read")
 def account_list_view(request):
-    qs = selectors.account_list(user=request.user).order_by("name", "id")
-    filterset = AccountFilterSet(request.GET or None, queryset=qs, user=request.user)
+    """Accounts the user may see, by name unless asked otherwise."""
+    account_page, filterset = list_context(
+        request, key="accounts", filterset_class=AccountFilterSet, queryset=selectors.account_list(
+            user=request.user).select_related("owner", "territory"), columns=ACCOUNT_COLUMNS, default_ordering="name")
     _style_filters(filterset)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    access_log.record_search(request, Account, [a.pk for a in page])
-    query = request.GET.copy()
-    query.pop("page", None)
+    access_log.record_search(request, Account, [a.pk for a in account_page])
     return render(request, "opportunities/account_list.html", {
-        "filter": filterset, "page": page, "can_write": can_write(request.user),
-        "query_prefix": f"{query.urlencode()}&" if query else ""})
+        "filter": filterset, "list": account_page, "can_write": can_write(request.user)})
 
 
 @perm_required("opportunity:read")
@@ -125,50 +129,100 @@ def account_form_view(request, pk=None):
             "opportunities:account-list")})
 
 
+CONTACT_COLUMNS = [
+    Column("name", "Name", sort="last_name"), Column("account", "Account"), Column("title", "Title", sort="title"),
+    Column("role", "Buying role"), Column("email", "Email", sort="email"), Column("phone", "Phone"),
+    Column("owner", "Owner"), Column("created", "Created", sort="created_at", default=False),
+]
+
+
+@perm_required("opportunity:read")
+def contact_list_view(request):
+    """Contacts at the accounts the user may see, sorted by name unless asked otherwise."""
+    contact_page, filterset = list_context(
+        request, key="contacts", filterset_class=ContactFilterSet, queryset=selectors.contact_list(user=request.user),
+        columns=CONTACT_COLUMNS, default_ordering="last_name")
+    access_log.record_search(request, Contact, [c.pk for c in contact_page])
+    return render(request, "opportunities/contact_list.html", {
+        "filter": filterset, "list": contact_page, "can_write": can_write(request.user), "params": request.GET,
+        "roles": Contact.BuyingRole.choices})
+
+
+@perm_required("opportunity:read")
+def contact_detail_view(request, pk):
+    """A contact: who they are, their account, the deals they take part in that the user may see, their timeline."""
+    contact = selectors.contact_get(user=request.user, pk=pk)
+    access_log.record_detail(request, contact)
+    return render(request, "opportunities/contact_detail.html", {
+        "contact": contact, "opportunities": selectors.opportunity_list(user=request.user).filter(
+            contacts=contact).order_by("stage__is_closed", "expected_close_date", "id"),
+        "can_change": can_write(request.user) and selectors.account_may_change(user=request.user,
+                                                                                account=contact.account),
+        "timeline_url": f"{reverse('activities:timeline-panel')}?kind=contact&id={contact.pk}",
+    })
+
+
 @perm_required("opportunity:write")
 def contact_form_view(request, account_pk=None, pk=None):
+    """Add or edit a contact. A new contact's account comes from the account page, or is picked here among the
+    accounts the user may change."""
     contact = selectors.contact_get(user=request.user, pk=pk, action=CHANGE) if pk else None
-    account = contact.account if contact else selectors.account_get(user=request.user, pk=account_pk, action=CHANGE)
-    form = ContactForm(request.POST or None, instance=contact, user=request.user)
+    account = contact.account if contact else (
+        selectors.account_get(user=request.user, pk=account_pk, action=CHANGE) if account_pk else None)
+    form = ContactForm(request.POST or None, instance=contact, user=request.user,
+                       accounts=None if account else selectors.account_list(user=request.user, action=CHANGE))
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "allow_duplicate"}
+        account = data.pop("account", None) or account
         if data["owner"] is None:
             del data["owner"]  # no pick: the account's owner for a new contact, the current one otherwise
         try:
             if contact is None:
                 match = contacts.contact_find_match(account=account, email=data["email"], phone=data["phone"])
                 if match is not None and not form.cleaned_data.get("allow_duplicate"):
-                    raise ValidationError({"email": [f"A similar contact exists: {match} (#{match.pk}) at "
+                    raise ValidationError({"email": [f"A similar contact exists: {match} at "
                                                      f"{match.account}. Tick the box to create it anyway."]})
-                contacts.contact_create(actor=request.user, account=account, **data)
-                messages.success(request, "Contact added.")
+                contact = contacts.contact_create(actor=request.user, account=account, **data)
+                messages.success(request, f"Contact {contact} added.")
             else:
                 contacts.contact_update(actor=request.user, contact=contact, **data)
                 messages.success(request, "Contact saved.")
-            return redirect("opportunities:account-detail", pk=account.pk)
+            return redirect("opportunities:contact-detail", pk=contact.pk)
         except ValidationError as exc:
             _form_errors(form, exc)
+    cancel = (reverse("opportunities:contact-detail", args=[contact.pk]) if contact else
+              reverse("opportunities:account-detail", args=[account.pk]) if account else
+              reverse("opportunities:contact-list"))
     return render(request, "opportunities/form.html", {
-        "form": form, "title": f"Edit {contact}" if contact else f"New contact at {account.name}",
-        "cancel": reverse("opportunities:account-detail", args=[account.pk])})
+        "form": form, "cancel": cancel,
+        "title": f"Edit {contact}" if contact else f"New contact at {account.name}" if account else "New contact"})
 
 
 # --- opportunities ---------------------------------------------------------------------------------
 
+DEAL_COLUMNS = [
+    Column("name", "Name", sort="name"), Column("account", "Account"), Column("stage", "Stage"),
+    Column("amount", "Amount", sort="amount", end=True), Column("margin", "Margin", end=True),
+    Column("probability", "Prob.", sort="probability", end=True), Column("category", "Category"),
+    Column("close", "Close date", sort="expected_close_date"), Column("owner", "Owner"),
+    Column("score", "Score", end=True), Column("created", "Created", sort="created_at", default=False),
+]
+
+
 @perm_required("opportunity:read")
 def opportunity_list_view(request):
-    qs = selectors.opportunity_list(user=request.user).order_by("stage__is_closed", "expected_close_date", "id")
-    filterset = OpportunityFilterSet(request.GET or None, queryset=qs, user=request.user)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    access_log.record_search(request, Opportunity, [o.pk for o in page])
-    query = request.GET.copy()
-    query.pop("page", None)
+    """Deals the user may see: open ones unless the filters say otherwise, sorted by close date by default."""
+    deal_list, filterset = list_context(
+        request, key="deals", filterset_class=OpportunityFilterSet, queryset=selectors.opportunity_list(
+            user=request.user), columns=DEAL_COLUMNS, default_ordering="expected_close_date",
+        defaults={"is_open": "true"})
+    access_log.record_search(request, Opportunity, [o.pk for o in deal_list])
     return render(request, "opportunities/opportunity_list.html", {
-        "filter": filterset, "page": page, "can_write": can_write(request.user),
+        "filter": filterset, "list": deal_list, "can_write": can_write(request.user),
         "stages": selectors.open_stages(), "all_stages": selectors.stage_list(),
         "categories": Opportunity.ForecastCategory.choices, "periods": period_choices(),
         "users": assignable_users(request.user) if request.user.role != Role.READ_ONLY else [],
-        "params": request.GET, "query_prefix": f"{query.urlencode()}&" if query else ""})
+        "params": request.GET, "query_prefix": f"{deal_list.query}&" if deal_list.query else ""})
 
 
 @perm_required("opportunity:read")

@@ -10,6 +10,7 @@ from salesapp.guards import has_permission
 NAVIGATION = [
     ("Leads", "leads:list", "lead:read", "person-lines-fill"),
     ("Accounts", "opportunities:account-list", "opportunity:read", "building"),
+    ("Contacts", "opportunities:contact-list", "opportunity:read", "person-vcard"),
     ("Opportunities", "opportunities:list", "opportunity:read", "briefcase"),
     ("Pipeline", "opportunities:board", "opportunity:read", "kanban"),
     ("Forecast", "opportunities:forecast", "opportunity:read", "graph-up-arrow"),

@@ -277,3 +277,20 @@ class DataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.model} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class SavedView(models.Model):
+    """A person's named filter and sort on one list page (the query string they saved), to pick again later."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    list_key = models.CharField(max_length=40, help_text='The list it belongs to, e.g. "deals"')
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=2000, blank=True, default="", help_text="The list's filters, sort and columns")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "list_key", "name"], name="savedview_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name

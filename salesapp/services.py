@@ -4,12 +4,14 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.http import QueryDict
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from salesapp.events import publish
 from salesapp.hierarchy import would_create_cycle
 from salesapp.locks import rows_lock
-from salesapp.models import User
+from salesapp.models import SavedView, User
 from salesapp.roles import Role
 
 
@@ -134,3 +136,40 @@ def user_deactivate(*, actor: User | None, user: User) -> User:
     user.save(update_fields=["is_active"])
     user_credentials_revoke(user=user)
     return user
+
+
+SAVED_VIEW_QUERY_DROPS = ("page", "view")
+
+
+@transaction.atomic
+def saved_view_save(*, actor: User, list_key: str, name: str, query: str) -> SavedView:
+    """Save the actor's list filters, sort and columns under a name; saving an existing name replaces its query.
+
+    The page number and the view marker are not part of a view: it reopens on its first page.
+    """
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": ["Name the view."]})
+    if len(name) > SavedView._meta.get_field("name").max_length:
+        raise ValidationError({"name": ["At most 80 characters."]})
+    params = QueryDict(query, mutable=True)
+    for key in SAVED_VIEW_QUERY_DROPS:
+        params.pop(key, None)
+    query = params.urlencode()
+    if len(query) > SavedView._meta.get_field("query").max_length:
+        raise ValidationError({"query": ["Too many filters to save."]})
+    view, created = SavedView.objects.update_or_create(user=actor, list_key=list_key, name=name,
+                                                       defaults={"query": query})
+    publish("saved_view.created" if created else "saved_view.updated",
+            {"saved_view_id": view.pk, "user_id": actor.pk, "list_key": list_key}, actor=actor)
+    return view
+
+
+@transaction.atomic
+def saved_view_delete(*, actor: User, view: SavedView) -> None:
+    """Delete one of the actor's own saved views."""
+    if view.user_id != actor.pk:
+        raise ValidationError("Only the view's owner may delete it.")
+    payload = {"saved_view_id": view.pk, "user_id": actor.pk, "list_key": view.list_key}
+    view.delete()
+    publish("saved_view.deleted", payload, actor=actor)

@@ -2,16 +2,22 @@
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 
-from salesapp import access_log, home
+from salesapp import access_log, home, services
 from salesapp.api.search import SearchParamsSerializer
+from salesapp.guards import has_permission
+from salesapp.models import DataAccess, SavedView
 from salesapp.search import search_records
 from salesapp.search_kinds import search_kinds
 
@@ -118,3 +124,98 @@ def _marked(hits: list[dict]) -> list[dict]:
     # fallback escapes every part but its own <em> marks (salesapp.search), so only those marks stay markup.
     return [{**hit, "name_html": mark_safe(hit["highlight"].get("name") or escape(hit["title"]))}  # nosec B308 B703
             for hit in hits]
+
+
+# --- saved views of lists ---------------------------------------------------------------------------------------
+
+def _back_to_list(request):
+    """The list page the form came from (only a path of this site)."""
+    target = request.POST.get("next", "")
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts=None) and target.startswith("/") else "/"
+
+
+@login_required
+@require_POST
+def saved_view_save_view(request):
+    """Save the list's current filters, sort and columns under a name, and open it."""
+    try:
+        view = services.saved_view_save(actor=request.user, list_key=request.POST.get("list_key", "")[:40],
+                                        name=request.POST.get("name", ""), query=request.POST.get("query", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_back_to_list(request))
+    messages.success(request, f"View “{view.name}” saved.")
+    return redirect(f"{_back_to_list(request)}?{view.query}{'&' if view.query else ''}view={view.pk}")
+
+
+@login_required
+@require_POST
+def saved_view_delete_view(request, pk):
+    """Delete one of your own saved views (another's answers 404)."""
+    view = get_object_or_404(SavedView, pk=pk, user=request.user)
+    services.saved_view_delete(actor=request.user, view=view)
+    messages.success(request, f"View “{view.name}” deleted.")
+    return redirect(_back_to_list(request))
+
+
+# --- the command palette ----------------------------------------------------------------------------------------
+
+# (label, url name or "#action", permission needed, icon, words it also answers to)
+PALETTE_ACTIONS = [
+    ("New lead", "leads:create", "lead:write", "person-plus", "create add lead"),
+    ("New deal", "opportunities:create", "opportunity:write", "briefcase", "create add opportunity deal"),
+    ("New account", "opportunities:account-create", "opportunity:write", "building-add", "create add company"),
+    ("New contact", "opportunities:contact-new", "opportunity:write", "person-vcard", "create add person"),
+    ("Log a call", "#log-call", "activity:write", "telephone", "log call activity phone"),
+    ("My tasks", "activities:my-tasks", "activity:read", "check2-square", "todo due"),
+]
+RECENT_RECORDS = 6
+
+
+def _palette_actions(user, q: str) -> list[dict]:
+    words = q.lower().split()
+    actions = []
+    for label, target, needed, icon, synonyms in PALETTE_ACTIONS:
+        if not has_permission(user, needed):
+            continue
+        text = f"{label} {synonyms}".lower()
+        if all(word in text for word in words):
+            url = target if target.startswith("#") else reverse(target)
+            actions.append({"label": label, "url": url, "icon": icon, "action": target.removeprefix("#")
+                            if target.startswith("#") else ""})
+    return actions
+
+
+def _recent_records(user) -> list[dict]:
+    """The records the user last opened (their data-access log), newest first, that they may still see."""
+    kinds = {kind.model._meta.label_lower: kind for kind in search_kinds()}
+    seen: list[tuple[str, int]] = []
+    for model, ids in DataAccess.objects.filter(user=user, kind=DataAccess.Kind.DETAIL, model__in=kinds).order_by(
+            "-at").values_list("model", "object_ids")[:50]:
+        for pk in ids:
+            if (model, pk) not in seen:
+                seen.append((model, pk))
+    seen = seen[:RECENT_RECORDS]
+    names = {}
+    for model in {m for m, _ in seen}:
+        kind = kinds[model]
+        ids = [pk for m, pk in seen if m == model]
+        names.update({(model, obj.pk): (kind, str(obj)) for obj in kind.visible(user).filter(pk__in=ids)})
+    return [{"label": names[key][1], "url": names[key][0].url(key[1]), "kind": names[key][0].label}
+            for key in seen if key in names]
+
+
+@login_required
+def search_palette_view(request):
+    """The command palette (`/` or Ctrl-K): quick actions matching what is typed, then the records the user
+    opened last (nothing typed) or the search's best hits (something typed)."""
+    q = request.GET.get("q", "").strip()
+    context = {"q": q, "actions": _palette_actions(request.user, q), "recent": [], "groups": []}
+    if not q:
+        context["recent"] = _recent_records(request.user)
+        return render(request, "salesapp/_palette.html", context)
+    params, answer = _search_answer(request, page="1", page_size="8")
+    if answer is not None:
+        labels = {kind.key: kind.label for kind in search_kinds()}
+        context["hits"] = [{**hit, "kind_label": labels[hit["kind"]]} for hit in _marked(answer["results"])]
+    return render(request, "salesapp/_palette.html", context)

@@ -54,7 +54,6 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     queryset = Lead.objects.none()
     serializer_class = LeadSerializer
     filterset_class = LeadFilter
-    ordering_fields = ["id", "created_at", "score", "updated_at", "last_activity_at"]
     ordering = ["-id"]
     permission_classes = [role_permission(read="lead:read", write="lead:write", destroy="lead:delete")]
 

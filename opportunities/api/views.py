@@ -66,7 +66,6 @@ class AccountViewSet(viewsets.ModelViewSet):
     queryset = Account.objects.none()
     serializer_class = AccountSerializer
     filterset_class = AccountFilterSet
-    ordering_fields = ["id", "name", "created_at", "annual_revenue"]
     ordering = ["id"]
     permission_classes = [role_permission(read="opportunity:read", write="opportunity:write",
                                           destroy="opportunity:delete")]
@@ -105,7 +104,6 @@ class ContactViewSet(viewsets.ModelViewSet):
     queryset = Contact.objects.none()
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet
-    ordering_fields = ["id", "last_name", "created_at"]
     ordering = ["id"]
     permission_classes = [role_permission(read="opportunity:read", write="opportunity:write")]
 
@@ -161,7 +159,6 @@ class OpportunityViewSet(viewsets.ModelViewSet):
     queryset = Opportunity.objects.none()
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilterSet
-    ordering_fields = ["id", "created_at", "expected_close_date", "amount", "probability"]
     ordering = ["id"]
     permission_classes = [role_permission(read="opportunity:read", write="opportunity:write",
                                           destroy="opportunity:delete", reopen="opportunity:delete")]

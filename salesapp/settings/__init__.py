@@ -276,6 +276,8 @@ RESCORE_WINDOW_SECONDS = env.float("RESCORE_WINDOW_SECONDS", default=3.0)
 # --- Data-access audit ----------------------------------------------------------
 # Who read what is kept this many days, then purged (salesapp.access_log, daily).
 DATA_ACCESS_RETENTION_DAYS = env.int("DATA_ACCESS_RETENTION_DAYS", default=365)
+# List pages count rows exactly up to this many; above it they show the planner's estimate ("about").
+LIST_EXACT_COUNT_LIMIT = env.int("LIST_EXACT_COUNT_LIMIT", default=10_000)
 
 # --- Periods -------------------------------------------------------------------
 # The month the fiscal year starts in (1 = January): quarters of forecasts and quotas follow it.
@@ -369,7 +371,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "salesapp.api.ordering.FilterSetOrdering",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["salesapp.api.throttling.UserMinuteThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user_minute": env("API_THROTTLE_RATE", default="1000/min")},

@@ -47,4 +47,6 @@ def test_capture_route_qualify_and_convert_a_lead(live_server, transactional_db,
     page.locator("#id_amount").fill("48000")
     page.get_by_role("button", name="Convert").click()
     expect(page.get_by_test_id("lead-status").first).to_have_text("Converted")
-    expect(page.get_by_test_id("conversion")).to_contain_text("opportunity #")
+    expect(page.get_by_test_id("conversion")).to_contain_text("account Orbit Cloud")
+    expect(page.get_by_test_id("conversion")).to_contain_text("contact Dev Patel")
+    expect(page.get_by_test_id("conversion")).not_to_contain_text("#")

@@ -199,6 +199,10 @@ PAGES = {
     "home":                                ("GET",  "L    O    O   O   O    O  L"),
     "search":                              ("GET",  "L    O    O   O   O    O  L"),
     "search-suggest":                      ("GET",  "L    O    O   O   O    O  L"),
+    "search-palette":                      ("GET",  "L    O    O   O   O    O  L"),
+    # saved views of lists: everyone signed in keeps their own (the view is the rep's)
+    "saved-view-save":                     ("POST", "L    W    W   W   W    W  L"),
+    "saved-view-delete":                   ("POST", "L    H    H   W   H    H  L"),
     # the API's browsable root, schema and docs (API answers: 401 for sign in first)
     "api-root":                            ("GET",  "L    O    O   O   O    O  L"),
     "schema":                              ("GET",  "O    O    O   O   O    O  L"),
@@ -227,6 +231,9 @@ PAGES = {
     "opportunities:account-edit":          ("GET",  "L    O    O   O   H    D  L"),
     "opportunities:contact-create":        ("GET",  "L    O    O   O   H    D  L"),
     "opportunities:contact-edit":          ("GET",  "L    O    O   O   H    D  L"),
+    "opportunities:contact-list":          ("GET",  "L    O    O   O   O    O  L"),
+    "opportunities:contact-new":           ("GET",  "L    O    O   O   O    D  L"),
+    "opportunities:contact-detail":        ("GET",  "L    O    O   O   H    O  L"),
     "opportunities:list":                  ("GET",  "L    O    O   O   O    O  L"),
     "opportunities:export":                ("GET",  "L    O    O   O   O    O  L"),
     "opportunities:create":                ("GET",  "L    O    O   O   O    D  L"),
@@ -269,6 +276,7 @@ PAGES = {
     "intelligence:analytics":              ("GET",  "L    O    O   O   O    O  L"),
     "intelligence:models":                 ("GET",  "L    O    O   O   O    O  L"),
     # activities (the calendar feed's secret token is its only credential)
+    "activities:list":                     ("GET",  "L    O    O   O   O    O  L"),
     "activities:my-tasks":                 ("GET",  "L    O    O   O   O    O  L"),
     "activities:timeline-panel":           ("GET",  "L    O    O   O   H    O  L"),
     "activities:timeline-page":            ("GET",  "L    O    O   O   H    O  L"),
@@ -344,7 +352,8 @@ def page_kwargs(w) -> dict:
         "leads:transition": {"pk": w.lead.pk, "action": "contact"},
         "opportunities:account-detail": {"pk": w.account.pk}, "opportunities:account-edit": {"pk": w.account.pk},
         "opportunities:contact-create": {"account_pk": w.account.pk},
-        "opportunities:contact-edit": {"pk": w.contact.pk},
+        "opportunities:contact-edit": {"pk": w.contact.pk}, "opportunities:contact-detail": {"pk": w.contact.pk},
+        "saved-view-delete": {"pk": w.saved_view.pk},
         "opportunities:detail": {"pk": w.opportunity.pk}, "opportunities:edit": {"pk": w.opportunity.pk},
         "opportunities:stage": {"pk": w.opportunity.pk}, "opportunities:close": {"pk": w.opportunity.pk},
         "opportunities:reopen": {"pk": w.opportunity.pk},

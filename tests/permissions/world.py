@@ -31,7 +31,7 @@ from intelligence.models import Recommendation, ScoringModel
 from leads.models import Lead, WebToLeadForm
 from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
 from quotas.models import Quota
-from salesapp.models import ImportJob, OutboxEvent, User
+from salesapp.models import ImportJob, OutboxEvent, SavedView, User
 from salesapp.periods import current_quarter
 from salesapp.services import user_create
 from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
@@ -66,6 +66,7 @@ class World:
     loss_reason: LossReason
     event: OutboxEvent
     group: Group
+    saved_view: SavedView
 
 
 def _user(email, role, manager=None) -> User:
@@ -121,9 +122,10 @@ def build_world() -> World:
     loss_reason = LossReason.objects.create(name="Matrix: budget")
     event = OutboxEvent.objects.create(name="lead.created", payload={"lead_id": lead.pk}, actor=rep)
     group = Group.objects.get(name="sales_rep")
+    saved_view = SavedView.objects.create(user=rep, list_key="deals", name="Matrix: my open deals", query="is_open=true")
     return World(admin=admin, manager=manager, rep=rep, teammate=teammate, other_manager=other_manager,
                  other_rep=other_rep, read_only=read_only, territory=territory, territory_model=planning,
                  realignment_job=job, lead=lead, duplicate_lead=duplicate_lead, account=account, contact=contact, opportunity=opportunity,
                  stage=stage, activity=activity, quota=quota, recommendation=recommendation,
                  scoring_model=scoring_model, import_job=import_job, web_form=web_form, loss_reason=loss_reason,
-                 event=event, group=group)
+                 event=event, group=group, saved_view=saved_view)
