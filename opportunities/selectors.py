@@ -424,3 +424,16 @@ def forecast_accuracy(*, user, period: str, user_id: int | None = None) -> list[
                     "accuracy": accuracy.quantize(Decimal("0.1")), "submitted_at": sub.submitted_at,
                     "is_team": r.get("has_reports", False) or uid == rollup["user_id"] and len(people) > 1})
     return sorted(out, key=lambda x: (not x["is_team"], x["name"]))
+
+
+def deals_by_lead(lead_ids) -> dict[int, Opportunity]:
+    """The deal each lead was converted into (the oldest, if several name it), with account and contacts.
+
+    A system read for linking imported converted leads; the import's actor was checked on both records.
+    """
+    found: dict[int, Opportunity] = {}
+    deals = (Opportunity.objects.filter(lead_id__in=list(lead_ids)).select_related("account")
+             .prefetch_related("contacts").order_by("id"))
+    for deal in deals:
+        found.setdefault(deal.lead_id, deal)
+    return found
