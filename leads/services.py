@@ -631,8 +631,8 @@ def leads_import(*, actor, new: list[dict], existing: list[tuple[Lead, dict]]) -
     publish_many("lead.created", [{"lead_id": lead.pk, "source": lead.source, "status": lead.status,
                                    "assigned_to": lead.assigned_to_id, "territory_id": lead.territory_id}
                                   for lead in leads], actor=actor)
-    for lead, data in existing:
-        data = {k: v for k, v in data.items() if k not in (*HISTORY_TIMES, "status", "external_id")}
+    for lead, row in existing:
+        data = {k: v for k, v in row.items() if k not in (*HISTORY_TIMES, "status", "external_id")}
         if any(getattr(lead, k) != v for k, v in data.items()):
             lead_update(actor=actor, lead=lead, **data)
     external = [lead for lead, data in existing if data.get("external_id") and lead.external_id != data["external_id"]]

@@ -43,8 +43,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -645,8 +645,9 @@ def _batches(content: bytes):
         yield batch
 
 
-def _checked(spec: ImportKind, ctx: ImportContext, name: str, content: bytes, mapping: dict, batch, errors: list):
+def _checked(file: tuple, ctx: ImportContext, batch, errors: list):
     """The batch's rows validated (references resolved in one query per column); bad rows go to `errors`."""
+    spec, name, content, mapping = file
     header = read_header(content)
     index = {h: i for i, h in enumerate(header)}
     columns = [(index[h], col) for h, col in mapping.items() if h in index]
@@ -686,10 +687,10 @@ def _run(job: ImportJob) -> ImportJob:
     ctx = ImportContext(actor=job.created_by, job=job, dry_run=job.dry_run, checking=True)
     errors: list[dict] = []
     done = 0
-    for spec, name, content, mapping in files:
+    for file in files:
         ctx.seen = {}
-        for batch in _batches(content):
-            _checked(spec, ctx, name, content, mapping, batch, errors)
+        for batch in _batches(file[2]):
+            _checked(file, ctx, batch, errors)
             done += len(batch)
             _progress(job, processed=done)
     _progress(job, processed=total, errors=errors[:MAX_ERRORS])
@@ -718,10 +719,10 @@ def _run(job: ImportJob) -> ImportJob:
 def _write(job: ImportJob, files, ctx: ImportContext, total: int) -> tuple[int, int]:
     """Write every good row, batch by batch (each batch one transaction), then run the kinds' finish steps."""
     created = updated = written = 0
-    for spec, name, content, mapping in files:
-        ctx.seen = {}
-        for batch in _batches(content):
-            good = _checked(spec, ctx, name, content, mapping, batch, [])
+    for file in files:
+        spec, ctx.seen = file[0], {}
+        for batch in _batches(file[2]):
+            good = _checked(file, ctx, batch, [])
             with transaction.atomic():
                 c, u = spec.write_rows(good, ctx) if good else (0, 0)
             created, updated, written = created + c, updated + u, written + len(batch)
