@@ -26,7 +26,7 @@ from activities.store import get_store, now_ms, to_ms
 from salesapp.access import CHANGE, DELETE
 from salesapp.assignment import assignee_check
 from salesapp.audit import audit_bulk
-from salesapp.events import publish, publish_many
+from salesapp.events import publish
 from salesapp.guards import require_permission
 from salesapp.models import User
 from salesapp.roles import Role
@@ -201,7 +201,7 @@ def _validate(actor, data: dict, *, existing: dict | None = None) -> dict:
 
 def activities_import(*, actor, docs: list[dict]) -> tuple[int, int]:
     """Load checked activity documents in bulk with their own times: one insert, one audit write and one
-    `activity.logged` per activity published in one batch. A document whose external id is already stored is
+    `activity.imported` for the batch. A document whose external id is already stored is
     left as it is and counted as updated (a re-import). Answers (created, updated)."""
     require_permission(actor, "activity:write")
     store = get_store()
@@ -212,8 +212,25 @@ def activities_import(*, actor, docs: list[dict]) -> tuple[int, int]:
         saved = store.insert_many(fresh)
         audit_bulk(Activity, {d["id"]: {f: ["None", str(d.get(f))] for f in ("type", "occurred_at")} for d in saved},
                    action=LogEntry.Action.CREATE, actor=actor)
-        publish_many("activity.logged", [_payload(d) for d in saved], actor=actor)
+        if saved:
+            publish("activity.imported", _imported_payload(saved), actor=actor)
     return len(saved), len(docs) - len(fresh)
+
+
+def _imported_payload(docs: list[dict]) -> dict:
+    """What consumers of a batch need: the ids, the records touched and the latest time on each."""
+    latest: dict[str, dict[int, datetime]] = {"opportunity_id": {}, "account_id": {}}
+    for doc in docs:
+        for field, seen in latest.items():
+            if doc[field] and (doc[field] not in seen or doc["occurred_at"] > seen[doc[field]]):
+                seen[doc[field]] = doc["occurred_at"]
+    return {
+        "activity_ids": [d["id"] for d in docs],
+        "lead_ids": sorted({d["lead_id"] for d in docs if d["lead_id"]}),
+        "opportunity_last": [[pk, when.isoformat()] for pk, when in latest["opportunity_id"].items()],
+        "account_last": [[pk, when.isoformat()] for pk, when in latest["account_id"].items()],
+        "user_ids": sorted({d["user_id"] for d in docs}),
+    }
 
 
 def validate_activity(*, actor, data: dict) -> dict:

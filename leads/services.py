@@ -391,6 +391,26 @@ def lead_activity_recount(*, lead_id: int) -> Lead | None:
     return lead
 
 
+def leads_activity_recount(*, lead_ids) -> int:
+    """Activities were imported onto these leads: count them and find the latest again, in bulk.
+
+    Scores follow through the rescoring that `activity.imported` asks for.
+    """
+    leads = list(Lead.objects.filter(pk__in=list(lead_ids)).only("id", "activity_count", "last_activity_at"))
+    if not leads:
+        return 0
+    docs = activities_for(kind="lead", ids=[lead.pk for lead in leads], limit=0)
+    counts: dict[int, int] = {}
+    latest: dict[int, datetime] = {}
+    for doc in docs:
+        counts[doc["lead_id"]] = counts.get(doc["lead_id"], 0) + 1
+        latest[doc["lead_id"]] = max(latest.get(doc["lead_id"], doc["occurred_at"]), doc["occurred_at"])
+    for lead in leads:
+        lead.activity_count, lead.last_activity_at = counts.get(lead.pk, 0), latest.get(lead.pk)
+    rows_update(Lead, leads, ("activity_count", "last_activity_at"))
+    return len(leads)
+
+
 # --- merge -------------------------------------------------------------------------------------------
 
 @transaction.atomic
@@ -610,7 +630,7 @@ def _imported_history(lead: Lead, times: dict, actor) -> list[LeadHistory]:
 @transaction.atomic
 def leads_import(*, actor, new: list[dict], existing: list[tuple[Lead, dict]]) -> tuple[list[int], int]:
     """Write a batch of imported leads set-based: new ones in any status with their original times, history
-    lines at those times, audit entries and `lead.created`, all in bulk; known ones (same external id or
+    lines at those times, audit entries and one `lead.imported` for the batch; known ones (same external id or
     email) through `lead_update`, only where a value differs. Answers (ids created, count updated).
 
     Converted leads are linked to their deals by `leads_import_link_conversions` once the deals are in.
@@ -628,9 +648,8 @@ def leads_import(*, actor, new: list[dict], existing: list[tuple[Lead, dict]]) -
                                     batch_size=1000)
     audit_bulk(Lead, {lead.pk: {"status": ["None", lead.status], "email": ["None", lead.email]} for lead in leads},
                action=LogEntry.Action.CREATE, actor=actor)
-    publish_many("lead.created", [{"lead_id": lead.pk, "source": lead.source, "status": lead.status,
-                                   "assigned_to": lead.assigned_to_id, "territory_id": lead.territory_id}
-                                  for lead in leads], actor=actor)
+    if leads:
+        publish("lead.imported", {"lead_ids": [lead.pk for lead in leads]}, actor=actor)
     for lead, row in existing:
         data = {k: v for k, v in row.items() if k not in (*HISTORY_TIMES, "status", "external_id")}
         if any(getattr(lead, k) != v for k, v in data.items()):
