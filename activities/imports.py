@@ -113,7 +113,7 @@ def activity_import_validate(row: dict, ctx) -> dict:
     # A record an earlier file of the upload brings is linked once written; until then it is checked unlinked.
     checked = {k: (None if v is framework.PENDING else v) for k, v in data.items()}
     try:
-        doc = services.validate_activity(actor=ctx.actor, data=checked)
+        doc = services.validate_activity(actor=ctx.actor, data=checked, memo=ctx.cache.setdefault("activities", {}))
     except ValidationError as exc:
         errors = [framework.RowError("owner_email" if f == "user_id" else f, m)
                   for f, ms in exc.message_dict.items() for m in ms]

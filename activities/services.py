@@ -95,7 +95,7 @@ def _metadata(value, errors: dict) -> dict:
     return dict(value)
 
 
-def _owner(actor, data: dict, existing: dict | None, errors: dict) -> int:
+def _owner(actor, data: dict, existing: dict | None, errors: dict, memo: dict) -> int:
     """Whose activity it is (`user_id`): the actor unless they pick someone.
 
     A pick the actor gives, or a change of owner, is judged by the kernel's
@@ -113,19 +113,30 @@ def _owner(actor, data: dict, existing: dict | None, errors: dict) -> int:
         return actor.pk
     if existing is not None and user_id == existing["user_id"]:
         return user_id
-    assignee = User.objects.filter(pk=user_id).first()
-    if assignee is None:
-        errors["user_id"] = [f"No user with id {user_id}."]
-        return user_id
-    try:
-        assignee_check(actor=actor, assignee=assignee, field="user_id")
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    if ("owner", user_id) not in memo:
+        memo[("owner", user_id)] = _owner_problem(actor, user_id)
+    errors.update(memo[("owner", user_id)])
     return user_id
 
 
-def _validate(actor, data: dict, *, existing: dict | None = None) -> dict:
-    """The full, checked document (without id) from `data`, over `existing` when changing."""
+def _owner_problem(actor, user_id: int) -> dict:
+    """Why `actor` may not give an activity to that user ({} when they may)."""
+    assignee = User.objects.filter(pk=user_id).first()
+    if assignee is None:
+        return {"user_id": [f"No user with id {user_id}."]}
+    try:
+        assignee_check(actor=actor, assignee=assignee, field="user_id")
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
+def _validate(actor, data: dict, *, existing: dict | None = None, memo: dict | None = None) -> dict:
+    """The full, checked document (without id) from `data`, over `existing` when changing.
+
+    `memo` keeps the owner checks and linked records looked up, across many documents of one actor (imports).
+    """
+    memo = {} if memo is None else memo
     errors: dict[str, list[str]] = {}
     doc = dict(existing or {})
     doc.update(data)
@@ -159,13 +170,13 @@ def _validate(actor, data: dict, *, existing: dict | None = None) -> dict:
     metadata = _metadata(doc.get("metadata"), errors)
     if existing is not None and isinstance(data.get("metadata"), dict):
         metadata = {**(existing.get("metadata") or {}), **metadata}  # flags arrive one at a time
-    user_id = _owner(actor, data, existing, errors)
+    user_id = _owner(actor, data, existing, errors, memo)
     link_input = {f"{k}_id": doc.get(f"{k}_id") for k in links.KINDS}
     if existing is not None and not any(f"{k}_id" in data for k in links.KINDS):
         filled = {k: existing.get(k) for k in link_input}
     else:
         try:
-            filled = links.fill_links(user=actor, given=link_input)
+            filled = links.fill_links(user=actor, given=link_input, memo=memo)
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 errors.setdefault(field, []).extend(messages)
@@ -233,10 +244,10 @@ def _imported_payload(docs: list[dict]) -> dict:
     }
 
 
-def validate_activity(*, actor, data: dict) -> dict:
-    """Check a new activity without writing it (imports validate every row first)."""
+def validate_activity(*, actor, data: dict, memo: dict | None = None) -> dict:
+    """Check a new activity without writing it (imports validate every row first, sharing one `memo`)."""
     require_permission(actor, "activity:write")
-    return _validate(actor, data)
+    return _validate(actor, data, memo=memo)
 
 
 def _payload(doc: dict) -> dict:

@@ -64,12 +64,19 @@ def _resolved(resolve, row: dict, column: str, errors: list[RowError]):
         return None
 
 
-def _judge(check, errors: list[RowError], **kwargs) -> None:
-    """Run an assignment-policy check; its refusal becomes a row error on the column it names."""
-    try:
-        check(**kwargs)
-    except ValidationError as exc:
-        errors.extend(_row_errors(exc))
+def _judge(check, errors: list[RowError], ctx, **kwargs) -> None:
+    """Run an assignment-policy check (once per owner or territory in a file); a refusal becomes a row error on
+    the column it names."""
+    judged = ctx.cache.setdefault("judged", {})
+    key = (check.__name__, *((k, getattr(v, "pk", v)) for k, v in sorted(kwargs.items())))
+    if key not in judged:
+        try:
+            check(**kwargs)
+        except ValidationError as exc:
+            judged[key] = _row_errors(exc)
+        else:
+            judged[key] = []
+    errors.extend(judged[key])
 
 
 def validate_row(row: dict, ctx) -> dict:
@@ -99,19 +106,20 @@ def validate_row(row: dict, ctx) -> dict:
         ctx.claim("external_id", external_id, "external_id")
     except RowError as exc:
         errors.append(exc)
-    existing = selectors.lead_find_for_import(external_id=external_id, email=email)
-    if existing is not None and not Lead.objects.filter(pk=existing.pk).restrict(ctx.actor, CHANGE).exists():
+    known = ctx.cache["leads"]
+    existing = known.get(("external_id", external_id)) if external_id else known.get(("email", email))
+    if existing is not None and existing.pk not in ctx.cache["changeable"]:
         errors.append(RowError("email", "a lead with this email exists and you may not change it"))
     owner = _resolved(ctx.owner, row, "owner_email", errors)
     if owner is not None:
         data["assigned_to"] = owner
         if existing is None or existing.assigned_to_id != owner.pk:
-            _judge(assignee_check, errors, actor=ctx.actor, assignee=owner, field="owner_email")
+            _judge(assignee_check, errors, ctx, actor=ctx.actor, assignee=owner, field="owner_email")
     territory = _resolved(ctx.territory, row, "territory", errors)
     if territory is not None:
         data["territory"] = territory
         if existing is None or existing.territory_id != territory.pk:
-            _judge(territory_check, errors, actor=ctx.actor, territory=territory, field="territory")
+            _judge(territory_check, errors, ctx, actor=ctx.actor, territory=territory, field="territory")
     for column in TIME_COLUMNS:
         try:
             moment = parse_datetime_cell(row.get(column, ""), column, past_only=True)
@@ -137,6 +145,14 @@ def validate_row(row: dict, ctx) -> dict:
     return data
 
 
+def prepare(rows: list[dict], ctx) -> None:
+    """The leads this batch updates, and which of them the importer may change: three queries a batch."""
+    ctx.cache["leads"] = selectors.leads_for_import(rows)
+    ids = [lead.pk for lead in ctx.cache["leads"].values()]
+    ctx.cache["changeable"] = set(Lead.objects.filter(pk__in=ids).restrict(ctx.actor, CHANGE)
+                                  .values_list("pk", flat=True)) if ids else set()
+
+
 def write_rows(rows: list[dict], ctx) -> tuple[int, int]:
     """Create the new leads in bulk (rows naming no owner are routed) and update the known ones."""
     new = [data for data in rows if data["_existing"] is None]
@@ -159,6 +175,7 @@ def register() -> None:
         name="leads", label="Leads", columns=COLUMNS, validate_row=validate_row, write_rows=write_rows,
         permission="lead:import", list_url="leads:list", order=40, file_names=("lead",),
         provides={"lead_external_id": "external_id", "lead_email": "email"}, finish=link_conversions,
+        prepare=prepare,
     ))
     register_reference("lead_external_id", label="lead", what="external id",
                        resolve=lambda values, actor: selectors.lead_ids_by_external_id(values, user=actor))

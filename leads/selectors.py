@@ -85,10 +85,15 @@ def lead_ids_by_external_id(external_ids, *, user) -> dict[str, int]:
     return dict(qs.values_list("external_id", "id"))
 
 
-def lead_find_for_import(*, external_id: str, email: str) -> Lead | None:
-    """The lead an import row updates: the one with its external id, else (no external id) the one with its
-    email. A system read: the caller checks that the importer may change it."""
-    if external_id:
-        return Lead.objects.filter(external_id=external_id).first()
-    pk = lead_ids_by_email([email]).get(normalize_email(email))
-    return Lead.objects.get(pk=pk) if pk else None
+def leads_for_import(rows: list[dict]) -> dict[tuple[str, str], Lead]:
+    """The leads a batch of import rows update, by ("external_id", value) or, for rows without one,
+    ("email", normalised email): two queries a batch. A system read: the caller checks the importer may
+    change them."""
+    external = {r["external_id"] for r in rows if r.get("external_id")}
+    emails = {r["email"] for r in rows if not r.get("external_id")}
+    found: dict[tuple[str, str], Lead] = {("external_id", lead.external_id): lead
+                                          for lead in Lead.objects.filter(external_id__in=external)}
+    by_email = lead_ids_by_email(emails)
+    leads = Lead.objects.in_bulk(by_email.values())
+    found.update({("email", email): leads[pk] for email, pk in by_email.items()})
+    return found

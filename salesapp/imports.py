@@ -120,6 +120,9 @@ class ImportKind:
     # Run once after every file of the job is written, in its own transaction (links between kinds).
     finish: Callable[[ImportContext], str] | None = None
     file_names: tuple[str, ...] = ()  # names of a bundle's CSV files meaning this kind (without .csv)
+    # Called with a batch's rows (dicts by column) before they are validated: look up in bulk what the
+    # validator needs (the records the rows update), into ctx.cache.
+    prepare: Callable[[list[dict], ImportContext], None] | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -659,10 +662,18 @@ def _checked(file: tuple, ctx: ImportContext, batch, errors: list):
             ctx.prefetch_owners(values)
     good = []
     where = f"{name}: " if ctx.job is not None and ctx.job.kind == BUNDLE else ""
+    rows = []
     for number, cells in batch:
+        try:
+            rows.append((number, cells, _row_of(spec, header, columns, cells)))
+        except (RowError, RowErrors) as exc:
+            errors.extend({**e, "message": where + e["message"]} for e in _errors_of(exc, number))
+    if spec.prepare is not None:
+        spec.prepare([row for _n, _c, row in rows], ctx)
+    for number, cells, row in rows:
         ctx.row = number
         try:
-            good.append(_validate(spec, ctx, header, columns, cells))
+            good.append(spec.validate_row(row, ctx))
         except (RowError, RowErrors, ValidationError) as exc:
             errors.extend({**e, "message": where + e["message"]} for e in _errors_of(exc, number))
             continue
@@ -736,7 +747,8 @@ def _write(job: ImportJob, files, ctx: ImportContext, total: int) -> tuple[int, 
     return created, updated
 
 
-def _validate(spec: ImportKind, ctx: ImportContext, header: list[str], columns, cells: list[str]):
+def _row_of(spec: ImportKind, header: list[str], columns, cells: list[str]) -> dict:
+    """The record's cells by column name, or the errors of its shape (cell count, bytes, required cells)."""
     if len(cells) != len(header):
         raise RowError("", f"expected {len(header)} columns, found {len(cells)}")
     bad = [col for i, col in columns if _has_bad_bytes(cells[i])]
@@ -747,7 +759,7 @@ def _validate(spec: ImportKind, ctx: ImportContext, header: list[str], columns, 
     missing = [c.name for c in spec.columns if c.required and not row[c.name]]
     if missing:
         raise RowErrors([RowError(col, "this field is required") for col in missing])
-    return spec.validate_row(row, ctx)
+    return row
 
 
 def import_job_set_mapping(*, job: ImportJob, actor, mapping: dict, dry_run: bool, on_error: str) -> ImportJob:
