@@ -364,6 +364,20 @@ def read_samples(content: bytes, header: list[str], *, rows: int = 5) -> dict[st
     return samples
 
 
+def preview_rows(content: bytes, mapping: dict, kind: ImportKind, *, rows: int = 5) -> dict:
+    """The first rows as they will be saved: the mapped columns, in the kind's order, with their cells."""
+    header = read_header(content)
+    index = {h: i for i, h in enumerate(header)}
+    columns = [c for c in kind.column_names if c in mapping.values()]
+    where = {col: index[h] for h, col in mapping.items() if h in index}
+    body = []
+    for _number, cells in _records(bytes(content[:262144])):
+        if len(body) >= rows:
+            break
+        body.append([cells[where[c]].strip() if where[c] < len(cells) else "" for c in columns])
+    return {"columns": columns, "rows": body}
+
+
 def _norm(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())
 
