@@ -16,6 +16,7 @@ from activities.store import get_store
 from salesapp import imports as framework
 
 COLUMNS = [
+    ("external_id", False, "its id in the system it comes from; a re-import leaves it as it is", False),
     ("type", True, "email, call, meeting, demo or task", False),
     ("subject", False, "", False),
     ("description", False, "", False),
@@ -23,6 +24,13 @@ COLUMNS = [
     ("opportunity_id", False, "", False),
     ("account_id", False, "", False),
     ("contact_id", False, "", False),
+    ("lead_external_id", False, "the lead, by its external id", False),
+    ("lead_email", False, "the lead, by email", False),
+    ("opportunity_external_id", False, "the deal, by its external id", False),
+    ("account_external_id", False, "the account, by its external id", False),
+    ("account_name", False, "the account, by name or domain", False),
+    ("contact_external_id", False, "the contact, by its external id", False),
+    ("contact_email", False, "the contact, by email", False),
     ("owner_email", False, "whose activity it is; defaults to you", False),
     ("outcome", False, "", False),
     ("duration_minutes", False, "", False),
@@ -58,7 +66,26 @@ def _flag(value: str, column: str):
     raise framework.RowError(column, "use true or false")
 
 
+# link id column -> the reference columns that may name the same record, in order
+REFERENCES = {
+    "lead_id": ("lead_external_id", "lead_email"),
+    "opportunity_id": ("opportunity_external_id",),
+    "account_id": ("account_external_id", "account_name"),
+    "contact_id": ("contact_external_id", "contact_email"),
+}
+
+
+def _linked(row: dict, ctx, column: str):
+    """The record id a row links to: its id column, else the first reference column naming it."""
+    found = _int(row.get(column, ""), column)
+    for reference in REFERENCES[column]:
+        if found is None and row.get(reference):
+            found = ctx.ref(reference, row[reference])
+    return found
+
+
 def activity_import_validate(row: dict, ctx) -> dict:
+    ctx.claim("external_id", row.get("external_id", ""), "external_id")
     owner = ctx.owner(row["owner_email"], "owner_email") if row.get("owner_email") else None
     metadata = {}
     for key in ("email_opened", "email_clicked"):
@@ -72,7 +99,8 @@ def activity_import_validate(row: dict, ctx) -> dict:
         "type": row["type"].strip().lower(),
         "subject": row.get("subject", ""),
         "description": row.get("description", ""),
-        **{f: _int(row.get(f, ""), f) for f in ("lead_id", "opportunity_id", "account_id", "contact_id", "duration_minutes")},
+        **{f: _linked(row, ctx, f) for f in REFERENCES},
+        "duration_minutes": _int(row.get("duration_minutes", ""), "duration_minutes"),
         "user_id": owner.pk if owner else None,
         "outcome": row.get("outcome", ""),
         **{f: framework.parse_datetime_cell(row.get(f, ""), f) for f in ("scheduled_at", "completed_at", "due_at")},
@@ -82,21 +110,22 @@ def activity_import_validate(row: dict, ctx) -> dict:
     }
     if data["created_at"] is not None and not ctx.is_admin:
         raise framework.RowError("created_at", "only admins may import original timestamps")
+    # A record an earlier file of the upload brings is linked once written; until then it is checked unlinked.
+    checked = {k: (None if v is framework.PENDING else v) for k, v in data.items()}
     try:
-        services.validate_activity(actor=ctx.actor, data=data)
+        doc = services.validate_activity(actor=ctx.actor, data=checked, memo=ctx.cache.setdefault("activities", {}))
     except ValidationError as exc:
         errors = [framework.RowError("owner_email" if f == "user_id" else f, m)
                   for f, ms in exc.message_dict.items() for m in ms]
         raise framework.RowErrors(errors)
-    return data
+    return {**doc, "external_id": row.get("external_id", "")}
 
 
 def activity_import_write(rows: list, ctx) -> tuple[int, int]:
+    """Load the checked documents in bulk (the store's batch insert, events and audit in bulk)."""
     if ctx.dry_run and get_store().name != "sql":
         return len(rows), 0
-    for data in rows:
-        services.activity_log(actor=ctx.actor, **data)
-    return len(rows), 0
+    return services.activities_import(actor=ctx.actor, docs=rows)
 
 
 def register() -> None:
@@ -109,6 +138,8 @@ def register() -> None:
         validate_row=activity_import_validate,
         write_rows=activity_import_write,
         permission="lead:import",
+        order=70,
+        file_names=("activity",),
     ))
 
 

@@ -91,12 +91,14 @@ def record_get(*, user, kind: str, record_id) -> Model:
     return obj
 
 
-def fill_links(*, user, given: dict) -> dict:
+def fill_links(*, user, given: dict, memo: dict | None = None) -> dict:
     """Check the link ids the user gave and fill in their parents' ids.
 
     Refuses, naming the field, a link to a record that does not exist or that
     the user may not see. Answers a dict with the `<kind>_id` key of every kind.
+    `memo` (a dict the caller keeps for one user, e.g. across an import's rows) remembers the records looked up.
     """
+    memo = {} if memo is None else memo
     out = {f"{k}_id": given.get(f"{k}_id") for k in KINDS}
     errors = {}
     for kind in PRECEDENCE:
@@ -109,13 +111,16 @@ def fill_links(*, user, given: dict) -> dict:
             errors[field] = [f"Enter the id of a {kind}."]
             continue
         out[field] = value
-        obj = _visible_records(kind, user).filter(pk=value).first()
+        if (kind, value) not in memo:
+            parents = [f"{p}_id" for p in link_for(kind).parents]
+            memo[(kind, value)] = _visible_records(kind, user).filter(pk=value).values(*parents, "pk").first()
+        obj = memo[(kind, value)]
         if obj is None:
             errors[field] = [f"No {kind} with id {value}, or you may not see it."]
             continue
         for parent in link_for(kind).parents:
             if out[f"{parent}_id"] is None:
-                out[f"{parent}_id"] = getattr(obj, f"{parent}_id")
+                out[f"{parent}_id"] = obj[f"{parent}_id"]
     if errors:
         raise ValidationError(errors)
     return out

@@ -25,6 +25,8 @@ class Activity(models.Model):
     type = models.CharField(max_length=10, choices=ActivityType.choices)
     subject = models.CharField(max_length=255, blank=True, default="")
     description = models.TextField(blank=True, default="")
+    # The record's id in the system it was imported from (another CRM); re-importing the same id updates it.
+    external_id = models.CharField(max_length=100, blank=True, default="")
     lead_id = models.BigIntegerField(null=True, blank=True)
     opportunity_id = models.BigIntegerField(null=True, blank=True)
     account_id = models.BigIntegerField(null=True, blank=True)
@@ -48,6 +50,10 @@ class Activity(models.Model):
     objects = RestrictedManager()
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], condition=~models.Q(external_id=""),
+                                    name="activity_external_id_uniq"),
+        ]
         ordering = ["-occurred_at", "-id"]
         verbose_name_plural = "activities"
         indexes = [

@@ -95,7 +95,7 @@ def _metadata(value, errors: dict) -> dict:
     return dict(value)
 
 
-def _owner(actor, data: dict, existing: dict | None, errors: dict) -> int:
+def _owner(actor, data: dict, existing: dict | None, errors: dict, memo: dict) -> int:
     """Whose activity it is (`user_id`): the actor unless they pick someone.
 
     A pick the actor gives, or a change of owner, is judged by the kernel's
@@ -113,19 +113,30 @@ def _owner(actor, data: dict, existing: dict | None, errors: dict) -> int:
         return actor.pk
     if existing is not None and user_id == existing["user_id"]:
         return user_id
-    assignee = User.objects.filter(pk=user_id).first()
-    if assignee is None:
-        errors["user_id"] = [f"No user with id {user_id}."]
-        return user_id
-    try:
-        assignee_check(actor=actor, assignee=assignee, field="user_id")
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    if ("owner", user_id) not in memo:
+        memo[("owner", user_id)] = _owner_problem(actor, user_id)
+    errors.update(memo[("owner", user_id)])
     return user_id
 
 
-def _validate(actor, data: dict, *, existing: dict | None = None) -> dict:
-    """The full, checked document (without id) from `data`, over `existing` when changing."""
+def _owner_problem(actor, user_id: int) -> dict:
+    """Why `actor` may not give an activity to that user ({} when they may)."""
+    assignee = User.objects.filter(pk=user_id).first()
+    if assignee is None:
+        return {"user_id": [f"No user with id {user_id}."]}
+    try:
+        assignee_check(actor=actor, assignee=assignee, field="user_id")
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
+def _validate(actor, data: dict, *, existing: dict | None = None, memo: dict | None = None) -> dict:
+    """The full, checked document (without id) from `data`, over `existing` when changing.
+
+    `memo` keeps the owner checks and linked records looked up, across many documents of one actor (imports).
+    """
+    memo = {} if memo is None else memo
     errors: dict[str, list[str]] = {}
     doc = dict(existing or {})
     doc.update(data)
@@ -159,13 +170,13 @@ def _validate(actor, data: dict, *, existing: dict | None = None) -> dict:
     metadata = _metadata(doc.get("metadata"), errors)
     if existing is not None and isinstance(data.get("metadata"), dict):
         metadata = {**(existing.get("metadata") or {}), **metadata}  # flags arrive one at a time
-    user_id = _owner(actor, data, existing, errors)
+    user_id = _owner(actor, data, existing, errors, memo)
     link_input = {f"{k}_id": doc.get(f"{k}_id") for k in links.KINDS}
     if existing is not None and not any(f"{k}_id" in data for k in links.KINDS):
         filled = {k: existing.get(k) for k in link_input}
     else:
         try:
-            filled = links.fill_links(user=actor, given=link_input)
+            filled = links.fill_links(user=actor, given=link_input, memo=memo)
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 errors.setdefault(field, []).extend(messages)
@@ -199,10 +210,44 @@ def _validate(actor, data: dict, *, existing: dict | None = None) -> dict:
     return out
 
 
-def validate_activity(*, actor, data: dict) -> dict:
-    """Check a new activity without writing it (imports validate every row first)."""
+def activities_import(*, actor, docs: list[dict]) -> tuple[int, int]:
+    """Load checked activity documents in bulk with their own times: one insert, one audit write and one
+    `activity.imported` for the batch. A document whose external id is already stored is
+    left as it is and counted as updated (a re-import). Answers (created, updated)."""
     require_permission(actor, "activity:write")
-    return _validate(actor, data)
+    store = get_store()
+    ids = [d["external_id"] for d in docs if d.get("external_id")]
+    known = {d["external_id"] for d in store.find(("in", "external_id", ids), limit=0)} if ids else set()
+    fresh = [d for d in docs if not d.get("external_id") or d["external_id"] not in known]
+    with transaction.atomic():
+        saved = store.insert_many(fresh)
+        audit_bulk(Activity, {d["id"]: {f: ["None", str(d.get(f))] for f in ("type", "occurred_at")} for d in saved},
+                   action=LogEntry.Action.CREATE, actor=actor)
+        if saved:
+            publish("activity.imported", _imported_payload(saved), actor=actor)
+    return len(saved), len(docs) - len(fresh)
+
+
+def _imported_payload(docs: list[dict]) -> dict:
+    """What consumers of a batch need: the ids, the records touched and the latest time on each."""
+    latest: dict[str, dict[int, datetime]] = {"opportunity_id": {}, "account_id": {}}
+    for doc in docs:
+        for field, seen in latest.items():
+            if doc[field] and (doc[field] not in seen or doc["occurred_at"] > seen[doc[field]]):
+                seen[doc[field]] = doc["occurred_at"]
+    return {
+        "activity_ids": [d["id"] for d in docs],
+        "lead_ids": sorted({d["lead_id"] for d in docs if d["lead_id"]}),
+        "opportunity_last": [[pk, when.isoformat()] for pk, when in latest["opportunity_id"].items()],
+        "account_last": [[pk, when.isoformat()] for pk, when in latest["account_id"].items()],
+        "user_ids": sorted({d["user_id"] for d in docs}),
+    }
+
+
+def validate_activity(*, actor, data: dict, memo: dict | None = None) -> dict:
+    """Check a new activity without writing it (imports validate every row first, sharing one `memo`)."""
+    require_permission(actor, "activity:write")
+    return _validate(actor, data, memo=memo)
 
 
 def _payload(doc: dict) -> dict:

@@ -35,7 +35,7 @@ from activities.models import Activity
 FIELDS = (
     "id", "type", "subject", "description", "lead_id", "opportunity_id", "account_id", "contact_id",
     "user_id", "created_by_id", "outcome", "duration_minutes", "scheduled_at", "completed_at", "due_at",
-    "occurred_at", "participants", "metadata", "created_at", "updated_at",
+    "occurred_at", "participants", "metadata", "created_at", "updated_at", "external_id",
 )
 DATETIME_FIELDS = ("scheduled_at", "completed_at", "due_at", "occurred_at", "created_at", "updated_at")
 LINK_FIELDS = ("lead_id", "opportunity_id", "account_id", "contact_id")

@@ -17,7 +17,7 @@ from salesapp.events import consumer, on_event
 RESCORE_EVENTS = (
     "opportunity.created", "opportunity.updated", "opportunity.stage_changed", "opportunity.reopened",
     "lead.created", "lead.updated", "lead.qualified", "lead.merged",
-    "activity.logged", "activity.completed",
+    "activity.logged", "activity.completed", "lead.imported", "activity.imported",
 )
 # What the analytics reports count: deals, leads and their outcomes, whoever owns them.
 CLOSE_EVENTS = ("opportunity.won", "opportunity.lost", "opportunity.reopened")
@@ -33,6 +33,8 @@ def _targets(event: dict) -> list[tuple[str, int]]:
         out.append((Kind.DEAL, int(p["opportunity_id"])))
     if p.get("lead_id"):
         out.append((Kind.LEAD, int(p["lead_id"])))
+    out += [(Kind.LEAD, int(pk)) for pk in p.get("lead_ids", ())]
+    out += [(Kind.DEAL, int(pk)) for pk, _when in p.get("opportunity_last", ())]
     return out
 
 

@@ -45,13 +45,16 @@ LEAD_EVENTS = ("lead.created", "lead.updated", "lead.deleted", "lead.qualified",
 
 
 @consumer("search.leads", *LEAD_EVENTS, "lead.merged", "lead.converted", "territory.assignment_changed",
-          "activity.logged", "activity.updated", "activity.deleted")
+          "activity.logged", "activity.updated", "activity.deleted", "lead.imported", "activity.imported")
 def lead_index_on_event(event: dict) -> None:
     """Write the leads an event touched to the index (both leads of a merge; the lead and the account,
     contact and deal a conversion made; a lead moved by realignment; a lead whose activity changed)."""
     if not search_configured():
         return
     payload, name = event["payload"], event["name"]
+    if name in ("lead.imported", "activity.imported"):
+        index_records("lead", payload["lead_ids"])
+        return
     if name == "territory.assignment_changed":
         ids = [payload["record_id"]] if payload["record_type"] == "leads" else []
     elif name.startswith("activity."):

@@ -23,6 +23,8 @@ class Lead(TimeStampedModel):
     CLOSED_STATUSES = (Status.UNQUALIFIED, Status.CONVERTED)
 
     source = models.CharField(max_length=50, blank=True, default="")
+    # The record's id in the system it was imported from (another CRM); re-importing the same id updates it.
+    external_id = models.CharField(max_length=100, blank=True, default="")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     first_name = models.CharField(max_length=100, blank=True, default="")
     last_name = models.CharField(max_length=100, blank=True, default="")
@@ -71,6 +73,10 @@ class Lead(TimeStampedModel):
     objects = RestrictedManager()
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], condition=~models.Q(external_id=""),
+                                    name="lead_external_id_uniq"),
+        ]
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "-id"], name="lead_status_idx"),

@@ -18,6 +18,12 @@ def lead_activity_logged_receiver(event: dict) -> None:
     services.lead_activity_logged(lead_id=int(lead_id), occurred_at=occurred_at)
 
 
+@on_event("activity.imported")
+def lead_activities_imported_receiver(event: dict) -> None:
+    """Imported activities count on their leads like logged ones (recounted once per batch)."""
+    services.leads_activity_recount(lead_ids=event["payload"]["lead_ids"])
+
+
 @on_event("activity.deleted", "activity.updated")
 def lead_activity_changed_receiver(event: dict) -> None:
     """A deleted activity, or one moved onto the lead or in time, changes its count, latest time and score."""

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import pycountry
+from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
@@ -20,6 +21,7 @@ from activities.selectors import activities_for
 from leads import routing, workflow
 from leads.models import Lead, LeadHistory
 from leads.scoring import score_lead
+from opportunities.selectors import deals_by_lead
 from opportunities.services import accounts, contacts, deals
 from salesapp.assignment import assignee_check, territory_check
 from salesapp.audit import audit_bulk
@@ -389,6 +391,26 @@ def lead_activity_recount(*, lead_id: int) -> Lead | None:
     return lead
 
 
+def leads_activity_recount(*, lead_ids) -> int:
+    """Activities were imported onto these leads: count them and find the latest again, in bulk.
+
+    Scores follow through the rescoring that `activity.imported` asks for.
+    """
+    leads = list(Lead.objects.filter(pk__in=list(lead_ids)).only("id", "activity_count", "last_activity_at"))
+    if not leads:
+        return 0
+    docs = activities_for(kind="lead", ids=[lead.pk for lead in leads], limit=0)
+    counts: dict[int, int] = {}
+    latest: dict[int, datetime] = {}
+    for doc in docs:
+        counts[doc["lead_id"]] = counts.get(doc["lead_id"], 0) + 1
+        latest[doc["lead_id"]] = max(latest.get(doc["lead_id"], doc["occurred_at"]), doc["occurred_at"])
+    for lead in leads:
+        lead.activity_count, lead.last_activity_at = counts.get(lead.pk, 0), latest.get(lead.pk)
+    rows_update(Lead, leads, ("activity_count", "last_activity_at"))
+    return len(leads)
+
+
 # --- merge -------------------------------------------------------------------------------------------
 
 @transaction.atomic
@@ -555,3 +577,109 @@ def lead_scores_write(*, actor, scores: dict[int, dict]) -> int:
     publish_many("lead.scored", [{"lead_id": lead.pk, "score": lead.score, "model": lead.score_model}
                                  for lead in rescored], actor=actor)
     return len(rescored)
+
+
+# --- imports of history ------------------------------------------------------------------------------------
+
+HISTORY_TIMES = ("created_at", "updated_at", "status_changed_at", "converted_at")
+
+
+def _imported_lead(data: dict, *, actor, now) -> tuple[Lead, dict]:
+    """An unsaved lead from an import row, placed like a captured one, with its historical times beside it."""
+    data = dict(data)
+    times = {k: data.pop(k, None) for k in HISTORY_TIMES}
+    owner = data.pop("assigned_to", None)
+    territory = data.pop("territory", None)
+    lead = Lead(**data)
+    lead.created_at = times["created_at"] or now
+    _normalise(lead)
+    _apply_score(lead)
+    if owner is None:
+        decision = routing.route(lead, now=now)
+        lead.territory = territory or decision.territory
+        lead.assigned_to, lead.assignment_reason, lead.queue = decision.owner, decision.reason, decision.queue
+    else:
+        lead.territory = territory or routing.match_territory(lead)[0]
+        lead.assigned_to = owner
+        lead.assignment_reason = f"imported by {_person(actor)} with its owner"
+    if lead.assigned_to_id:
+        lead.assigned_at = lead.created_at
+    if lead.status == S.CONVERTED:
+        lead.converted_at = times["converted_at"] or times["status_changed_at"] or lead.created_at
+    return lead, times
+
+
+def _imported_history(lead: Lead, times: dict, actor) -> list[LeadHistory]:
+    """The timeline a lead would have had if it had been worked here: created, assigned, its status reached."""
+    def line(kind, at, **kw):
+        return LeadHistory(lead=lead, kind=kind, actor=actor, created_at=at, **kw)
+
+    rows = [line(LeadHistory.Kind.CREATED, lead.created_at, to_value=S.NEW, detail=f"imported; source "
+                                                                                   f"{lead.source or 'unknown'}")]
+    if lead.assigned_to_id or lead.queue:
+        rows.append(line(LeadHistory.Kind.ASSIGNED, lead.created_at, detail=lead.assignment_reason[:200],
+                         to_value=_person(lead.assigned_to) if lead.assigned_to else lead.queue))
+    if lead.status != S.NEW:
+        reached = times["status_changed_at"] or lead.converted_at or times["updated_at"] or lead.created_at
+        kind = LeadHistory.Kind.CONVERTED if lead.status == S.CONVERTED else LeadHistory.Kind.STATUS
+        rows.append(line(kind, reached, from_value=S.NEW, to_value=lead.status, detail="imported history"))
+    return rows
+
+
+@transaction.atomic
+def leads_import(*, actor, new: list[dict], existing: list[tuple[Lead, dict]]) -> tuple[list[int], int]:
+    """Write a batch of imported leads set-based: new ones in any status with their original times, history
+    lines at those times, audit entries and one `lead.imported` for the batch; known ones (same external id or
+    email) through `lead_update`, only where a value differs. Answers (ids created, count updated).
+
+    Converted leads are linked to their deals by `leads_import_link_conversions` once the deals are in.
+    """
+    require_permission(actor, "lead:write")
+    now = timezone.now()
+    built = [_imported_lead(data, actor=actor, now=now) for data in new]
+    leads = Lead.objects.bulk_create([lead for lead, _t in built], batch_size=500)
+    stamped = []
+    for lead, times in built:
+        lead.updated_at = times["updated_at"] or lead.converted_at or lead.created_at
+        stamped.append(lead)
+    rows_update(Lead, stamped, ("updated_at",))  # auto_now stamped the import's time on insert
+    LeadHistory.objects.bulk_create([h for lead, times in built for h in _imported_history(lead, times, actor)],
+                                    batch_size=1000)
+    audit_bulk(Lead, {lead.pk: {"status": ["None", lead.status], "email": ["None", lead.email]} for lead in leads},
+               action=LogEntry.Action.CREATE, actor=actor)
+    if leads:
+        publish("lead.imported", {"lead_ids": [lead.pk for lead in leads]}, actor=actor)
+    for lead, row in existing:
+        data = {k: v for k, v in row.items() if k not in (*HISTORY_TIMES, "status", "external_id")}
+        if any(getattr(lead, k) != v for k, v in data.items()):
+            lead_update(actor=actor, lead=lead, **data)
+    external = [lead for lead, data in existing if data.get("external_id") and lead.external_id != data["external_id"]]
+    for lead in external:
+        lead.external_id = next(d["external_id"] for ld, d in existing if ld is lead)
+    rows_update(Lead, external, ("external_id",))
+    return [lead.pk for lead in leads], len(existing)
+
+
+@transaction.atomic
+def leads_import_link_conversions(*, actor, lead_ids) -> int:
+    """Link imported converted leads to the deal that names them (`Opportunity.lead_id`), with that deal's
+    account and contact, and publish `lead.converted`. Answers how many were linked."""
+    waiting = list(Lead.objects.filter(pk__in=list(lead_ids), status=S.CONVERTED,
+                                       converted_opportunity__isnull=True))
+    if not waiting:
+        return 0
+    found = deals_by_lead([lead.pk for lead in waiting])
+    linked = []
+    for lead in waiting:
+        deal = found.get(lead.pk)
+        if deal is None:
+            continue
+        contact = next(iter(deal.contacts.all()), None) or contacts.contact_find_match(account=deal.account,
+                                                                                       email=lead.email)
+        lead.converted_opportunity, lead.converted_account, lead.converted_contact = deal, deal.account, contact
+        linked.append(lead)
+    rows_update(Lead, linked, ("converted_opportunity", "converted_account", "converted_contact"))
+    publish_many("lead.converted", [{"lead_id": lead.pk, "opportunity_id": lead.converted_opportunity_id,
+                                     "account_id": lead.converted_account_id,
+                                     "contact_id": lead.converted_contact_id} for lead in linked], actor=actor)
+    return len(linked)

@@ -87,7 +87,7 @@ REALIGNED = {"accounts": "account", "opportunities": "deal"}
 
 
 @consumer("search.opportunities", *ACCOUNT_EVENTS, *CONTACT_EVENTS, *DEAL_EVENTS, "territory.assignment_changed",
-          "activity.logged", "activity.completed", "activity.updated", "activity.deleted")
+          "activity.logged", "activity.completed", "activity.updated", "activity.deleted", "activity.imported")
 def opportunities_index_on_event(event: dict) -> None:
     """Write the accounts, contacts and deals an event touched to the index (an account's rename also
     rewrites its contacts and deals, which show its name; realigned records; an activity's deal and account,
@@ -106,6 +106,9 @@ def opportunities_index_on_event(event: dict) -> None:
         index_records("contact", [payload["contact_id"]])
     elif entity == "opportunity":
         index_records("deal", [payload["opportunity_id"]])
+    elif name == "activity.imported":
+        index_records("deal", [pk for pk, _when in payload["opportunity_last"]])
+        index_records("account", [pk for pk, _when in payload["account_last"]])
     elif entity == "territory":
         if payload["record_type"] in REALIGNED:
             index_records(REALIGNED[payload["record_type"]], [payload["record_id"]])

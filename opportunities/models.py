@@ -13,6 +13,8 @@ class Account(TimeStampedModel):
     """A company the team sells to."""
 
     name = models.CharField(max_length=200)
+    # The record's id in the system it was imported from (another CRM); re-importing the same id updates it.
+    external_id = models.CharField(max_length=100, blank=True, default="")
     normalized_name = models.CharField(max_length=200, db_index=True, editable=False, default="")
     website_domain = models.CharField(max_length=200, blank=True, default="", db_index=True)
     industry = models.CharField(max_length=100, blank=True, default="")
@@ -33,6 +35,10 @@ class Account(TimeStampedModel):
     objects = RestrictedManager()
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], condition=~models.Q(external_id=""),
+                                    name="account_external_id_uniq"),
+        ]
         ordering = ["name"]
         indexes = [
             models.Index(fields=["owner"], name="account_owner_idx"),
@@ -61,6 +67,8 @@ class Contact(TimeStampedModel):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
     first_name = models.CharField(max_length=100, blank=True, default="")
     last_name = models.CharField(max_length=100)
+    # The record's id in the system it was imported from (another CRM); re-importing the same id updates it.
+    external_id = models.CharField(max_length=100, blank=True, default="")
     email = models.EmailField(blank=True, default="", db_index=True)
     phone = models.CharField(max_length=40, blank=True, default="")
     normalized_phone = models.CharField(max_length=40, blank=True, default="", editable=False)
@@ -73,6 +81,10 @@ class Contact(TimeStampedModel):
     objects = RestrictedManager()
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], condition=~models.Q(external_id=""),
+                                    name="contact_external_id_uniq"),
+        ]
         ordering = ["last_name", "first_name"]
         indexes = [
             # the list's sort orders, each with the id tiebreak
@@ -115,6 +127,8 @@ class LossReason(models.Model):
 
 class Opportunity(TimeStampedModel):
     """A deal being worked through the pipeline."""
+    # The record's id in the system it was imported from (another CRM); re-importing the same id updates it.
+    external_id = models.CharField(max_length=100, blank=True, default="")
 
     class ForecastCategory(models.TextChoices):
         PIPELINE = "pipeline", "Pipeline"
@@ -164,6 +178,10 @@ class Opportunity(TimeStampedModel):
     objects = RestrictedManager()
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], condition=~models.Q(external_id=""),
+                                    name="opportunity_external_id_uniq"),
+        ]
         ordering = ["-created_at"]
         verbose_name_plural = "opportunities"
         indexes = [

@@ -26,6 +26,16 @@ def last_activity_follow(event: dict) -> None:
     )
 
 
+@on_event("activity.imported")
+def last_activity_follow_imported(event: dict) -> None:
+    """Imported activities move `last_activity_at` of their deals and accounts forward, one batch at a time."""
+    payload = event["payload"]
+    for opportunity_id, when in payload["opportunity_last"]:
+        deals.opportunity_touch_activity(opportunity_id=opportunity_id, occurred_at=parse_datetime(when))
+    for account_id, when in payload["account_last"]:
+        deals.opportunity_touch_activity(account_id=account_id, occurred_at=parse_datetime(when))
+
+
 def stages_ensure(**kwargs) -> None:
     """After migrate: seed the default stages and loss reasons when there are no stages at all.
 

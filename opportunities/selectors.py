@@ -11,7 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 
 from opportunities.filtersets import AccountFilterSet, ContactFilterSet, OpportunityFilterSet
@@ -30,6 +30,7 @@ from salesapp import cache
 from salesapp.access import CHANGE, VIEW
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.models import User
+from salesapp.normalize import domain_of, normalize_company, normalize_email
 from salesapp.roles import Role
 from salesapp.selectors import user_get
 from territories.selectors import territory_subtree_ids
@@ -424,3 +425,71 @@ def forecast_accuracy(*, user, period: str, user_id: int | None = None) -> list[
                     "accuracy": accuracy.quantize(Decimal("0.1")), "submitted_at": sub.submitted_at,
                     "is_team": r.get("has_reports", False) or uid == rollup["user_id"] and len(people) > 1})
     return sorted(out, key=lambda x: (not x["is_team"], x["name"]))
+
+
+def deals_by_lead(lead_ids) -> dict[int, Opportunity]:
+    """The deal each lead was converted into (the oldest, if several name it), with account and contacts.
+
+    A system read for linking imported converted leads; the import's actor was checked on both records.
+    """
+    found: dict[int, Opportunity] = {}
+    deals = (Opportunity.objects.filter(lead_id__in=list(lead_ids)).select_related("account")
+             .prefetch_related("contacts").order_by("id"))
+    for deal in deals:
+        found.setdefault(deal.lead_id, deal)
+    return found
+
+
+def contacts_by_email(emails, *, queryset=None) -> dict[str, Contact]:
+    """Contacts by normalised email (the oldest per email), among `queryset` (default: all).
+
+    The one lookup of contacts by email (matching, imports and their `contact_email` references).
+    """
+    wanted = {normalize_email(e) for e in emails} - {""}
+    if not wanted:
+        return {}
+    qs = (queryset if queryset is not None else Contact.objects.all()).annotate(email_lower=Lower("email"))
+    found: dict[str, Contact] = {}
+    for contact in qs.filter(email_lower__in=wanted).order_by("id"):
+        found.setdefault(contact.email_lower, contact)
+    return found
+
+
+# --- references of imports (ids by external id or natural key, among the records a user may see) ----------
+
+def account_ids_by_external_id(values, *, user) -> dict[str, int]:
+    return dict(Account.objects.restrict(user, VIEW).filter(external_id__in=values).values_list("external_id", "id"))
+
+
+def account_ids_by_name(values, *, user) -> dict[str, int]:
+    """Accounts by name (normalised) or website domain, as the account matcher compares them."""
+    keys = {v: (normalize_company(v), domain_of(v)) for v in values}
+    rows = (Account.objects.restrict(user, VIEW)
+            .filter(Q(normalized_name__in={n for n, _d in keys.values() if n})
+                    | Q(website_domain__in={d for _n, d in keys.values() if d}))
+            .order_by("id").values_list("id", "normalized_name", "website_domain"))
+    by_name, by_domain = {}, {}
+    for pk, name, domain in rows:
+        by_name.setdefault(name, pk)
+        if domain:
+            by_domain.setdefault(domain, pk)
+    found = {}
+    for value, (name, domain) in keys.items():
+        pk = by_domain.get(domain) if domain else None
+        pk = pk or by_name.get(name)
+        if pk:
+            found[value] = pk
+    return found
+
+
+def contact_ids_by_external_id(values, *, user) -> dict[str, int]:
+    return dict(Contact.objects.restrict(user, VIEW).filter(external_id__in=values).values_list("external_id", "id"))
+
+
+def contact_ids_by_email(values, *, user) -> dict[str, int]:
+    return {e: c.pk for e, c in contacts_by_email(values, queryset=Contact.objects.restrict(user, VIEW)).items()}
+
+
+def opportunity_ids_by_external_id(values, *, user) -> dict[str, int]:
+    return dict(Opportunity.objects.restrict(user, VIEW).filter(external_id__in=values)
+                .values_list("external_id", "id"))

@@ -52,6 +52,8 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     "lead.scored": ("lead_id", "score", "model"),
     "lead.converted": ("lead_id", "opportunity_id", "account_id", "contact_id"),
     "lead.merged": ("lead_id", "merged_lead_id"),
+    # One per written batch of an import of history (not one per row): the ids written.
+    "lead.imported": ("lead_ids",),
     "account.created": ("account_id", "owner_id"),
     "account.updated": ("account_id", "owner_id", "fields"),
     "account.deleted": ("account_id", "owner_id"),
@@ -84,6 +86,8 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
                          "completed_at", "fields"),
     "activity.deleted": ("activity_id", "type", "lead_id", "opportunity_id", "account_id", "user_id", "occurred_at",
                          "completed_at"),
+    # One per written batch of an import: the records the activities touched, with the latest time on each.
+    "activity.imported": ("activity_ids", "lead_ids", "opportunity_last", "account_last", "user_ids"),
 }
 
 

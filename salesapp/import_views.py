@@ -49,6 +49,8 @@ def import_detail(request, pk):
     job = _job_for(request, pk)
     if request.method == "POST":
         imports.require_importer(request.user, job.kind)
+    if job.kind == imports.BUNDLE:
+        return _bundle_detail(request, job)
     spec = imports.import_kind(job.kind)
     header = imports.read_header(bytes(job.content))
     error = ""
@@ -65,17 +67,32 @@ def import_detail(request, pk):
         else:
             imports.import_job_start(job)
             return redirect("imports:detail", pk=job.pk)
-    rows = [{"index": i, "header": h, "selected": job.mapping.get(h, "")} for i, h in enumerate(header)]
+    samples = imports.read_samples(bytes(job.content), header)
+    rows = [{"index": i, "header": h, "selected": job.mapping.get(h, ""), "samples": samples[h]}
+            for i, h in enumerate(header)]
     return render(request, "salesapp/import_detail.html", {
         "job": job, "kind": spec, "rows": rows, "error": error, "on_error_choices": ImportJob.OnError.choices,
+        "preview": imports.preview_rows(bytes(job.content), job.mapping, spec),
+        "references": spec.reference_columns,
     })
+
+
+def _bundle_detail(request, job: ImportJob):
+    """A zip of several kinds: each file with the kind it is read as and its columns' mapping, then start."""
+    if request.method == "POST" and not job.queued_at:
+        imports.import_job_start(job)
+        return redirect("imports:detail", pk=job.pk)
+    files = [{"name": name, "kind": spec, "mapping": job.mapping.get(name, {})}
+             for spec, name, _content in imports.bundle_members(job.content)]
+    return render(request, "salesapp/import_bundle.html", {"job": job, "files": files, "kind": None})
 
 
 @login_required
 def import_progress(request, pk):
     """The progress card alone; it keeps polling itself until the job finishes."""
     job = _job_for(request, pk)
-    return render(request, "salesapp/import_progress.html", {"job": job, "kind": imports.import_kind(job.kind)})
+    kind = imports.import_kind(job.kind) if job.kind != imports.BUNDLE else None
+    return render(request, "salesapp/import_progress.html", {"job": job, "kind": kind})
 
 
 @login_required

@@ -1,6 +1,7 @@
 """Kernel reads: users and published events."""
 
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404
 
 from salesapp.hierarchy import subtree_sql
@@ -32,3 +33,13 @@ def event_list(*, name: str | None = None, since=None) -> QuerySet[OutboxEvent]:
     if since:
         qs = qs.filter(created_at__gte=since)
     return qs
+
+
+
+def users_by_email(emails) -> dict[str, User]:
+    """Active users by email, ignoring case: the one lookup of people by email for imports' owner columns."""
+    wanted = {(e or "").strip().lower() for e in emails} - {""}
+    if not wanted:
+        return {}
+    found = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=wanted, is_active=True)
+    return {u.email_lower: u for u in found}

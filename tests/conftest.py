@@ -30,6 +30,12 @@ def _tasks_in_process(request):
 
 
 @pytest.fixture(autouse=True)
+def _imports_in_process(settings):
+    """Imports run in the test's own thread (and transaction) unless a test asks for the embedded thread."""
+    settings.IMPORTS_IN_THREAD = False
+
+
+@pytest.fixture(autouse=True)
 def _closed_event_breaker():
     """Each test starts with the event relay's breaker closed: it is process state, and a broker
     fault injected by one test must not keep the next tests' events from being delivered."""

@@ -79,6 +79,7 @@ def account_create(
     owner=None,
     parent: Account | None = None,
     created_at=None,
+    external_id: str = "",
 ) -> Account:
     """Create an account, owned by `owner` (one the actor may assign to) or by the actor.
 
@@ -91,6 +92,7 @@ def account_create(
         assignee_check(actor=actor, assignee=owner, field="owner_id")
     billing_country = (billing_country or "").upper()
     account = Account(
+        external_id=external_id,
         name=name.strip(),
         normalized_name=normalize_company(name),
         website_domain=domain_of(website_domain),

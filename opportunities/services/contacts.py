@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from opportunities.models import Account, Contact
+from opportunities.selectors import contacts_by_email
 from salesapp.assignment import assignee_check
 from salesapp.changes import apply_changes
 from salesapp.events import publish
@@ -21,7 +22,7 @@ def contact_find_match(*, account: Account | None = None, email: str = "", phone
     """A likely duplicate contact: same normalised email anywhere, or same phone at the same account."""
     email = normalize_email(email)
     if email:
-        found = Contact.objects.filter(email__iexact=email).order_by("id").first()
+        found = contacts_by_email([email]).get(email)
         if found:
             return found
     phone = normalize_phone(phone)
@@ -46,6 +47,8 @@ def contact_create(
     title: str = "",
     buying_role: str = "",
     owner=None,
+    external_id: str = "",
+    created_at=None,
 ) -> Contact:
     """Create a contact at an account, owned by `owner` (one the actor may assign to), else the account's owner."""
     require_permission(actor, "opportunity:write")
@@ -68,7 +71,10 @@ def contact_create(
         title=title or "",
         buying_role=buying_role or "",
         owner=owner or account.owner or actor,
+        external_id=external_id,
     )
+    if created_at is not None:
+        contact.created_at = created_at
     contact.full_clean(exclude=["account", "owner"])
     contact.save()
     publish("contact.created", _payload(contact), actor=actor)

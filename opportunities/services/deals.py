@@ -181,6 +181,7 @@ def opportunity_create(
     created_at=None,
     margin=None,
     cost=None,
+    external_id: str = "",
 ) -> Opportunity:
     """Open a deal on an account in an open stage (default: the first); it takes the account's territory
     and the stage's probability. The owner and an explicit territory must be ones the actor may pick;
@@ -213,6 +214,7 @@ def opportunity_create(
         raise ValidationError({"contacts": ["Contacts must belong to the opportunity's account."]})
     now = created_at or timezone.now()
     opp = Opportunity(
+        external_id=external_id,
         name=name.strip(),
         account=account,
         lead_id=lead_id,
@@ -601,3 +603,33 @@ def _deals_follow_stage_default(stage: Stage, *, actor) -> int:
         for payload in events:
             publish("opportunity.updated", payload, actor=actor)
         moved += len(batch)
+
+
+@transaction.atomic
+def stage_history_import(*, actor, rows: list[dict]) -> tuple[int, int]:
+    """Add imported stage changes (deal, stage, entered at) to the deals' history in bulk, each from the stage
+    the deal was in before that moment; a change already recorded (same deal, stage and time) is left as it is
+    and counted as updated. The deal's current stage stays what its own import said. Answers (created, updated).
+    """
+    require_permission(actor, "opportunity:write")
+    ids = {r["opportunity_id"] for r in rows}
+    known: dict[int, list[StageHistory]] = {}
+    for h in StageHistory.objects.filter(opportunity_id__in=ids).order_by("changed_at", "id"):
+        known.setdefault(h.opportunity_id, []).append(h)
+    new = []
+    for r in sorted(rows, key=lambda r: (r["opportunity_id"], r["entered_at"])):
+        entries = known.setdefault(r["opportunity_id"], [])
+        if any(h.to_stage == r["stage"] and h.changed_at == r["entered_at"] for h in entries):
+            continue
+        before = [h for h in entries if h.changed_at <= r["entered_at"]]
+        previous = before[-1] if before else None
+        entry = StageHistory(
+            opportunity_id=r["opportunity_id"], from_stage=previous.to_stage if previous else "", to_stage=r["stage"],
+            changed_by=actor, changed_at=r["entered_at"], note="imported",
+            days_in_previous_stage=_days_between(previous.changed_at, r["entered_at"]) if previous else None,
+        )
+        entries.append(entry)
+        entries.sort(key=lambda h: h.changed_at)
+        new.append(entry)
+    StageHistory.objects.bulk_create(new, batch_size=1000)
+    return len(new), len(rows) - len(new)
