@@ -127,11 +127,13 @@ class DatabaseCollector:
 
 
 class QueueCollector:
-    """Messages waiting in each broker queue. In the embedded default tasks run in process: no queue, no
-    series. A broker that does not answer is `sales_broker_up 0`, and the scrape still answers the rest."""
+    """Messages waiting in each broker queue. A broker that does not answer is `sales_broker_up 0`, and the
+    scrape still answers the rest. In the embedded default tasks run in process: no queue to measure, and no
+    broker that could be down (up, as /healthz says)."""
 
     def collect(self):
         if tasks_run_in_process():
+            yield GaugeMetricFamily("sales_broker_up", "Whether the broker answered the last scrape", value=1)
             return
         depth = GaugeMetricFamily("sales_queue_messages", "Messages waiting in a broker queue", labels=["queue"])
         consumers = GaugeMetricFamily("sales_queue_consumers", "Workers consuming a broker queue", labels=["queue"])
