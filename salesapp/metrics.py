@@ -179,7 +179,8 @@ def _task_postrun(task_id=None, task=None, state=None, **kwargs) -> None:
 
 
 def _worker_port(**kwargs) -> None:
-    """A worker started with CELERY_METRICS_PORT serves its processes' counters there (internal port: no token).
+    """A worker (or beat) started with CELERY_METRICS_PORT serves its processes' counters there (internal port:
+    no token; its answering is also the container's liveness probe).
 
     Under the prefork pool each child counts in its own memory: PROMETHEUS_MULTIPROC_DIR must be set so the
     port answers for all of them."""
@@ -200,4 +201,5 @@ def connect() -> None:
     signals.task_prerun.connect(_task_prerun, dispatch_uid="salesapp-metrics-task-prerun")
     signals.task_postrun.connect(_task_postrun, dispatch_uid="salesapp-metrics-task-postrun")
     signals.worker_init.connect(_worker_port, dispatch_uid="salesapp-metrics-worker-port")
+    signals.beat_init.connect(_worker_port, dispatch_uid="salesapp-metrics-beat-port")
     signals.worker_process_shutdown.connect(_worker_child_gone, dispatch_uid="salesapp-metrics-child-gone")
