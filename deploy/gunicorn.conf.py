@@ -10,8 +10,8 @@ import shutil
 
 from prometheus_client import multiprocess
 
-# Reviewed 2026-12-02: all interfaces of the container, which is reached only through its Service.
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"  # nosec B104
+# All interfaces of the container, which is reached only through its Service.
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Above DB_ANSWER_TIMEOUT (35 s): a statement ends with its own error, not with a killed worker.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "40"))
