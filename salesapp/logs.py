@@ -89,25 +89,32 @@ class ContextFilter(logging.Filter):
 
 
 EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
-# A phone number: an optional +, then 8 to 15 digits with spaces, dots, dashes or brackets between them.
-# Dates and times (2026-12-02, 05:48:53) are not phones: their groups are split by - and : in date shape.
+# An address as a URL carries it (%40 for the @): the whole encoded run before it goes.
+ENCODED_EMAIL = re.compile(r"(?:[\w.+-]|%[0-9A-Fa-f]{2})+%40([\w-]+(?:\.[\w-]+)+)")
+# Candidates for a phone number: an optional +, then digits with spaces, dots, dashes or brackets between them.
 PHONE = re.compile(r"(?<![\w.:/-])(\+?\(?\d[\d\s().-]{6,18}\d)(?![\w:])")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id", "user_id", "route"}
 
 
 def _phone(match: re.Match) -> str:
+    """A candidate is a phone when it has 8 to 15 digits and looks dialled: written with a leading +, in three
+    or more groups (415 555 0134), or in two groups of ten digits or more (07911 123456). So a status and a
+    size ("200 51234"), a date, an IPv4 address or a bare id stay as they are."""
     text = match.group(1)
     digits = re.sub(r"\D", "", text)
-    if not 8 <= len(digits) <= 15 or DATE.search(text):
+    groups = len(re.findall(r"\d+", text))
+    dialled = text.startswith("+") or groups >= 3 or (groups == 2 and len(digits) >= 10)
+    if not (8 <= len(digits) <= 15 and dialled) or DATE.search(text) or IPV4.fullmatch(text.strip()):
         return match.group(0)
     return "***" + digits[-2:]
 
 
 def mask(text: str) -> str:
     """The text with email addresses (first letter and domain kept) and phone numbers (last two digits kept)
-    masked: `j***@example.com`, `***42`."""
-    return PHONE.sub(_phone, EMAIL.sub(r"\1***@\2", text))
+    masked: `j***@example.com`, `***42` (in a URL `***%40example.com`)."""
+    return PHONE.sub(_phone, ENCODED_EMAIL.sub(r"***%40\1", EMAIL.sub(r"\1***@\2", text)))
 
 
 class PersonalDataMask(logging.Filter):

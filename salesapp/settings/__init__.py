@@ -456,7 +456,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # runserver's own request lines; with JSON, salesapp.request's line says it all
+        "django.server": {"handlers": ["django.server"], "level": "INFO" if LOG_FORMAT == "plain" else "WARNING",
+                          "propagate": False},
         # One line per request, in JSON only: the plain console has runserver's own.
         "salesapp.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },

@@ -101,6 +101,10 @@ def _record(msg, *args, exc_info=None, **extra):
     ("call +1 (415) 555-0134 back", "call ***34 back"),
     ("call 0044 20 7946 0958", "call ***58"),
     ("phone 415.555.0199", "phone ***99"),
+    ("mobile 07911 123456", "mobile ***56"),
+    ("e164 +14155550134", "e164 ***34"),
+    ("GET /leads/?q=jane%40acme.com 200", "GET /leads/?q=***%40acme.com 200"),
+    ("GET /login/?next=/leads/%3Fq%3Djane%40acme.com", "GET /login/?next=/leads/***%40acme.com"),
 ])
 def test_emails_and_phone_numbers_are_masked(text, masked):
     assert _record(text).getMessage() == masked
@@ -111,6 +115,9 @@ def test_emails_and_phone_numbers_are_masked(text, masked):
     "event 4f1c2e8a-1234-5678-9abc-def012345678 applied",
     "lead 123456 scored 0.8123",
     "GET /api/v1/leads/?page=2 200",
+    '"GET /leads/ HTTP/1.1" 200 51234',
+    "sign-in locked out from 203.0.113.66",
+    "epoch 1796190828 and amount 1234567.89",
 ])
 def test_dates_ids_and_numbers_are_left_alone(text):
     assert _record(text).getMessage() == text
