@@ -12,11 +12,13 @@ class IntelligenceConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from intelligence import demo, receivers, scoring_hooks  # noqa: F401  (receivers connect on import)
+        from intelligence.metrics import ScoringModelCollector
         from intelligence.models import Recommendation, ScoringModel
         from leads.models import Lead
         from opportunities.models import Opportunity
         from salesapp.access import RecordRule, register_model
         from salesapp.demo import register_loader
+        from salesapp.metrics import register_collector
 
         # Advice is seen by whoever may see the deal or lead it is about.
         register_model(Recommendation, RecordRule(owner_field=None, territory_field=None,
@@ -25,6 +27,7 @@ class IntelligenceConfig(AppConfig):
         auditlog.register(Recommendation)
         register_loader(60, "intelligence", demo.load)
         scoring_hooks.register()
+        register_collector(ScoringModelCollector())
         # The beat schedule is read when beat starts, after every app is ready.
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             "intelligence-rescore-flush",

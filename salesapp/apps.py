@@ -13,7 +13,7 @@ class SalesappConfig(AppConfig):
         from auditlog.registry import auditlog
 
         import salesapp.api.schema  # noqa: F401  (registers OpenAPI extensions)
-        from salesapp import fields
+        from salesapp import collectors, fields, metrics
         from salesapp.access import RecordRule, register_model
         from salesapp.backends import connect_invalidation
         from salesapp.converters import IdConverter
@@ -34,4 +34,6 @@ class SalesappConfig(AppConfig):
         connect_invalidation(User)
         register_import_jobs()
         connect_signin()
+        metrics.connect()
+        collectors.register()
         auditlog.register(User, exclude_fields=["password", "last_login", "calendar_token", "token_epoch"], m2m_fields={"groups"})

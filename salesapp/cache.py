@@ -23,6 +23,8 @@ from django.core.cache import cache as _backend
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
+from salesapp.metrics import CACHE_FAILURES, CACHE_LATENCY
+
 log = logging.getLogger("salesapp.cache")
 
 # What a cache that is down, cut or hung raises (django-redis wraps most as ConnectionInterrupted).
@@ -56,15 +58,21 @@ def _call(operation: Callable, *args, **kwargs):
     now = time.monotonic()
     if _state["down_since"] is not None and now < _state["retry_at"]:
         raise _Unavailable
+    start = time.perf_counter()
     try:
         result = operation(*args, **kwargs)
     except CACHE_ERRORS as exc:
+        CACHE_FAILURES.inc()
         _state["retry_at"] = time.monotonic() + settings.CACHE_RETRY_SECONDS
         _state["failures"] += 1
         if _state["down_since"] is None:
             _state["down_since"] = time.time()
             log.error("cache unreachable, running on the database and in-process counters until it answers: %s", exc)
         raise _Unavailable from exc
+    finally:
+        # Invalidations are replayable lambdas: timed as one kind of call.
+        CACHE_LATENCY.labels(getattr(operation, "__name__", "call").replace("<lambda>", "invalidate")).observe(
+            time.perf_counter() - start)
     if _state["down_since"] is not None:
         _recovered()
     return result

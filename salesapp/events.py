@@ -36,6 +36,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from salesapp.celery import tasks_run_in_process
 from salesapp.locks import rows_lock
+from salesapp.logs import current_request_id, request_id_var
 from salesapp.models import AppliedEvent, ConsumerFailure, OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ def publish(name: str, payload: dict, *, actor=None) -> OutboxEvent:
     _check_payload(name, payload)
     event = OutboxEvent.objects.create(
         name=name, payload=payload, actor=actor if getattr(actor, "pk", None) else None,
-        next_attempt_at=_grace_end(),
+        next_attempt_at=_grace_end(), request_id=current_request_id(),
     )
     transaction.on_commit(lambda: _after_commit([event]))
     return event
@@ -169,9 +170,10 @@ def publish_many(name: str, payloads: list[dict], *, actor=None) -> list[OutboxE
     for payload in payloads:
         _check_payload(name, payload)
     actor = actor if getattr(actor, "pk", None) else None
-    due = _grace_end()
+    due, request_id = _grace_end(), current_request_id()
     events = OutboxEvent.objects.bulk_create(
-        [OutboxEvent(name=name, payload=payload, actor=actor, next_attempt_at=due) for payload in payloads],
+        [OutboxEvent(name=name, payload=payload, actor=actor, next_attempt_at=due, request_id=request_id)
+         for payload in payloads],
         batch_size=1000)
     if events:
         transaction.on_commit(lambda: _after_commit(events))
@@ -184,18 +186,28 @@ def _grace_end():
 
 
 def event_dict(event: OutboxEvent) -> dict:
-    """The plain form an event travels in: ids and values only."""
+    """The plain form an event travels in: ids and values only, and the id of the request that caused it."""
     return {
         "id": str(event.id),
         "name": event.name,
         "payload": event.payload,
         "created_at": event.created_at.isoformat(),
+        "request_id": event.request_id,
     }
 
 
 def consumer_keys(name: str) -> list[str]:
     """The Celery-side consumers of an event name, in registration order."""
     return [key for key, _ in _consumers.get(name, ())]
+
+
+def consumer_event_names() -> dict[str, list[str]]:
+    """Each Celery-side consumer with the event names it applies."""
+    names: dict[str, list[str]] = defaultdict(list)
+    for name, consumers in _consumers.items():
+        for key, _ in consumers:
+            names[key].append(name)
+    return dict(names)
 
 
 def _after_commit(events: list[OutboxEvent]) -> None:
@@ -371,6 +383,21 @@ def deliver(event: dict, *, only: list[str] | None = None) -> list[str]:
     applied again when the event is redelivered; the ones that succeeded are not. One failing consumer never
     blocks the others: the failures are raised together (ConsumerFailed) after every consumer ran.
     """
+    with _logged_as(event):
+        return _deliver(event, only)
+
+
+@contextmanager
+def _logged_as(event: dict):
+    """Consumers' log lines carry the id of the request that caused the event."""
+    token = request_id_var.set(event.get("request_id") or current_request_id())
+    try:
+        yield
+    finally:
+        request_id_var.reset(token)
+
+
+def _deliver(event: dict, only: list[str] | None) -> list[str]:
     applied, errors = [], {}
     event_id = uuid.UUID(event["id"])
     for key, fn in list(_consumers.get(event["name"], ())):

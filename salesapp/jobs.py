@@ -30,6 +30,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from salesapp.events import TRANSIENT_ERRORS
+from salesapp.metrics import JOBS_FAILED
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +118,12 @@ def jobs_watchdog() -> dict:
     """Resume jobs whose worker died, fail those that died too often, and send queued jobs nobody took."""
     now = timezone.now()
     resumed = failed = started = 0
-    for kind in _kinds.values():
+    for name, kind in _kinds.items():
         dead = kind.model.objects.filter(status=kind.running, heartbeat_at__lt=_stale_before())
         for pk, runs in dead.values_list("pk", "runs"):
             if runs >= settings.JOB_MAX_RUNS:
                 kind.fail(pk, f"the worker running it stopped {runs} times; retry it when the cause is fixed")
+                JOBS_FAILED.labels(name).inc()
                 failed += 1
             else:
                 kind.send(pk)

@@ -104,6 +104,8 @@ class OutboxEvent(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True, help_text="When every consumer had applied it")
     last_error = models.TextField(blank=True, default="")
+    request_id = models.CharField(max_length=64, blank=True, default="",
+                                  help_text="The request (or task) that caused it, for following it through the logs")
 
     class Meta:
         ordering = ["-created_at"]

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from salesapp import health, views
+from salesapp import health, metrics, views
 from salesapp.forms import OwnPasswordChangeForm, PasswordResetRequestForm, ResetPasswordForm
 
 APPS = ["leads", "opportunities", "territories", "quotas", "intelligence", "activities"]
@@ -32,6 +32,7 @@ urlpatterns = [
     path("password/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(form_class=ResetPasswordForm),
          name="password_reset_confirm"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("search/", views.search_view, name="search"),
     path("search/suggest/", views.search_suggest_view, name="search-suggest"),
     path("search/palette/", views.search_palette_view, name="search-palette"),

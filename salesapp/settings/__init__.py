@@ -70,6 +70,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request's time and status as the client gets them, and its id on every line logged.
+    "salesapp.metrics.MetricsMiddleware",
+    "salesapp.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that may answer (static files in production included), so every response has them.
     "salesapp.middleware.PermissionsPolicyMiddleware",
@@ -428,11 +431,46 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 MEDIA_ROOT = DATA_DIR / "media"
 
+# --- Logs and metrics -------------------------------------------------------------
+# JSON lines (one object per line: time, level, logger, message, request_id, user_id, route, and a request's
+# method, status and duration_ms) with LOG_FORMAT=json, the production default; readable text otherwise.
+# Emails and phone numbers are masked in every line (salesapp.logs.PersonalDataMask).
+LOG_FORMAT = env("LOG_FORMAT", default="json" if _PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "context": {"()": "salesapp.logs.ContextFilter"},
+        "mask": {"()": "salesapp.logs.PersonalDataMask"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s %(route)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                          "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context", "mask"]},
+        # runserver's request lines: masked too (a query string can hold an address)
+        "django.server": {"class": "logging.StreamHandler", "filters": ["context", "mask"],
+                          "formatter": "django.server" if LOG_FORMAT == "plain" else "json"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver's own request lines; with JSON, salesapp.request's line says it all
+        "django.server": {"handlers": ["django.server"], "level": "INFO" if LOG_FORMAT == "plain" else "WARNING",
+                          "propagate": False},
+        # One line per request, in JSON only: the plain console has runserver's own.
+        "salesapp.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
+    },
 }
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers nobody (401).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# A Celery worker serves its own counters on this port when set (internal; see salesapp.metrics).
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
+# Reviewed 2026-12-02: all interfaces, as Prometheus scrapes the worker's pod from outside it; the port is
+# internal (no Service or ingress exposes it beyond the cluster, see deploy/k8s).
+CELERY_METRICS_ADDR = env("CELERY_METRICS_ADDR", default="0.0.0.0")  # nosec B104

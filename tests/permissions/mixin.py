@@ -34,7 +34,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 # The identities, in the order of the table's columns.
 IDENTITIES = ("anonymous", "admin", "manager", "rep", "other_rep", "read_only", "bad_token")
-CODES = set("OWLDH")
+CODES = set("OWLDHT")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -136,6 +136,8 @@ def outcome_matches(code: str, response, *, api: bool, admin_site_page: bool = F
         return status == 403
     if code == "H":
         return status == 404
+    if code == "T":
+        return status == 401 and not api
     raise ValueError(f"unknown cell {code!r}")
 
 
@@ -178,7 +180,8 @@ class PermissionMatrixMixin:
             )
 
 
-_MEANING = {"O": "allowed", "W": "write accepted", "L": "sign in first", "D": "403", "H": "404"}
+_MEANING = {"O": "allowed", "W": "write accepted", "L": "sign in first", "D": "403", "H": "404",
+            "T": "401: the metrics token only"}
 
 
 # --- paths ------------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ of IDENTITIES:
   so what they may see they see, and what they would change is refused by role;
   `bad_token` is a forged and an expired JWT (both are sent).
 - O allowed, W a write the identity may make (400 for an incomplete body is fine),
-  L sign in first (401 / redirect to sign-in), D refused by role (403), H out of sight (404).
+  L sign in first (401 / redirect to sign-in), D refused by role (403), H out of sight (404),
+  T 401 to every identity: only a scraper with METRICS_TOKEN (sent as a bearer token) is answered.
 
 The rules the rows follow (DESIGN.md "Access", salesapp/roles.py): admins see and do all;
 read_only never writes; a rep sees their own records and gets 404 on another team's;
@@ -196,6 +197,8 @@ PAGES = {
     "password_reset_confirm":              ("GET",  "O    O    O   O   O    O  O"),
     "password_reset_complete":             ("GET",  "O    O    O   O   O    O  O"),
     "healthz":                             ("GET",  "O    O    O   O   O    O  O"),
+    # Prometheus' scrape: no session or JWT opens it, only METRICS_TOKEN (tests/ops/test_metrics.py)
+    "metrics":                             ("GET",  "T    T    T   T   T    T  T"),
     "home":                                ("GET",  "L    O    O   O   O    O  L"),
     "search":                              ("GET",  "L    O    O   O   O    O  L"),
     "search-suggest":                      ("GET",  "L    O    O   O   O    O  L"),
