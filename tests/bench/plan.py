@@ -22,6 +22,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesapp.settings.production")
 django.setup()
 
 from django.apps import apps  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -35,6 +36,10 @@ rng = random.Random(7)
 SEARCH_TERMS = ["Smith", "Globex", "acme", "Nguyen", "Hooli 12", "vp sales"]
 LEADS_PATH = "/api/v1/leads/"
 LEADS_LIST_PATH = f"{LEADS_PATH}?status=new"
+
+
+UI_PAGES = [("lead list page", "page_leads", "/leads/?status=new"), ("pipeline board page", "page_board", "/pipeline/"),
+            ("forecast page", "page_forecast", "/forecast/")]
 
 
 def lead_search_path(term: str) -> str:
@@ -139,6 +144,13 @@ def main(out_path: str):
         body["next_step"] = f"bench step {rng.randint(1, 10**6)}"
         puts.append({"method": "PUT", "path": f"/api/v1/opportunities/{oid}/", "body": body})
     add("PUT /opportunities/:id", "opportunities_put", puts, False)
+    # UI pages as the manager signed in to the browser (session cookie): the HTML a person waits for.
+    page_client = Client(HTTP_HOST="127.0.0.1")
+    page_client.force_login(manager)
+    session = page_client.cookies[settings.SESSION_COOKIE_NAME].value
+    clients["browser"] = page_client
+    for name, key, path in UI_PAGES:
+        add(name, key, [{"method": "GET", "path": path}], True, who="browser")
     add("GET /territories", "territories_list", [{"method": "GET", "path": "/api/v1/territories/"}], True)
     add("POST /forecasts", "forecasts_create", [
         {"method": "POST", "path": "/api/v1/forecasts/", "body": {
@@ -194,6 +206,25 @@ def main(out_path: str):
         samples.append((time.perf_counter() - t) * 1000)
     db_rows.append({"name": "quota calculation (500 reps x 4 quarters)", **percentiles(samples), "queries": "-"})
 
+    # The same when every quota crosses 100% at once: the quota.attained events are published, not consumed here.
+    from quotas.attainment import quotas_recompute  # noqa: PLC0415
+
+    Quota = apps.get_model("quotas", "Quota")
+    kept = ("quota_amount", "attained_at", "attainment_amount", "attainment_percentage")
+    saved = [Quota(pk=row[0], **dict(zip(kept, row[1:], strict=True)))
+             for row in Quota.objects.values_list("pk", *kept)]
+    samples, crossed = [], 0
+    try:
+        for _ in range(3):
+            Quota.objects.update(quota_amount=1, attained_at=None, attainment_amount=0, attainment_percentage=0)
+            t = time.perf_counter()
+            crossed = len(quotas_recompute()["attained"])
+            samples.append((time.perf_counter() - t) * 1000)
+    finally:
+        Quota.objects.bulk_update(saved, kept, batch_size=500)
+    db_rows.append({"name": f"quota calculation, {crossed} quotas crossing 100% at once", **percentiles(samples),
+                    "queries": "-"})
+
     raw_file = Path(out_path).with_name("raw_plan.json")
     raw_file.write_text(json.dumps(raw_plan))
     sizes = {name: apps.get_model(*label.split(".")).objects.count() for name, label in [
@@ -206,7 +237,7 @@ def main(out_path: str):
     except LookupError:
         pass
     Path(out_path).write_text(json.dumps({
-        "token": token, "rep_token": rep_token, "api_rows": api_rows, "db_rows": db_rows, "raw_plan_file": str(raw_file), "sizes": sizes,
+        "token": token, "rep_token": rep_token, "session": session, "session_cookie_name": settings.SESSION_COOKIE_NAME, "api_rows": api_rows, "db_rows": db_rows, "raw_plan_file": str(raw_file), "sizes": sizes,
     }, default=str))
 
 

@@ -114,6 +114,19 @@ def ensure_vhost() -> None:
         run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"])
 
 
+def delivery_lag(since: str) -> dict:
+    """Commit to last consumer applied, of the events the rows published that a worker consumed (ms)."""
+    # Events no consumer listens to are marked applied when sent (applied_at = sent_at): left out.
+    sql = ("SELECT count(*), percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP "
+           "(ORDER BY extract(epoch FROM applied_at - created_at) * 1000) FROM salesapp_outboxevent "
+           f"WHERE created_at >= '{since}' AND applied_at IS NOT NULL AND applied_at <> sent_at")
+    out = subprocess.run(["psql", DATABASE_URL, "-tAc", sql], capture_output=True, text=True, check=True).stdout.strip()
+    count, values = out.split("|", 1)
+    p50, p95, p99 = (float(v) for v in values.strip("{}").split(",")) if int(count) else (None, None, None)
+    return {"name": f"delivery lag, commit to consumer applied ({count} events)", "p50": p50, "p95": p95, "p99": p99,
+            "queries": "-"}
+
+
 def applied_events() -> int:
     """Consumer receipts written so far: they grow only when a worker applies events."""
     return int(subprocess.run(["psql", DATABASE_URL, "-tAc", "SELECT count(*) FROM salesapp_appliedevent"],
@@ -169,7 +182,7 @@ function init(args)
   for line in string.gmatch(data, "[^\n]+") do
     local method, path, body = string.match(line, "^(%S+)\t(%S+)\t?(.*)$")
     local headers = {}
-    headers["Authorization"] = "Bearer " .. args[2]
+    if args[3] then headers["Cookie"] = args[3] else headers["Authorization"] = "Bearer " .. args[2] end
     headers["Content-Type"] = "application/json"
     headers["Host"] = "127.0.0.1"
     if body == "" then body = nil end
@@ -190,14 +203,14 @@ end
 """
 
 
-def wrk(port, row_requests, token, connections) -> dict:
+def wrk(port, row_requests, token, connections, cookie=None) -> dict:
     tmp = Path(tempfile.mkdtemp())
     (tmp / "req.lua").write_text(LUA)
     lines = [f"{r['method']}\t{r['path']}\t{json.dumps(r['body']) if r.get('body') is not None else ''}" for r in row_requests]
     (tmp / "requests.tsv").write_text("\n".join(lines) + "\n")
     threads = min(2, connections)
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}", "-s", str(tmp / "req.lua"),
-           f"http://127.0.0.1:{port}", "--", str(tmp / "requests.tsv"), token]
+           f"http://127.0.0.1:{port}", "--", str(tmp / "requests.tsv"), token, *([cookie] if cookie else [])]
     res = subprocess.run(cmd, capture_output=True, text=True, check=True)
     line = next(ln for ln in res.stdout.splitlines() if ln.startswith("BENCH "))
     data = json.loads(line[6:])
@@ -214,8 +227,10 @@ def main():
     run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env=env(**PROD_ENV))
     plan = prepare_requests()
     tokens = {"manager": plan["token"], "rep": plan["rep_token"]}
+    session = f"{plan['session_cookie_name']}={plan['session']}"
     ensure_vhost()
     applied_before = applied_events()
+    since = psql("SELECT now()")
     worker = Worker()
     app = Server("salesapp.wsgi", APP_PORT, PROD_ENV)
     raw = Server("tests.bench.raw_wsgi:application", RAW_PORT, {"RAW_SQL_PLAN": plan["raw_plan_file"]})
@@ -223,12 +238,12 @@ def main():
     try:
         for row in plan["api_rows"]:
             print(f"-- {row['name']}", flush=True)
-            token = tokens[row["as"]]
-            ours = wrk(APP_PORT, row["requests"], token, LATENCY_CONNECTIONS)
+            token, cookie = tokens.get(row["as"], "x"), (session if row["as"] == "browser" else None)
+            ours = wrk(APP_PORT, row["requests"], token, LATENCY_CONNECTIONS, cookie)
             raw_res = wrk(RAW_PORT, [{"method": "GET", "path": f"/raw/{row['key']}"}], "x", LATENCY_CONNECTIONS)
             sat = None
             if row["read"]:
-                sat = wrk(APP_PORT, row["requests"], token, SATURATION_CONNECTIONS)
+                sat = wrk(APP_PORT, row["requests"], token, SATURATION_CONNECTIONS, cookie)
             rows.append({**row, "ours": ours, "raw_wsgi": raw_res, "saturation": sat})
     finally:
         app.stop()
@@ -247,7 +262,7 @@ def main():
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "sizes": plan["sizes"],
         "api": rows,
-        "database": plan["db_rows"],
+        "database": [*plan["db_rows"], delivery_lag(since)],
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
     table = render(result)
