@@ -26,9 +26,7 @@ from django.db.models import Model, Q
 from django.http import Http404
 
 from activities.store import cond_q
-from salesapp.access import ACTIONS, DELETE, VIEW, can_write
-from salesapp.hierarchy import subtree_sql
-from salesapp.models import User
+from salesapp.access import ACTIONS, DELETE, VIEW, can_write, user_reach
 from salesapp.roles import Role
 
 KINDS = ("lead", "opportunity", "account", "contact")
@@ -136,8 +134,7 @@ def primary_link(doc: dict) -> tuple[str, int] | None:
 
 def _mine(user) -> tuple:
     """Owned by the user or someone in their reporting subtree, or written by the user."""
-    subtree = User.objects.filter(pk__in=subtree_sql(user.pk)).values("pk")
-    return ("or", [("in", "user_id", subtree), ("eq", "created_by_id", user.pk)])
+    return ("or", [("in", "user_id", list(user_reach(user).owners)), ("eq", "created_by_id", user.pk)])
 
 
 def access_cond(user, action: str = VIEW) -> tuple:

@@ -26,6 +26,7 @@ from activities.store import get_store, now_ms, to_ms
 from salesapp.access import CHANGE, DELETE
 from salesapp.assignment import assignee_check
 from salesapp.audit import audit_bulk
+from salesapp.backends import users_changed
 from salesapp.events import publish
 from salesapp.guards import require_permission
 from salesapp.models import User
@@ -389,6 +390,7 @@ def calendar_token_rotate(*, actor) -> str:
     """Give the user a new secret calendar-feed token; the old feed URL stops working at once."""
     token = secrets.token_urlsafe(32)
     User.objects.filter(pk=actor.pk).update(calendar_token=token)
+    users_changed()  # an update() sends no signal: cached users would show the old feed
     actor.calendar_token = token
     log.info("calendar feed token rotated for user %s", actor.pk)
     return token

@@ -24,7 +24,7 @@ from django.utils import timezone
 from quotas import sources
 from quotas.models import Quota
 from salesapp import cache
-from salesapp.events import publish
+from salesapp.events import publish_many
 from salesapp.hierarchy import ReportingTree, user_ancestor_ids
 from salesapp.locks import rows_lock
 
@@ -176,11 +176,11 @@ def quotas_recompute(*, quota_ids=None, actor=None) -> dict:
                 attained.append((row, pct))
     if updates:
         _write(updates)
-    for row, pct in attained:
-        publish("quota.attained", {
-            "quota_id": row["pk"], "attainment_percentage": str(pct), "user_id": row["user_id"],
-            "territory_id": row["territory_id"], "period": row["period"], "quota_type": row["quota_type"],
-        }, actor=actor)
+    # One insert for every quota that crossed 100%, however many: consumers apply them in the worker.
+    publish_many("quota.attained", [{
+        "quota_id": row["pk"], "attainment_percentage": str(pct), "user_id": row["user_id"],
+        "territory_id": row["territory_id"], "period": row["period"], "quota_type": row["quota_type"],
+    } for row, pct in attained], actor=actor)
     transaction.on_commit(lambda: cache_invalidate(touched))
     return {"quotas": len(rows), "changed": len(updates), "attained": [row["pk"] for row, _ in attained]}
 

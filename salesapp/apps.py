@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models import Field, ForeignObject
 from django.db.models.signals import post_migrate, pre_migrate
 from django.urls import register_converter
 
@@ -14,7 +15,7 @@ class SalesappConfig(AppConfig):
 
         import salesapp.api.schema  # noqa: F401  (registers OpenAPI extensions)
         from salesapp import collectors, fields, metrics
-        from salesapp.access import RecordRule, register_model
+        from salesapp.access import AnyOf, RecordRule, connect_access_invalidation, register_model
         from salesapp.backends import connect_invalidation
         from salesapp.converters import IdConverter
         from salesapp.imports import register_import_jobs
@@ -32,6 +33,9 @@ class SalesappConfig(AppConfig):
         # An import job is seen by who started it and their managers (admins: all).
         register_model(ImportJob, RecordRule(owner_field="created_by", territory_field=None))
         connect_invalidation(User)
+        for kind in (Field, ForeignObject):  # `field__any=[ids]`: the access rule's id sets as one array
+            kind.register_lookup(AnyOf)
+        connect_access_invalidation()
         register_import_jobs()
         connect_signin()
         metrics.connect()

@@ -11,17 +11,38 @@ when the cache answers again.
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from salesapp import cache
 
 VERSION_KEY = "perms:version"
+# The signed-in user as bearer-token requests read it (salesapp.api.auth): row and permission set in one entry.
+USERS_VERSION_KEY = "auth:users:version"
 TTL = 600
 
 
+def users_changed() -> None:
+    """Make every cached user entry stale: now, and again after commit (a reader may have cached the old row)."""
+    cache.version_bump(USERS_VERSION_KEY)
+    transaction.on_commit(lambda: cache.version_bump(USERS_VERSION_KEY))
+
+
+def cached_user(user_id, load):
+    """The user `user_id` with its permission set, from one cache entry; `load()` reads it when absent."""
+    key = f"auth:user:{user_id}:{cache.version(USERS_VERSION_KEY)}"
+    user = cache.get(key)
+    if user is None:
+        user = load()
+        user.get_all_permissions()  # kept on the instance (_perm_cache), so it travels in the entry
+        cache.set(key, user, TTL)
+    return user
+
+
 def permissions_changed(**kwargs) -> None:
-    """Make every cached permission set stale."""
+    """Make every cached permission set stale (and the cached users that carry one)."""
     cache.version_bump(VERSION_KEY)
+    users_changed()
 
 
 class CachedModelBackend(ModelBackend):
@@ -49,9 +70,12 @@ def connect_invalidation(user_model) -> None:
         post_save.connect(permissions_changed, sender=model, dispatch_uid=f"perms-save-{model._meta.label}")
         post_delete.connect(permissions_changed, sender=model, dispatch_uid=f"perms-delete-{model._meta.label}")
     post_save.connect(_user_saved, sender=user_model, dispatch_uid="perms-user-save")
+    post_delete.connect(lambda **kwargs: users_changed(), sender=user_model, weak=False, dispatch_uid="auth-user-delete")
 
 
 def _user_saved(sender, instance, update_fields=None, **kwargs) -> None:
     # is_superuser and is_active change what a user may do without touching a group.
     if update_fields is None or {"is_superuser", "is_active", "role"} & set(update_fields):
         permissions_changed()
+    elif set(update_fields) != {"last_login"}:  # a sign-in's timestamp is not read from the entry
+        users_changed()

@@ -209,6 +209,10 @@ def consumer_event_names() -> dict[str, list[str]]:
             names[key].append(name)
     return dict(names)
 
+# A commit that published more events than this (a recompute that took many quotas past 100%) hands them
+# to a worker in one message instead of waiting for one publisher confirm per event in the request.
+RELAY_INLINE_MAX = 20
+
 
 def _after_commit(events: list[OutboxEvent]) -> None:
     for event in events:
@@ -218,7 +222,27 @@ def _after_commit(events: list[OutboxEvent]) -> None:
                 receiver(data)
             except Exception:  # a receiver's failure must not undo a committed change
                 log.exception("in-process receiver %s failed for %s", receiver, event.name)
-    relay_many(events)
+    if len(events) > RELAY_INLINE_MAX and not tasks_run_in_process():
+        _relay_in_worker(events)
+    else:
+        relay_many(events)
+
+
+def _relay_in_worker(events: list[OutboxEvent]) -> None:
+    """Queue one relay of these rows; if the broker refuses even that, they stay pending for the sweeper."""
+    from salesapp.tasks import outbox_relay_task  # the task module imports this one
+
+    try:
+        outbox_relay_task.apply_async(args=[[str(e.pk) for e in events]], retry=False)
+    except Exception as exc:  # broker down or publish not confirmed: reported, and the sweeper sends them later
+        _breaker["open_until"] = time.monotonic() + settings.OUTBOX_BREAKER_SECONDS
+        log.error("could not hand %d events to a worker, left to the sweeper: %s", len(events), exc)
+
+
+def outbox_relay(ids: list[str]) -> int:
+    """Send the rows a request handed over that are still pending (in their grace period the sweeper leaves them)."""
+    rows = list(OutboxEvent.objects.filter(pk__in=ids, status=OutboxEvent.Status.PENDING).order_by("created_at"))
+    return relay_many(rows, force=True)
 
 
 # Errors of the database or the broker, not of a consumer's logic: worth retrying as they are.

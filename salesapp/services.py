@@ -9,6 +9,8 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from salesapp.events import publish
+
+from salesapp.backends import users_changed
 from salesapp.hierarchy import would_create_cycle
 from salesapp.locks import rows_lock
 from salesapp.models import SavedView, User
@@ -80,6 +82,7 @@ def user_credentials_revoke(*, user: User) -> None:
     blacklisted as well.
     """
     User.objects.filter(pk=user.pk).update(token_epoch=F("token_epoch") + 1)
+    users_changed()  # an update() sends no signal: the cached users of bearer requests go now
     user.refresh_from_db(fields=["token_epoch"])
     outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
         blacklistedtoken__isnull=False

@@ -18,6 +18,12 @@ def event_deliver_task(self, event: dict, only: list[str] | None = None) -> list
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60)) from exc
 
 
+@shared_task(name="salesapp.tasks.outbox_relay_task", acks_late=True, reject_on_worker_lost=True)
+def outbox_relay_task(ids: list[str]) -> int:
+    """Send a batch of events a request committed (too many to wait for in the request)."""
+    return events.outbox_relay(ids)
+
+
 @shared_task(name="salesapp.tasks.outbox_sweep_task")
 def outbox_sweep_task() -> dict:
     """Resend outbox rows the requests could not send."""

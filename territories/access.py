@@ -2,17 +2,17 @@
 
 - A record lies in the territories its territory field names; whoever holds a
   territory (or one above it), or has someone in their reporting subtree who
-  does, sees the records in it (`territory_scope`, contributed to every rule).
+  does, sees the records in it (`held_territory_ids`, the scope contributed to every rule).
 - A territory model (a version of the plan) is seen in full, and changed, by
   planners (`territory:assign`: admins and sales managers); anyone else sees a
   plan that holds a territory they can see, and never changes one.
 - A realignment job spans records of every territory: planners only.
 """
 
+from django.db import connection
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 
-from salesapp.access import VIEW, Grant
+from salesapp.access import VIEW, access_changed
 from salesapp.guards import has_permission
 from territories.models import Territory
 from territories.selectors import held_territories_sql
@@ -22,16 +22,22 @@ _EVERY = Q(pk__isnull=False)
 _NONE = Q(pk__in=[])
 
 
-def territory_scope(user, rule) -> list[Grant]:
-    """Records whose territory the user, or anyone in their reporting subtree, holds (or a descendant).
+def held_territory_ids(user_id: int) -> list[int]:
+    """Territories the user, or anyone in their reporting subtree, holds, and their descendants: one query.
 
-    One subquery per request, no caching: a grant or revocation counts on the next request.
+    The territory scope of restrict(): records in these territories are visible. The kernel caches
+    the ids per user (salesapp.access.user_reach); every change they depend on (a grant, an owner, a
+    parent, a territory added or removed) retires the cache through `territory_access_changed`.
     """
-    if not rule.territory_field:
-        return []
-    sql, params = held_territories_sql(user.pk)
-    # Security review 2026-12-02 (bandit B611): the SQL is built from model metadata only; the user id is a bound parameter.
-    return [Grant(rule.territory_field, RawSQL(sql, params))]  # nosec B611
+    sql, params = held_territories_sql(user_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def territory_access_changed(**kwargs) -> None:
+    """A territory, its grant or its membership changed (services or the admin console): reaches are stale."""
+    access_changed()
 
 
 def territory_model_q(user, action: str) -> Q:

@@ -302,6 +302,8 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
     if unknown:
         raise ValidationError({f: ["This field cannot be changed here."] for f in sorted(unknown)})
     opp = rows_lock(Opportunity.objects.all()).get(pk=opportunity.pk)
+    if opp.stage_id == opportunity.stage_id and Opportunity.stage.is_cached(opportunity):
+        opp.stage = opportunity.stage  # the same reference row the caller read: no second read of it
     # A PUT sends back what it read: an unchanged value is not a choice made by hand.
     if "probability" in fields and fields["probability"] is not None and not opp.probability_is_manual \
             and int(fields["probability"]) == opp.probability:

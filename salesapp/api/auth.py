@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import SessionAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.settings import api_settings
 
+from salesapp.backends import cached_user
 from salesapp.tokens import EPOCH_CLAIM, token_epoch_current
 
 
@@ -32,8 +34,10 @@ class AuditedJWTAuthentication(JWTAuthentication):
         return _record_actor(super().authenticate(request))
 
     def get_user(self, validated_token):
-        # The user row is read anyway (active or not): comparing its token epoch costs no query.
-        user = super().get_user(validated_token)
+        # One cache entry holds the row and the permission set (any change to either retires it):
+        # comparing the token epoch and checking the role matrix then cost no query.
+        user = cached_user(validated_token.get(api_settings.USER_ID_CLAIM),
+                           lambda: super(AuditedJWTAuthentication, self).get_user(validated_token))
         if not token_epoch_current(validated_token.get(EPOCH_CLAIM), user):
             raise AuthenticationFailed(_("Token is no longer valid"), code="token_not_valid")
         return user

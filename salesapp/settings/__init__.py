@@ -233,6 +233,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "jobs"
 CELERY_TASK_ROUTES = {
     "salesapp.tasks.event_deliver_task": {"queue": "events"},
+    "salesapp.tasks.outbox_relay_task": {"queue": "events"},
     "intelligence.tasks.rescore_flush_task": {"queue": "rescoring"},
     "salesapp.tasks.outbox_sweep_task": {"queue": "periodic"},
     "salesapp.tasks.outbox_reconcile_task": {"queue": "periodic"},

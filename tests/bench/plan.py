@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 import django
 
@@ -21,6 +22,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesapp.settings.production")
 django.setup()
 
 from django.apps import apps  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -31,6 +33,25 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 from salesapp.models import User  # noqa: E402
 
 rng = random.Random(7)
+SEARCH_TERMS = ["Smith", "Globex", "acme", "Nguyen", "Hooli 12", "vp sales"]
+LEADS_PATH = "/api/v1/leads/"
+LEADS_LIST_PATH = f"{LEADS_PATH}?status=new"
+
+
+UI_PAGES = [("lead list page", "page_leads", "/leads/?status=new"), ("pipeline board page", "page_board", "/pipeline/"),
+            ("forecast page", "page_forecast", "/forecast/")]
+
+
+def lead_search_path(term: str) -> str:
+    """The lead API's full-text search (its parameter is `q`; an unknown parameter would list every lead)."""
+    return f"{LEADS_PATH}?{urlencode({'q': term})}"
+
+
+def lead_create_body(i: int) -> dict:
+    """A new lead for the POST /leads row: unique email and company, so no duplicate check short-cuts it."""
+    return {"first_name": "Bench", "last_name": f"Post{i}", "email": f"bench.post.{uuid.uuid4().hex[:12]}@post{i}.example",
+            "company": f"Post Co {uuid.uuid4().hex[:8]}", "country": "US", "state": "CA", "industry": "technology",
+            "source": "web"}
 AUTH_TABLES = ("salesapp_user", "auth_", "django_session", "token_blacklist", "guardian_", "django_content_type")
 
 
@@ -79,13 +100,16 @@ def explain_ms(statements, write: bool) -> float:
 
 def main(out_path: str):
     manager = User.objects.filter(role="sales_manager", email__endswith="@bench.example").order_by("id").first()
+    rep = User.objects.filter(role="sales_rep", manager=manager).order_by("id").first()
     token = str(AccessToken.for_user(manager))
-    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
+    rep_token = str(AccessToken.for_user(rep))
+    clients = {who: Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {t}")
+               for who, t in (("manager", token), ("rep", rep_token))}
     Opportunity = apps.get_model("opportunities", "Opportunity")
 
-    def probe(method, path, body=None):
+    def probe(method, path, body=None, who="manager"):
         with CaptureQueriesContext(connection) as ctx:
-            fn = getattr(client, method.lower())
+            fn = getattr(clients[who], method.lower())
             resp = fn(path, data=json.dumps(body), content_type="application/json") if body is not None else fn(path)
         if resp.status_code >= 400:
             print(f"WARNING {method} {path} answered {resp.status_code}: {resp.content[:300]!r}", flush=True)
@@ -93,23 +117,19 @@ def main(out_path: str):
 
     api_rows, raw_plan = [], {}
 
-    def add(name, key, requests, read):
-        resp, sqls = probe(requests[0]["method"], requests[0]["path"], requests[0].get("body"))
+    def add(name, key, requests, read, who="manager"):
+        resp, sqls = probe(requests[0]["method"], requests[0]["path"], requests[0].get("body"), who)
         domain = [s for s in sqls if is_domain_sql(s)]
         raw_plan[key] = {"statements": domain, "write": not read}
         api_rows.append({
             "name": name, "key": key, "requests": requests, "read": read, "queries": len(sqls),
-            "status": resp.status_code, "raw_sql_ms": explain_ms(domain, write=not read),
+            "status": resp.status_code, "raw_sql_ms": explain_ms(domain, write=not read), "as": who,
         })
 
-    add("GET /leads", "leads_list", [{"method": "GET", "path": "/api/v1/leads/?status=new"}], True)
+    add("GET /leads", "leads_list", [{"method": "GET", "path": LEADS_LIST_PATH}], True)
+    add("GET /leads (rep)", "leads_list_rep", [{"method": "GET", "path": LEADS_LIST_PATH}], True, who="rep")
     add("POST /leads", "leads_create", [
-        {"method": "POST", "path": "/api/v1/leads/", "body": {
-            "first_name": "Bench", "last_name": f"Post{i}", "email": f"bench.post.{uuid.uuid4().hex[:12]}@post{i}.example",
-            "company": f"Post Co {uuid.uuid4().hex[:8]}", "country": "US", "state": "CA", "industry": "technology",
-            "source": "web"}}
-        for i in range(4000)
-    ], False)
+        {"method": "POST", "path": LEADS_PATH, "body": lead_create_body(i)} for i in range(4000)], False)
     add("GET /opportunities", "opportunities_list", [{"method": "GET", "path": "/api/v1/opportunities/"}], True)
     subtree = list(User.objects.filter(manager=manager).values_list("id", flat=True)) + [manager.id]
     open_ids = list(
@@ -124,6 +144,13 @@ def main(out_path: str):
         body["next_step"] = f"bench step {rng.randint(1, 10**6)}"
         puts.append({"method": "PUT", "path": f"/api/v1/opportunities/{oid}/", "body": body})
     add("PUT /opportunities/:id", "opportunities_put", puts, False)
+    # UI pages as the manager signed in to the browser (session cookie): the HTML a person waits for.
+    page_client = Client(HTTP_HOST="127.0.0.1")
+    page_client.force_login(manager)
+    session = page_client.cookies[settings.SESSION_COOKIE_NAME].value
+    clients["browser"] = page_client
+    for name, key, path in UI_PAGES:
+        add(name, key, [{"method": "GET", "path": path}], True, who="browser")
     add("GET /territories", "territories_list", [{"method": "GET", "path": "/api/v1/territories/"}], True)
     add("POST /forecasts", "forecasts_create", [
         {"method": "POST", "path": "/api/v1/forecasts/", "body": {
@@ -133,11 +160,11 @@ def main(out_path: str):
 
     db_rows = []
 
-    # Lead full-text search, through the API's search parameter.
+    # Lead full-text search, through the lead API's search parameter (`q`).
     samples, sqls = [], []
-    for term in ["Smith", "Globex", "acme", "Nguyen", "Hooli 12", "vp sales"] * 5:
+    for term in SEARCH_TERMS * 5:
         t = time.perf_counter()
-        resp, sqls = probe("GET", f"/api/v1/leads/?search={term.replace(' ', '+')}")
+        resp, sqls = probe("GET", lead_search_path(term))
         samples.append((time.perf_counter() - t) * 1000)
     domain = [s for s in sqls if is_domain_sql(s)]
     db_rows.append({"name": "lead full-text search", **percentiles(samples), "queries": len(sqls),
@@ -179,6 +206,25 @@ def main(out_path: str):
         samples.append((time.perf_counter() - t) * 1000)
     db_rows.append({"name": "quota calculation (500 reps x 4 quarters)", **percentiles(samples), "queries": "-"})
 
+    # The same when every quota crosses 100% at once: the quota.attained events are published, not consumed here.
+    from quotas.attainment import quotas_recompute  # noqa: PLC0415
+
+    Quota = apps.get_model("quotas", "Quota")
+    kept = ("quota_amount", "attained_at", "attainment_amount", "attainment_percentage")
+    saved = [Quota(pk=row[0], **dict(zip(kept, row[1:], strict=True)))
+             for row in Quota.objects.values_list("pk", *kept)]
+    samples, crossed = [], 0
+    try:
+        for _ in range(3):
+            Quota.objects.update(quota_amount=1, attained_at=None, attainment_amount=0, attainment_percentage=0)
+            t = time.perf_counter()
+            crossed = len(quotas_recompute()["attained"])
+            samples.append((time.perf_counter() - t) * 1000)
+    finally:
+        Quota.objects.bulk_update(saved, kept, batch_size=500)
+    db_rows.append({"name": f"quota calculation, {crossed} quotas crossing 100% at once", **percentiles(samples),
+                    "queries": "-"})
+
     raw_file = Path(out_path).with_name("raw_plan.json")
     raw_file.write_text(json.dumps(raw_plan))
     sizes = {name: apps.get_model(*label.split(".")).objects.count() for name, label in [
@@ -191,7 +237,7 @@ def main(out_path: str):
     except LookupError:
         pass
     Path(out_path).write_text(json.dumps({
-        "token": token, "api_rows": api_rows, "db_rows": db_rows, "raw_plan_file": str(raw_file), "sizes": sizes,
+        "token": token, "rep_token": rep_token, "session": session, "session_cookie_name": settings.SESSION_COOKIE_NAME, "api_rows": api_rows, "db_rows": db_rows, "raw_plan_file": str(raw_file), "sizes": sizes,
     }, default=str))
 
 

@@ -97,3 +97,24 @@ def test_redelivered_broker_message_is_applied_once(proxied_broker):
     finally:
         events._consumers["quota.updated"] = [c for c in events._consumers["quota.updated"] if c[0] != "test.rabbit"]
     assert uuid.UUID(applied[0]) == event.id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_of_many_events_hands_them_to_a_worker_in_one_message(proxied_broker):
+    with transaction.atomic():
+        published = events.publish_many("quota.set", [{"quota_id": i} for i in range(events.RELAY_INLINE_MAX + 30)])
+    in_order = [str(e.id) for e in published]
+    ids = set(in_order)
+
+    with Connection(settings.CELERY_BROKER_URL) as conn:
+        queue = Queue("events").bind(conn.channel())
+        queue.declare()
+        messages = []
+        while (message := queue.get(no_ack=True)) is not None:
+            messages.append((message.headers["task"], message.decode()[0][0]))
+    assert messages == [("salesapp.tasks.outbox_relay_task", in_order)]
+    assert OutboxEvent.objects.filter(pk__in=ids, status=OutboxEvent.Status.PENDING).count() == len(ids)
+
+    assert events.outbox_relay(list(ids)) == len(ids)  # what the worker runs
+    assert _drain_event_ids(ids) == ids
+    assert not OutboxEvent.objects.filter(pk__in=ids, status=OutboxEvent.Status.PENDING).exists()
