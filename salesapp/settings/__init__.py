@@ -430,5 +430,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Celery logs a line per task run (thousands while the demo loads): warnings only, unless asked.
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                "celery": {"level": env("TASK_LOG_LEVEL", default="WARNING")}},
 }
