@@ -1,9 +1,11 @@
 """Lead forms: the UI validates input shapes here; business rules live in the services."""
 
 from django import forms
+from django.urls import reverse_lazy
 
 from leads.models import Lead
-from salesapp.models import User
+from salesapp.choices import country_choices, picklist_choices, state_choices
+from salesapp.models import PicklistValue, User
 
 INPUT = {"class": "form-control"}
 
@@ -15,14 +17,15 @@ class LeadForm(forms.Form):
     phone = forms.CharField(max_length=40, required=False)
     company = forms.CharField(max_length=200, required=False)
     title = forms.CharField(max_length=150, required=False)
-    industry = forms.CharField(max_length=100, required=False)
+    industry = forms.ChoiceField(required=False)
     employee_count = forms.CharField(required=False, help_text="Whole number")
     annual_revenue = forms.CharField(required=False, help_text="In the company currency")
     website = forms.CharField(max_length=200, required=False)
-    country = forms.CharField(max_length=60, required=False, help_text="ISO code, e.g. US, DE")
-    state = forms.CharField(max_length=50, required=False)
+    country = forms.ChoiceField(required=False, widget=forms.Select(attrs={
+        "hx-get": reverse_lazy("choice-states"), "hx-trigger": "change", "hx-target": "#id_state"}))
+    state = forms.ChoiceField(required=False, label="State or region")
     postal_code = forms.CharField(max_length=20, required=False)
-    source = forms.CharField(max_length=50, required=False)
+    source = forms.ChoiceField(required=False)
     assigned_to = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
                                          help_text="Whom you may give leads to")
     confirm_duplicate = forms.BooleanField(required=False, label="Save even though it may be a duplicate")
@@ -33,10 +36,17 @@ class LeadForm(forms.Form):
     def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assigned_to"].queryset = owners
-        for name, field in self.fields.items():
+        # Lists offer what the admin keeps in them, and always the lead's current value.
+        current = self.initial
+        self.fields["industry"].choices = picklist_choices(PicklistValue.Kind.INDUSTRY, current.get("industry", ""))
+        self.fields["source"].choices = picklist_choices(PicklistValue.Kind.SOURCE, current.get("source", ""))
+        self.fields["country"].choices = country_choices()
+        country = self.data.get("country", "") if self.is_bound else current.get("country", "")
+        self.fields["state"].choices = state_choices(country, current.get("state", ""))
+        for field in self.fields.values():
             if isinstance(field, forms.BooleanField):
                 field.widget.attrs["class"] = "form-check-input"
-            elif name == "assigned_to":
+            elif isinstance(field.widget, forms.Select):
                 field.widget.attrs["class"] = "form-select"
             else:
                 field.widget.attrs.update(INPUT)
@@ -89,4 +99,6 @@ class AssignForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    other_id = forms.IntegerField(label="Lead to merge into this one (id)", widget=forms.NumberInput(attrs=INPUT))
+    """The duplicate picked from the list the lead's page shows (each has its own merge button)."""
+
+    other_id = forms.IntegerField(widget=forms.HiddenInput)

@@ -34,6 +34,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("search/", views.search_view, name="search"),
     path("search/suggest/", views.search_suggest_view, name="search-suggest"),
+    path("choices/states/", views.state_choices_view, name="choice-states"),
     path("admin/", admin.site.urls),
     path("imports/", include("salesapp.import_urls")),
     path("api/v1/", include(api_patterns)),

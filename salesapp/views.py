@@ -9,9 +9,11 @@ from django.template import loader
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
 
 from salesapp import access_log, home
 from salesapp.api.search import SearchParamsSerializer
+from salesapp.choices import state_choices
 from salesapp.search import search_records
 from salesapp.search_kinds import search_kinds
 
@@ -118,3 +120,12 @@ def _marked(hits: list[dict]) -> list[dict]:
     # fallback escapes every part but its own <em> marks (salesapp.search), so only those marks stay markup.
     return [{**hit, "name_html": mark_safe(hit["highlight"].get("name") or escape(hit["title"]))}  # nosec B308 B703
             for hit in hits]
+
+
+@login_required
+@require_GET
+def state_choices_view(request):
+    """The options of a form's state picker for the country just chosen (?country=US, or any field named
+    *country), so the list always matches the country."""
+    country = next((value for key, value in request.GET.items() if key.endswith("country")), "")
+    return render(request, "salesapp/_options.html", {"choices": state_choices(country)})

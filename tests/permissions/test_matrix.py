@@ -199,6 +199,8 @@ PAGES = {
     "home":                                ("GET",  "L    O    O   O   O    O  L"),
     "search":                              ("GET",  "L    O    O   O   O    O  L"),
     "search-suggest":                      ("GET",  "L    O    O   O   O    O  L"),
+    # a form's state picker for a chosen country (reference data, no record)
+    "choice-states":                       ("GET",  "L    O    O   O   O    O  L"),
     # the API's browsable root, schema and docs (API answers: 401 for sign in first)
     "api-root":                            ("GET",  "L    O    O   O   O    O  L"),
     "schema":                              ("GET",  "O    O    O   O   O    O  L"),
