@@ -35,6 +35,8 @@ urlpatterns = [
     path("search/", views.search_view, name="search"),
     path("search/suggest/", views.search_suggest_view, name="search-suggest"),
     path("choices/states/", views.state_choices_view, name="choice-states"),
+    path("me/", views.profile_view, name="profile"),
+    path("me/api/", views.api_access_view, name="api-access"),
     path("admin/", admin.site.urls),
     path("imports/", include("salesapp.import_urls")),
     path("api/v1/", include(api_patterns)),

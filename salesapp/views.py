@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -129,3 +130,26 @@ def state_choices_view(request):
     *country), so the list always matches the country."""
     country = next((value for key, value in request.GET.items() if key.endswith("country")), "")
     return render(request, "salesapp/_options.html", {"choices": state_choices(country)})
+
+
+@login_required
+@require_GET
+def profile_view(request):
+    """Who you are here: name, email, role, manager and the people who report to you."""
+    user = request.user
+    return render(request, "salesapp/profile.html", {
+        "profile": user, "reports": user.reports.filter(is_active=True).order_by("first_name", "last_name"),
+    })
+
+
+@login_required
+@require_GET
+def api_access_view(request):
+    """How to call the REST API as yourself: get a token pair with your email and password, send the access
+    token as a bearer token, refresh it before it expires."""
+    base = request.build_absolute_uri("/api/v1/")
+    return render(request, "salesapp/api_access.html", {
+        "base": base, "token_url": request.build_absolute_uri(reverse("token_obtain_pair")),
+        "refresh_url": request.build_absolute_uri(reverse("token_refresh")),
+        "docs_url": reverse("api-docs"), "access_hours": settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() / 3600,
+    })

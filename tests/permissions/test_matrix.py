@@ -201,6 +201,9 @@ PAGES = {
     "search-suggest":                      ("GET",  "L    O    O   O   O    O  L"),
     # a form's state picker for a chosen country (reference data, no record)
     "choice-states":                       ("GET",  "L    O    O   O   O    O  L"),
+    # the user menu: your own profile, and how to call the API as yourself
+    "profile":                             ("GET",  "L    O    O   O   O    O  L"),
+    "api-access":                          ("GET",  "L    O    O   O   O    O  L"),
     # the API's browsable root, schema and docs (API answers: 401 for sign in first)
     "api-root":                            ("GET",  "L    O    O   O   O    O  L"),
     "schema":                              ("GET",  "O    O    O   O   O    O  L"),
