@@ -11,7 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+import pycountry
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from salesapp.settings.keys import JWT_KEY_FILE, SECRET_KEY_FILE, install_key, previous_jwt_keys
 
@@ -423,6 +425,11 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 MEDIA_ROOT = DATA_DIR / "media"
+
+# Every amount is shown in this one currency (ISO 4217 code): salesapp/templatetags/formatting.py.
+CURRENCY = env("SALES_CURRENCY", default="USD").upper()
+if pycountry.currencies.get(alpha_3=CURRENCY) is None:
+    raise ImproperlyConfigured(f"SALES_CURRENCY={CURRENCY!r} is not an ISO 4217 currency code")
 
 LOGGING = {
     "version": 1,
