@@ -1,11 +1,10 @@
 """Lead forms: the UI validates input shapes here; business rules live in the services."""
 
 from django import forms
-from django.urls import reverse_lazy
 
 from leads.models import Lead
-from salesapp.choices import country_choices, picklist_choices, state_choices
-from salesapp.models import PicklistValue, User
+from salesapp.choices import use_pickers
+from salesapp.models import User
 
 INPUT = {"class": "form-control"}
 
@@ -17,15 +16,14 @@ class LeadForm(forms.Form):
     phone = forms.CharField(max_length=40, required=False)
     company = forms.CharField(max_length=200, required=False)
     title = forms.CharField(max_length=150, required=False)
-    industry = forms.ChoiceField(required=False)
+    industry = forms.CharField(max_length=100, required=False)
     employee_count = forms.CharField(required=False, help_text="Whole number")
     annual_revenue = forms.CharField(required=False, help_text="In the company currency")
     website = forms.CharField(max_length=200, required=False)
-    country = forms.ChoiceField(required=False, widget=forms.Select(attrs={
-        "hx-get": reverse_lazy("choice-states"), "hx-trigger": "change", "hx-target": "#id_state"}))
-    state = forms.ChoiceField(required=False, label="State or region")
+    country = forms.CharField(max_length=60, required=False)
+    state = forms.CharField(max_length=50, required=False, label="State or region")
     postal_code = forms.CharField(max_length=20, required=False)
-    source = forms.ChoiceField(required=False)
+    source = forms.CharField(max_length=50, required=False)
     assigned_to = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
                                          help_text="Whom you may give leads to")
     confirm_duplicate = forms.BooleanField(required=False, label="Save even though it may be a duplicate")
@@ -36,13 +34,7 @@ class LeadForm(forms.Form):
     def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assigned_to"].queryset = owners
-        # Lists offer what the admin keeps in them, and always the lead's current value.
-        current = self.initial
-        self.fields["industry"].choices = picklist_choices(PicklistValue.Kind.INDUSTRY, current.get("industry", ""))
-        self.fields["source"].choices = picklist_choices(PicklistValue.Kind.SOURCE, current.get("source", ""))
-        self.fields["country"].choices = country_choices()
-        country = self.data.get("country", "") if self.is_bound else current.get("country", "")
-        self.fields["state"].choices = state_choices(country, current.get("state", ""))
+        use_pickers(self, country="country", state="state", industry="industry", source="source")
         for field in self.fields.values():
             if isinstance(field, forms.BooleanField):
                 field.widget.attrs["class"] = "form-check-input"

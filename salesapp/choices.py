@@ -6,6 +6,8 @@ choices from here, so a list is kept in one place.
 from functools import cache
 
 import pycountry
+from django import forms
+from django.urls import reverse
 
 from salesapp.models import PicklistValue
 
@@ -47,3 +49,26 @@ def picklist_choices(kind: str, current: str = "") -> list[tuple[str, str]]:
     if current and all(value != current for value, _ in choices):
         choices.append((current, current))
     return choices
+
+
+def use_pickers(form, *, country: str = "", state: str = "", industry: str = "", source: str = "") -> None:
+    """Make a form's reference-data fields pickers: each name given (the form's field for a country, a
+    state, an industry, a lead source) becomes a select of the lists above, keeping its label and
+    whether it is required. The state list follows the country picked (htmx asks `choice-states`).
+    """
+    def picker(name: str, choices: list, **attrs) -> None:
+        old = form.fields[name]
+        form.fields[name] = forms.ChoiceField(choices=choices, required=old.required, label=old.label,
+                                              help_text="", widget=forms.Select(attrs={"class": "form-select", **attrs}))
+
+    current = form.initial
+    if industry:
+        picker(industry, picklist_choices(PicklistValue.Kind.INDUSTRY, current.get(industry) or ""))
+    if source:
+        picker(source, picklist_choices(PicklistValue.Kind.SOURCE, current.get(source) or ""))
+    if country:
+        attrs = {"hx-get": reverse("choice-states"), "hx-trigger": "change", "hx-target": f"#id_{state}"} if state else {}
+        picker(country, country_choices(), **attrs)
+    if state:
+        chosen = form.data.get(form.add_prefix(country), "") if form.is_bound else current.get(country) or ""
+        picker(state, state_choices(chosen, current.get(state) or ""))
