@@ -247,6 +247,8 @@ PAGES = {
     # territories
     "territories:tree":                    ("GET",  "L    O    O   O   O    O  L"),
     "territories:match":                   ("GET",  "L    O    O   O   O    O  L"),
+    # the admin rule editor's live count of matching records: for the planners
+    "territories:rule-matches":            ("GET",  "L    O    O   D   D    D  L"),
     "territories:detail":                  ("GET",  "L    O    O   O   H    O  L"),
     "territories:create":                  ("GET",  "L    O    O   D   D    D  L"),
     "territories:edit":                    ("GET",  "L    O    O   D   D    D  L"),
