@@ -5,31 +5,49 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv lint check bench worker beat
+.PHONY: run test venv venv-dev lint check bench worker beat
 
-$(VENV)/.installed: requirements.txt
+# Each step says what it does; pip shows its own progress (installing takes a minute or two the first time).
+$(VENV)/.created:
+	@echo "==> Creating the virtualenv in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt
+	@echo "==> Upgrading pip"
+	$(VENV)/bin/pip install --upgrade --progress-bar on pip
+	touch $@
+
+# Running needs only requirements.txt; tests and tools (requirements-dev.txt) are installed by `make test`.
+$(VENV)/.installed: requirements.txt $(VENV)/.created
+	@echo "==> Installing the runtime requirements (requirements.txt)"
+	$(VENV)/bin/pip install --progress-bar on -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	@echo "==> Installing the test and tool requirements (requirements-dev.txt)"
+	$(VENV)/bin/pip install --progress-bar on -r requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed
 
+venv-dev: $(VENV)/.installed-dev
+
 # DEBUG is off unless DJANGO_DEBUG=1: --insecure lets the development server serve the static files all the same.
 run: venv
+	@echo "==> Applying database migrations"
 	$(PY) manage.py migrate --noinput
+	@echo "==> Loading the demo data (once; skipped when it is already there)"
 	$(PY) manage.py seed_demo
+	@echo "==> Serving http://$(HOST):$(PORT)/ (Ctrl-C stops)"
 	$(PY) manage.py runserver --insecure $(HOST):$(PORT)
 
-test: venv
+test: venv-dev
 	$(PY) -m pytest -q
 
-lint: venv
+lint: venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 
 # The seed's performance table at BENCH_LEADS leads (default 1,000,000) on PostgreSQL + Redis.
-bench: venv
+bench: venv-dev
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	BENCH_LEADS=$${BENCH_LEADS:-1000000} $(PY) tests/bench/run_bench.py
 

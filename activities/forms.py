@@ -71,6 +71,8 @@ TABS = [("call", "Call", "telephone"), ("email", "Email", "envelope"), ("meeting
 def form_for(kind: str, *args, actor, **kwargs) -> _QuickForm:
     """The quick form of a tab (call, email, meeting, demo, task); only the task form picks an assignee."""
     cls = FORMS.get(kind, CallForm)
+    # One page shows every tab's form: ids of their own, so each label names its own field.
+    kwargs.setdefault("auto_id", f"id_{kind}_%s")
     form = cls(*args, actor=actor, **kwargs) if cls is TaskForm else cls(*args, **kwargs)
     if not form.is_bound:
         form.initial.setdefault("type", "meeting" if kind == "demo" else kind)

@@ -3,6 +3,7 @@
 from django import forms
 
 from leads.models import Lead
+from salesapp.choices import use_pickers
 from salesapp.models import User
 
 INPUT = {"class": "form-control"}
@@ -19,8 +20,8 @@ class LeadForm(forms.Form):
     employee_count = forms.CharField(required=False, help_text="Whole number")
     annual_revenue = forms.CharField(required=False, help_text="In the company currency")
     website = forms.CharField(max_length=200, required=False)
-    country = forms.CharField(max_length=60, required=False, help_text="ISO code, e.g. US, DE")
-    state = forms.CharField(max_length=50, required=False)
+    country = forms.CharField(max_length=60, required=False)
+    state = forms.CharField(max_length=50, required=False, label="State or region")
     postal_code = forms.CharField(max_length=20, required=False)
     source = forms.CharField(max_length=50, required=False)
     assigned_to = forms.ModelChoiceField(queryset=User.objects.none(), required=False,
@@ -33,10 +34,11 @@ class LeadForm(forms.Form):
     def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assigned_to"].queryset = owners
-        for name, field in self.fields.items():
+        use_pickers(self, country="country", state="state", industry="industry", source="source")
+        for field in self.fields.values():
             if isinstance(field, forms.BooleanField):
                 field.widget.attrs["class"] = "form-check-input"
-            elif name == "assigned_to":
+            elif isinstance(field.widget, forms.Select):
                 field.widget.attrs["class"] = "form-select"
             else:
                 field.widget.attrs.update(INPUT)
@@ -89,4 +91,6 @@ class AssignForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    other_id = forms.IntegerField(label="Lead to merge into this one (id)", widget=forms.NumberInput(attrs=INPUT))
+    """The duplicate picked from the list the lead's page shows (each has its own merge button)."""
+
+    other_id = forms.IntegerField(widget=forms.HiddenInput)

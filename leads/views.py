@@ -158,7 +158,6 @@ def lead_detail(request, pk):
         "timeline_url": reverse("activities:timeline-panel") + f"?kind=lead&id={lead.pk}",
         "intelligence_url": reverse("intelligence:panel", kwargs={"kind": "lead", "pk": lead.pk}),
         "assign_form": AssignForm(owners=assignable_users(request.user)),
-        "merge_form": MergeForm(),
         "opportunity_url": _url("opportunities:detail", lead.converted_opportunity_id),
         "account_url": _url("opportunities:account-detail", lead.converted_account_id),
         "contact_url": _url("opportunities:contact-detail", lead.converted_contact_id),

@@ -5,6 +5,7 @@ from django import forms
 from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
 from salesapp import fields as field_policy
 from salesapp.assignment import assignable_users
+from salesapp.choices import use_pickers
 from salesapp.models import User
 
 
@@ -36,6 +37,7 @@ class AccountForm(BootstrapMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owner_choices(user, self.instance)
         self.fields["parent"].queryset = visible_accounts if visible_accounts is not None else Account.objects.none()
+        use_pickers(self, country="billing_country", state="billing_state", industry="industry")
         if self.instance.pk:
             del self.fields["allow_duplicate"]
         self._style()

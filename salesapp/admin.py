@@ -5,7 +5,16 @@ from django.core.exceptions import ValidationError
 
 from salesapp import events
 from salesapp.forms import AdminSetPasswordForm
-from salesapp.models import AppliedEvent, ConsumerFailure, DataAccess, ImportJob, OutboxEvent, RecordShare, User
+from salesapp.models import (
+    AppliedEvent,
+    ConsumerFailure,
+    DataAccess,
+    ImportJob,
+    OutboxEvent,
+    PicklistValue,
+    RecordShare,
+    User,
+)
 from salesapp.roles import Role
 from salesapp.services import (
     user_credentials_revoke,
@@ -205,3 +214,13 @@ class DataAccessAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # entries go only by the retention purge
+
+
+@admin.register(PicklistValue)
+class PicklistValueAdmin(admin.ModelAdmin):
+    """The lists forms offer (industries, lead sources): reorder, rename or retire entries here."""
+
+    list_display = ["label", "value", "kind", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["label", "value"]

@@ -9,6 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesapp.settings")
 app = Celery("salesapp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Eager tasks still take a producer from the pool: with no broker configured, an in-memory transport
+# stands in, so kombu neither guesses "localhost" nor warns about a broker nobody configured.
+if not app.conf.broker_url:
+    app.conf.broker_url = "memory://localhost/"
 
 
 def tasks_run_in_process() -> bool:

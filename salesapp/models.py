@@ -296,3 +296,24 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+class PicklistValue(models.Model):
+    """One entry of an admin-managed list that forms offer as choices (an industry, a lead source)."""
+
+    class Kind(models.TextChoices):
+        INDUSTRY = "industry", "Industry"
+        SOURCE = "source", "Lead source"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # What records store: at most 50 characters, the shortest field a list fills (a lead's source).
+    value = models.CharField(max_length=50, help_text="Stored on the records, e.g. 'financial services'")
+    label = models.CharField(max_length=100, help_text="Shown in the forms, e.g. 'Financial services'")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lower comes first")
+    is_active = models.BooleanField(default=True, help_text="Offered in forms (records keep a retired value)")
+
+    class Meta:
+        ordering = ["kind", "position", "label"]
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="picklist_value_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.label}"

@@ -8,9 +8,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from salesapp.events import publish
-
 from salesapp.backends import users_changed
+from salesapp.events import publish
 from salesapp.hierarchy import would_create_cycle
 from salesapp.locks import rows_lock
 from salesapp.models import SavedView, User

@@ -38,6 +38,10 @@ urlpatterns = [
     path("search/palette/", views.search_palette_view, name="search-palette"),
     path("views/", views.saved_view_save_view, name="saved-view-save"),
     path("views/<id:pk>/delete/", views.saved_view_delete_view, name="saved-view-delete"),
+
+    path("choices/states/", views.state_choices_view, name="choice-states"),
+    path("me/", views.profile_view, name="profile"),
+    path("me/api/", views.api_access_view, name="api-access"),
     path("admin/", admin.site.urls),
     path("imports/", include("salesapp.import_urls")),
     path("api/v1/", include(api_patterns)),

@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,10 +13,11 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from salesapp import access_log, home, services
 from salesapp.api.search import SearchParamsSerializer
+from salesapp.choices import state_choices
 from salesapp.guards import has_permission
 from salesapp.models import DataAccess, SavedView
 from salesapp.search import search_records
@@ -219,3 +221,34 @@ def search_palette_view(request):
         labels = {kind.key: kind.label for kind in search_kinds()}
         context["hits"] = [{**hit, "kind_label": labels[hit["kind"]]} for hit in _marked(answer["results"])]
     return render(request, "salesapp/_palette.html", context)
+
+@login_required
+@require_GET
+def state_choices_view(request):
+    """The options of a form's state picker for the country just chosen (?country=US, or any field named
+    *country), so the list always matches the country."""
+    country = next((value for key, value in request.GET.items() if key.endswith("country")), "")
+    return render(request, "salesapp/_options.html", {"choices": state_choices(country)})
+
+
+@login_required
+@require_GET
+def profile_view(request):
+    """Who you are here: name, email, role, manager and the people who report to you."""
+    user = request.user
+    return render(request, "salesapp/profile.html", {
+        "profile": user, "reports": user.reports.filter(is_active=True).order_by("first_name", "last_name"),
+    })
+
+
+@login_required
+@require_GET
+def api_access_view(request):
+    """How to call the REST API as yourself: get a token pair with your email and password, send the access
+    token as a bearer token, refresh it before it expires."""
+    base = request.build_absolute_uri("/api/v1/")
+    return render(request, "salesapp/api_access.html", {
+        "base": base, "token_url": request.build_absolute_uri(reverse("token_obtain_pair")),
+        "refresh_url": request.build_absolute_uri(reverse("token_refresh")),
+        "docs_url": reverse("api-docs"), "access_hours": settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() / 3600,
+    })

@@ -11,6 +11,7 @@ from guardian.admin import GuardedModelAdmin
 
 from territories import realignment, services
 from territories.engine import RULE_FIELDS, rules_in_words
+from territories.forms import RuleForm
 from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
 
 
@@ -57,8 +58,10 @@ class MemberInline(admin.TabularInline):
     extra = 1
 
 
-class TerritoryAdminForm(forms.ModelForm):
-    """Shows the services' rule checks as form errors instead of failing the save."""
+class TerritoryAdminForm(forms.ModelForm, RuleForm):
+    """The rules as fields (countries picked from the ISO list, industry from its list, states and postal
+    codes typed as lists) with a live count of the records they match; the services' rule checks show
+    as form errors instead of failing the save."""
 
     class Meta:
         model = Territory
@@ -80,6 +83,7 @@ class TerritoryAdminForm(forms.ModelForm):
 @admin.register(Territory)
 class TerritoryAdmin(GuardedModelAdmin):
     form = TerritoryAdminForm
+    change_form_template = "admin/territories/territory/change_form.html"
     list_display = ["name", "model", "parent", "type", "owner", "priority", "is_active", "rules"]
     list_filter = ["model", "type", "is_active"]
     search_fields = ["name", "industry"]
@@ -89,7 +93,7 @@ class TerritoryAdmin(GuardedModelAdmin):
     fieldsets = (
         (None, {"fields": ("model", "name", "type", "parent", "owner", "priority", "is_active", "routing_policy")}),
         ("Geographic rules", {"fields": ("countries", "states", "zip_codes"),
-                              "description": 'JSON lists, e.g. ["US", "CA"]; zip entries 94107, 941*, 94100-94199.'}),
+                              "description": "Empty means any; a record must match every rule given."}),
         ("Account rules", {"fields": ("industry", "min_employee_count", "max_employee_count",
                                       "min_annual_revenue", "max_annual_revenue"),
                            "description": "Bounds are inclusive; an empty bound is open."}),

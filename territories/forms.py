@@ -5,7 +5,9 @@ from django.contrib.auth.models import Group
 from django.db.models import Q
 
 from salesapp.assignment import assignable_users
+from salesapp.choices import country_choices, use_pickers
 from salesapp.models import User
+from territories.engine import RULE_FIELDS
 from territories.models import Territory
 from territories.selectors import territory_list
 
@@ -105,3 +107,40 @@ class MatchForm(forms.Form):
     industry = forms.CharField(required=False, max_length=100)
     employee_count = forms.IntegerField(required=False, min_value=0)
     annual_revenue = forms.DecimalField(required=False, min_value=0)
+
+
+def _listed(text: str) -> list[str]:
+    return [v.strip() for v in (text or "").replace("\n", ",").split(",") if v.strip()]
+
+
+class RuleForm(forms.Form):
+    """A territory's matching rules as fields to pick and fill (the admin's rule editor and its live count)."""
+
+    countries = forms.MultipleChoiceField(required=False, widget=forms.SelectMultiple(attrs={"size": 8}),
+                                          help_text="Pick one or more; none means any country.")
+    states = forms.CharField(required=False, help_text="State or region codes, comma-separated: CA, WA")
+    zip_codes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                help_text="Comma or one per line: exact 94107, prefix 941*, range 94100-94199")
+    industry = forms.CharField(required=False, max_length=100)
+    min_employee_count = forms.IntegerField(required=False, min_value=0)
+    max_employee_count = forms.IntegerField(required=False, min_value=0)
+    min_annual_revenue = forms.DecimalField(required=False, min_value=0, max_digits=16, decimal_places=2)
+    max_annual_revenue = forms.DecimalField(required=False, min_value=0, max_digits=16, decimal_places=2)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("states", "zip_codes"):
+            if isinstance(self.initial.get(name), list):
+                self.initial[name] = _csv(self.initial[name])
+        use_pickers(self, industry="industry")
+        self.fields["countries"].choices = country_choices()[1:]
+
+    def clean_states(self) -> list[str]:
+        return _listed(self.cleaned_data["states"])
+
+    def clean_zip_codes(self) -> list[str]:
+        return _listed(self.cleaned_data["zip_codes"])
+
+    def rules(self) -> dict:
+        """The rules as the territory stores them (lists for the geography, bounds as given)."""
+        return {name: self.cleaned_data.get(name) for name in RULE_FIELDS}

@@ -16,7 +16,7 @@ from salesapp.access import VIEW
 from salesapp.hierarchy import subtree_cte
 from salesapp.models import User
 from salesapp.roles import Role
-from territories.engine import RULE_FIELDS, rules_in_words
+from territories.engine import RULE_FIELDS, compile_row, normalize_record, rule_checks, rules_in_words
 from territories.models import (
     RealignmentJob,
     Territory,
@@ -215,3 +215,26 @@ def territory_tree(*, user, model: TerritoryModel) -> list[dict]:
 def territory_names(*, user, ids) -> dict[int, str]:
     """Names of the territories among `ids` the user may see (for facet labels)."""
     return dict(Territory.objects.restrict(user, VIEW).filter(pk__in=ids).values_list("pk", "name"))
+
+
+# The admin's live count reads at most this many open records of each kind (it answers as you type).
+RULE_COUNT_SCAN = 50_000
+
+
+def rule_match_counts(rules: dict) -> list[dict]:
+    """How many open records of each registered kind (leads, accounts, deals) a set of rules matches,
+    judged by the territory engine's own rule checks; `complete` is False when a kind has more records
+    than the count reads (RULE_COUNT_SCAN), and the count is then of the first ones."""
+    compiled = compile_row({"id": 0, **rules})
+    counts = []
+    for provider in providers().values():
+        matched = scanned = 0
+        for batch in provider.iter_candidates(batch_size=5000):
+            for _pk, attrs, _territory in batch:
+                checks = rule_checks(compiled, normalize_record(attrs))
+                matched += all(check["matched"] for check in checks)
+            scanned += len(batch)
+            if scanned >= RULE_COUNT_SCAN:
+                break
+        counts.append({"label": provider.label, "count": matched, "complete": scanned < RULE_COUNT_SCAN})
+    return counts

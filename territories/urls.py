@@ -7,6 +7,7 @@ urlpatterns = [
     path("territories/", views.tree_view, name="tree"),
     path("territories/new/", views.territory_form, name="create"),
     path("territories/match/", views.match_view, name="match"),
+    path("territories/rules/matches/", views.rule_matches_view, name="rule-matches"),
     path("territories/<id:pk>/", views.territory_detail, name="detail"),
     path("territories/<id:pk>/edit/", views.territory_form, name="edit"),
     path("territories/<id:pk>/delete/", views.territory_delete, name="delete"),

@@ -6,14 +6,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from salesapp.access import CHANGE, DELETE
 from salesapp.guards import has_permission, perm_required
 from salesapp.models import User
 from territories import realignment, selectors, services
 from territories.engine import RULE_FIELDS, rules_in_words
-from territories.forms import CloneForm, GrantForm, MatchForm, MemberForm, TerritoryForm
+from territories.forms import CloneForm, GrantForm, MatchForm, MemberForm, RuleForm, TerritoryForm
 from territories.matching import territory_match
 from territories.models import RealignmentJob, TerritoryMember, TerritoryModel
 
@@ -298,3 +298,13 @@ def my_territories_panel(request):
         return None
     return {"title": "My territories", "template": "territories/_panel.html", "context": {"territories": held},
             "order": 60}
+
+
+@perm_required(PLAN)
+@require_GET
+def rule_matches_view(request):
+    """htmx, for the admin's rule editor: how many open records the rules being edited match now."""
+    form = RuleForm(request.GET)
+    if not form.is_valid():
+        return render(request, "territories/_rule_matches.html", {"errors": form.errors})
+    return render(request, "territories/_rule_matches.html", {"counts": selectors.rule_match_counts(form.rules())})

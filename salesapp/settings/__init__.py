@@ -11,7 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+import pycountry
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from salesapp.settings.keys import JWT_KEY_FILE, SECRET_KEY_FILE, install_key, previous_jwt_keys
 
@@ -437,6 +439,12 @@ MEDIA_ROOT = DATA_DIR / "media"
 # method, status and duration_ms) with LOG_FORMAT=json, the production default; readable text otherwise.
 # Emails and phone numbers are masked in every line (salesapp.logs.PersonalDataMask).
 LOG_FORMAT = env("LOG_FORMAT", default="json" if _PRODUCTION else "plain")
+
+# Every amount is shown in this one currency (ISO 4217 code): salesapp/templatetags/formatting.py.
+CURRENCY = env("SALES_CURRENCY", default="USD").upper()
+if pycountry.currencies.get(alpha_3=CURRENCY) is None:
+    raise ImproperlyConfigured(f"SALES_CURRENCY={CURRENCY!r} is not an ISO 4217 currency code")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -466,6 +474,8 @@ LOGGING = {
                           "propagate": False},
         # One line per request, in JSON only: the plain console has runserver's own.
         "salesapp.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
+        # Celery logs a line per task run (thousands while the demo loads): warnings only, unless asked.
+        "celery": {"level": env("TASK_LOG_LEVEL", default="WARNING")},
     },
 }
 # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers nobody (401).

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.leads.factories import LeadFactory, make_territory
-from tests.salesapp.factories import UserFactory
+from tests.salesapp.factories import PicklistValueFactory, UserFactory
 
 pytestmark = pytest.mark.browser
 
@@ -17,6 +17,7 @@ def test_capture_route_qualify_and_convert_a_lead(live_server, transactional_db,
     jane = UserFactory(email="jane@test.example", first_name="Jane", last_name="West", role="sales_rep",
                        manager=manager)
     make_territory("US West Tech", members=[jane], countries=["US"], states=["CA"], industry="technology")
+    PicklistValueFactory(kind="industry", value="technology")
     LeadFactory(email="cara@northwind.example", first_name="Cara", last_name="Ng", company="Northwind",
                 assigned_to=jane)
     page.goto(live_server.url + "/login/")
@@ -33,9 +34,10 @@ def test_capture_route_qualify_and_convert_a_lead(live_server, transactional_db,
     page.locator("#id_first_name").fill("Dev")
     page.locator("#id_last_name").fill("Patel")
     page.locator("#id_company").fill("Orbit Cloud")
-    page.locator("#id_industry").fill("technology")
-    page.locator("#id_country").fill("US")
-    page.locator("#id_state").fill("CA")
+    page.locator("#id_industry").select_option("technology")
+    page.locator("#id_country").select_option("US")
+    expect(page.locator("#id_state option[value=CA]")).to_have_text("California")
+    page.locator("#id_state").select_option("CA")
     page.get_by_role("button", name="Save").click()
     # Then the lead page says it went to Jane in US West Tech, and why
     expect(page.get_by_test_id("assignment-reason")).to_contain_text("territory US West Tech: ")

@@ -206,6 +206,12 @@ PAGES = {
     # saved views of lists: everyone signed in keeps their own (the view is the rep's)
     "saved-view-save":                     ("POST", "L    W    W   W   W    W  L"),
     "saved-view-delete":                   ("POST", "L    H    H   W   H    H  L"),
+
+    # a form's state picker for a chosen country (reference data, no record)
+    "choice-states":                       ("GET",  "L    O    O   O   O    O  L"),
+    # the user menu: your own profile, and how to call the API as yourself
+    "profile":                             ("GET",  "L    O    O   O   O    O  L"),
+    "api-access":                          ("GET",  "L    O    O   O   O    O  L"),
     # the API's browsable root, schema and docs (API answers: 401 for sign in first)
     "api-root":                            ("GET",  "L    O    O   O   O    O  L"),
     "schema":                              ("GET",  "O    O    O   O   O    O  L"),
@@ -252,6 +258,8 @@ PAGES = {
     # territories
     "territories:tree":                    ("GET",  "L    O    O   O   O    O  L"),
     "territories:match":                   ("GET",  "L    O    O   O   O    O  L"),
+    # the admin rule editor's live count of matching records: for the planners
+    "territories:rule-matches":            ("GET",  "L    O    O   D   D    D  L"),
     "territories:detail":                  ("GET",  "L    O    O   O   H    O  L"),
     "territories:create":                  ("GET",  "L    O    O   D   D    D  L"),
     "territories:edit":                    ("GET",  "L    O    O   D   D    D  L"),

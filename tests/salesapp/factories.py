@@ -21,3 +21,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         existing = model_class.objects.filter(email=kwargs["email"]).first()
         return existing or services.user_create(**kwargs)
+
+
+class PicklistValueFactory(factory.django.DjangoModelFactory):
+    """An entry of an admin-managed list (the migrations add the defaults; a flushed test database has none)."""
+
+    class Meta:
+        model = "salesapp.PicklistValue"
+        django_get_or_create = ("kind", "value")
+
+    kind = "industry"
+    value = "technology"
+    label = factory.LazyAttribute(lambda o: o.value.capitalize())

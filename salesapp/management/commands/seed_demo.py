@@ -1,3 +1,5 @@
+import logging
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -22,16 +24,26 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="load even if demo users exist")
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, verbosity=1, **options):
         if User.objects.filter(email=DEMO_USERS[0][0]).exists() and not force:
             self.stdout.write("Demo data already loaded.")
         else:
-            with transaction.atomic():
-                users = self._users()
-                for _, name, loader in demo.loaders():
-                    self.stdout.write(f"  loading {name} ...")
-                    loader(users)
+            # Every demo record logs a line at INFO (hundreds in all): a first start shows only its steps
+            # and any warning, unless asked with -v 2.
+            if verbosity < 2:
+                logging.disable(logging.INFO)
+            try:
+                self._load()
+            finally:
+                logging.disable(logging.NOTSET)
         self._print_credentials()
+
+    def _load(self) -> None:
+        with transaction.atomic():
+            users = self._users()
+            for _, name, loader in demo.loaders():
+                self.stdout.write(f"  loading {name} ...")
+                loader(users)
 
     def _users(self) -> dict:
         by_email = {}
