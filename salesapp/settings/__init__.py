@@ -163,6 +163,8 @@ if env("DATABASE_URL", default=""):
         DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
         DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
         DATABASE_ROUTERS = ["salesapp.dbrouters.ReplicaRouter"]
+        # Outermost, so the session and user lookups of a GET read the replica as well (salesapp.replicas).
+        MIDDLEWARE.insert(0, "salesapp.replicas.ReplicaRoutingMiddleware")
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -177,6 +179,11 @@ else:
             },
         }
     }
+# The replica's rotation (salesapp.replicas): the lag it may have (seconds), how often a process measures
+# it, and how long a client that wrote reads from the primary.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=30.0)
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=5.0)
+REPLICA_PIN_SECONDS = env.float("REPLICA_PIN_SECONDS", default=5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
