@@ -21,6 +21,7 @@ class OpportunitiesConfig(AppConfig):
             Opportunity,
             Stage,
         )
+        from opportunities.services.archive import register_archive_jobs
         from salesapp.access import RecordRule, register_model, register_parent_access
 
         register_model(Account, RecordRule(owner_field="owner", territory_field="territory"))
@@ -45,6 +46,7 @@ class OpportunitiesConfig(AppConfig):
         auditlog.register(ForecastSubmission)
 
         integrations.register_all()
+        register_archive_jobs()
         documents.register()  # searchable; its consumers keep the index current
         post_migrate.connect(receivers.stages_ensure, sender=self)
 

@@ -284,6 +284,10 @@ RESCORE_WINDOW_SECONDS = env.float("RESCORE_WINDOW_SECONDS", default=3.0)
 # Who read what is kept this many days, then purged (salesapp.access_log, daily).
 DATA_ACCESS_RETENTION_DAYS = env.int("DATA_ACCESS_RETENTION_DAYS", default=365)
 
+# --- Archival -------------------------------------------------------------------
+# Closed deals whose actual close date is older than this many days go to the archive (opportunities.archive).
+ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=730)
+
 # --- Periods -------------------------------------------------------------------
 # The month the fiscal year starts in (1 = January): quarters of forecasts and quotas follow it.
 FISCAL_YEAR_START_MONTH = env.int("FISCAL_YEAR_START_MONTH", default=1)
