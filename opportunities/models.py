@@ -332,3 +332,14 @@ class ArchiveJob(models.Model):
 
     def __str__(self) -> str:
         return f"Archive of deals closed before {self.closed_before} ({self.get_status_display()})"
+
+
+class ArchivedOpportunity(Opportunity):
+    """An archived deal as the admin console lists it: read-only, restorable (opportunities.archive)."""
+
+    objects = ArchivedDealManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "archived opportunity"
+        verbose_name_plural = "archived opportunities"

@@ -81,3 +81,21 @@ def test_analytics_keep_counting_archived_deals(api, manager, rep, django_captur
 @pytest.mark.django_db
 def test_reps_may_not_archive(api, rep):
     assert api.as_user(rep).post("/api/v1/archive-jobs/", {}, format="json").status_code == 403
+
+
+@pytest.mark.django_db
+def test_admin_console_starts_archival_and_restores(client, admin_user, rep, django_capture_on_commit_callbacks):
+    old = _closed(rep, "Closed three years ago", days_ago=3 * 365)
+    client.force_login(admin_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        added = client.post("/admin/opportunities/archivejob/add/",
+                            {"closed_before": (timezone.localdate() - dt.timedelta(days=730)).isoformat()})
+    assert added.status_code == 302
+    archived_page = client.get("/admin/opportunities/archivedopportunity/")
+    assert "Closed three years ago" in archived_page.text
+    assert "Closed three years ago" not in client.get("/admin/opportunities/opportunity/").text
+
+    client.post("/admin/opportunities/archivedopportunity/", {"action": "restore", "_selected_action": [old.pk]})
+    assert "Closed three years ago" not in client.get("/admin/opportunities/archivedopportunity/").text
+    assert "Closed three years ago" in client.get("/admin/opportunities/opportunity/").text

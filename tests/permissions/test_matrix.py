@@ -305,6 +305,9 @@ ADMIN_SITE_EXCEPTIONS = {
         "admin:intelligence_scoringmodel_add", "admin:salesapp_importjob_add", "admin:leads_lead_add",
         "admin:salesapp_consumerfailure_add",
         "admin:opportunities_account_add", "admin:opportunities_contact_add", "admin:opportunities_opportunity_add",
+        # archived deals leave the archive by the restore action only; archive jobs are kept as a record
+        "admin:opportunities_archivedopportunity_add", "admin:opportunities_archivedopportunity_delete",
+        "admin:opportunities_archivejob_delete",
         "admin:opportunities_stage_add", "admin:opportunities_stage_delete",
         "admin:salesapp_dataaccess_add", "admin:salesapp_dataaccess_delete",
         "admin:territories_realignmentjob_add",
