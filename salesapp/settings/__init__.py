@@ -239,6 +239,7 @@ CELERY_TASK_ROUTES = {
     "salesapp.tasks.outbox_sweep_task": {"queue": "periodic"},
     "salesapp.tasks.outbox_reconcile_task": {"queue": "periodic"},
     "salesapp.tasks.jobs_watchdog_task": {"queue": "periodic"},
+    "salesapp.tasks.partitions_ensure_task": {"queue": "periodic"},
     "quotas.tasks.quotas_recompute_task": {"queue": "periodic"},
     "opportunities.tasks.forecast_snapshot_task": {"queue": "periodic"},
 }
@@ -247,6 +248,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-reconcile": {"task": "salesapp.tasks.outbox_reconcile_task", "schedule": 30.0},
     "jobs-watchdog": {"task": "salesapp.tasks.jobs_watchdog_task", "schedule": 15.0},
     "data-access-purge": {"task": "salesapp.tasks.data_access_purge_task", "schedule": 86400.0},
+    "partitions-ensure": {"task": "salesapp.tasks.partitions_ensure_task", "schedule": 86400.0},
 }
 # Apps append their periodic jobs to CELERY_BEAT_SCHEDULE in salesapp.celery.
 
@@ -283,6 +285,8 @@ RESCORE_WINDOW_SECONDS = env.float("RESCORE_WINDOW_SECONDS", default=3.0)
 # --- Data-access audit ----------------------------------------------------------
 # Who read what is kept this many days, then purged (salesapp.access_log, daily).
 DATA_ACCESS_RETENTION_DAYS = env.int("DATA_ACCESS_RETENTION_DAYS", default=365)
+# Partitioned tables (salesapp.partitions, PostgreSQL) get their quarters made this many quarters ahead.
+PARTITION_QUARTERS_AHEAD = env.int("PARTITION_QUARTERS_AHEAD", default=2)
 
 # --- Archival -------------------------------------------------------------------
 # Closed deals whose actual close date is older than this many days go to the archive (opportunities.archive).
