@@ -7,8 +7,9 @@ quarter was made for. Calendar, not fiscal, quarters: storage does not move when
   so a row never lands in the default partition (a quarter cannot be made once the default holds its rows).
 - `partitions_drop_before` drops whole quarters older than a cutoff: a purge of a quarter is a DROP
   TABLE, not millions of DELETEs and the vacuum after them.
-Which tables are partitioned is listed once, in PARTITIONED (table -> column). Converting a table is a
-migration (`partition_table`); deals are not partitioned: see the README ("Partitioning").
+Which tables are partitioned is listed once, in PARTITIONED (table -> column): the kernel's own here, an
+app's by `register_partitioned` from its AppConfig.ready. Converting a table is a migration
+(`partition_table`); deals are not partitioned: see the README ("Partitioning").
 SQLite (the embedded default) has no partitions: these functions do nothing there.
 """
 
@@ -22,6 +23,11 @@ from django.db import connection, transaction
 
 # table -> the timestamp column its quarters follow
 PARTITIONED = {"salesapp_dataaccess": "at"}
+
+
+def register_partitioned(table: str, column: str) -> None:
+    """Put an app's partitioned table under `partitions_ensure` (from its AppConfig.ready)."""
+    PARTITIONED[table] = column
 _NAME = re.compile(r"_y(\d{4})q([1-4])$")
 
 
@@ -90,16 +96,15 @@ def partitions_drop_before(table: str, cutoff: dt.datetime) -> list[str]:
     return dropped
 
 
-def partition_table(schema_editor, table: str, *, unique_with: str = "id") -> None:
-    """Turn `table` into a table partitioned by quarter on its PARTITIONED column, rows kept (a migration's
-    step, PostgreSQL only).
+def partition_table(schema_editor, table: str, column: str, *, unique_with: str = "id") -> None:
+    """Turn `table` into a table partitioned by quarter on `column`, rows kept (a migration's step,
+    PostgreSQL only).
 
     PostgreSQL wants the partition column in every unique key, so the primary key becomes
     (`unique_with`, column); ids still come from the one identity sequence, so Django's `pk` stays unique.
     """
     if schema_editor.connection.vendor != "postgresql":
         return
-    column = PARTITIONED[table]
     old = f"{table}_unpartitioned"
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(f'ALTER TABLE "{table}" RENAME TO "{old}"')

@@ -10,7 +10,7 @@ from salesapp.partitions import partition_table
 
 
 def partition_data_access(apps, schema_editor):
-    partition_table(schema_editor, "salesapp_dataaccess")
+    partition_table(schema_editor, "salesapp_dataaccess", "at")
 
 
 class Migration(migrations.Migration):

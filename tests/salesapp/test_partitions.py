@@ -11,6 +11,7 @@ from django.utils import timezone
 from salesapp import partitions
 from salesapp.access_log import data_access_purge
 from salesapp.models import DataAccess
+from tests.opportunities.factories import OpportunityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,14 @@ def test_the_purge_drops_a_quarter_past_the_retention_whole(rep):
 
     assert f"{TABLE}_y2001q1" not in partitions.partitions_of(TABLE)
     assert list(DataAccess.objects.filter(pk__in=[old.pk, recent.pk]).values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_stage_history_is_partitioned_by_quarter_too(rep):
+    deal = OpportunityFactory(owner=rep)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tableoid::regclass::text FROM opportunities_stagehistory WHERE opportunity_id = %s",
+                       [deal.pk])
+        (partition,) = cursor.fetchone()
+
+    assert partition == f"opportunities_stagehistory_y{timezone.now().year}q{(timezone.now().month - 1) // 3 + 1}"
+    assert partition in partitions.partitions_ensure()
