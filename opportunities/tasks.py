@@ -16,3 +16,10 @@ def opportunity_archive_task(job_id: int) -> int | None:
     """Run (or resume) an archive job of closed deals."""
     job = archive.archive_job_run(job_id=job_id)
     return job.processed if job else None
+
+
+@shared_task(name="opportunities.tasks.opportunity_archive_schedule_task")
+def opportunity_archive_schedule_task() -> int | None:
+    """Nightly: start archiving the closed deals past ARCHIVE_AFTER_DAYS."""
+    job = archive.archive_job_schedule()
+    return job.pk if job else None

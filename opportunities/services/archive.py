@@ -62,7 +62,21 @@ def archive_job_start(*, actor, closed_before: dt.date | None = None) -> Archive
     cutoff = closed_before or archive_cutoff()
     if cutoff > timezone.localdate():
         raise ValidationError({"closed_before": ["Only deals closed in the past can be archived."]})
-    job = ArchiveJob.objects.create(closed_before=cutoff, created_by=actor, total=_candidates(cutoff).count())
+    return _job_queue(actor=actor, closed_before=cutoff)
+
+
+@transaction.atomic
+def archive_job_schedule() -> ArchiveJob | None:
+    """Nightly (beat): archive the deals past ARCHIVE_AFTER_DAYS, by the system, unless a job is queued or
+    running already (it will reach them)."""
+    if ArchiveJob.objects.filter(status__in=(ArchiveJob.Status.QUEUED, ArchiveJob.Status.RUNNING)).exists():
+        return None
+    return _job_queue(actor=None, closed_before=archive_cutoff())
+
+
+def _job_queue(*, actor, closed_before: dt.date) -> ArchiveJob:
+    job = ArchiveJob.objects.create(closed_before=closed_before, created_by=actor,
+                                    total=_candidates(closed_before).count())
     job_send(_run_task(), job.pk)
     return job
 

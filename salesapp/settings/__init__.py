@@ -242,6 +242,7 @@ CELERY_TASK_ROUTES = {
     "salesapp.tasks.partitions_ensure_task": {"queue": "periodic"},
     "quotas.tasks.quotas_recompute_task": {"queue": "periodic"},
     "opportunities.tasks.forecast_snapshot_task": {"queue": "periodic"},
+    "opportunities.tasks.opportunity_archive_schedule_task": {"queue": "periodic"},
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "salesapp.tasks.outbox_sweep_task", "schedule": 10.0},

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from opportunities.models import Opportunity
-from opportunities.services import deals
+from opportunities.models import ArchiveJob, Opportunity
+from opportunities.services import archive, deals
 from tests.opportunities.factories import OpportunityFactory
 
 
@@ -99,3 +99,17 @@ def test_admin_console_starts_archival_and_restores(client, admin_user, rep, dja
     client.post("/admin/opportunities/archivedopportunity/", {"action": "restore", "_selected_action": [old.pk]})
     assert "Closed three years ago" not in client.get("/admin/opportunities/archivedopportunity/").text
     assert "Closed three years ago" in client.get("/admin/opportunities/opportunity/").text
+
+
+@pytest.mark.django_db
+def test_the_nightly_job_archives_by_the_system_once(rep, django_capture_on_commit_callbacks):
+    _closed(rep, "Closed three years ago", days_ago=3 * 365)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = archive.archive_job_schedule()
+
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.created_by) == ("done", 1, None)
+    assert list(Opportunity.archived.values_list("name", flat=True)) == ["Closed three years ago"]
+    ArchiveJob.objects.filter(pk=job.pk).update(status=ArchiveJob.Status.RUNNING)
+    assert archive.archive_job_schedule() is None  # one at a time
