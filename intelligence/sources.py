@@ -103,8 +103,9 @@ def pipeline() -> Pipeline:
 # --- opportunities ------------------------------------------------------------
 
 def opportunities_visible(user):
-    """Deals the user may see, through the opportunities app's selector."""
-    return opportunity_selectors.opportunity_list(user=user)
+    """Deals the user may see, archived ones included (reports count the whole history), through the
+    opportunities app's selector."""
+    return opportunity_selectors.opportunity_history_list(user=user)
 
 
 DEAL_FIELDS = (

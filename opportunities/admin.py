@@ -4,6 +4,8 @@ from django.contrib import admin
 
 from opportunities.models import (
     Account,
+    ArchivedOpportunity,
+    ArchiveJob,
     Contact,
     ForecastAdjustment,
     ForecastSnapshot,
@@ -13,7 +15,7 @@ from opportunities.models import (
     Stage,
     StageHistory,
 )
-from opportunities.services import accounts, contacts, deals
+from opportunities.services import accounts, archive, contacts, deals
 from salesapp.admin import ServiceAdmin
 
 
@@ -146,3 +148,55 @@ class ForecastSubmissionAdmin(admin.ModelAdmin):
 class ForecastSnapshotAdmin(admin.ModelAdmin):
     list_display = ["user", "scope", "period", "week_start", "closed_won", "commit", "best_case", "weighted"]
     list_filter = ["period", "scope"]
+
+
+@admin.register(ArchivedOpportunity)
+class ArchivedOpportunityAdmin(admin.ModelAdmin):
+    """Archived deals: opened read-only with their stage history; the action restores them."""
+
+    list_display = ["name", "account", "stage", "amount", "actual_close_date", "owner", "archived_at"]
+    list_filter = ["stage"]
+    search_fields = ["name", "account__name"]
+    list_select_related = ["account", "owner", "stage"]
+    inlines = [StageHistoryInline]
+    actions = ["restore"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Restore the selected deals (back into lists and search, with their history)",
+                  permissions=["view"])
+    def restore(self, request, queryset):
+        for deal in queryset:
+            archive.opportunity_restore(actor=request.user, opportunity=deal)
+        self.message_user(request, f"{len(queryset)} deals restored.")
+
+
+@admin.register(ArchiveJob)
+class ArchiveJobAdmin(admin.ModelAdmin):
+    """Archival runs: adding one starts it (closed deals closed before the date go to the archive)."""
+
+    list_display = ["closed_before", "status", "processed", "total", "created_by", "created_at", "finished_at"]
+    fields = ["closed_before", "status", "processed", "total", "created_by", "created_at", "finished_at", "error"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if obj else [f for f in self.fields if f != "closed_before"]
+
+    def get_changeform_initial_data(self, request):
+        return {"closed_before": archive.archive_cutoff()}
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        job = archive.archive_job_start(actor=request.user, closed_before=form.cleaned_data["closed_before"])
+        obj.pk = job.pk

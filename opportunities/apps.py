@@ -20,8 +20,11 @@ class OpportunitiesConfig(AppConfig):
             LossReason,
             Opportunity,
             Stage,
+            StageHistory,
         )
+        from opportunities.services.archive import register_archive_jobs
         from salesapp.access import RecordRule, register_model, register_parent_access
+        from salesapp.partitions import register_partitioned
 
         register_model(Account, RecordRule(owner_field="owner", territory_field="territory"))
         register_model(Opportunity, RecordRule(owner_field="owner", territory_field="territory"))
@@ -45,6 +48,8 @@ class OpportunitiesConfig(AppConfig):
         auditlog.register(ForecastSubmission)
 
         integrations.register_all()
+        register_archive_jobs()
+        register_partitioned(StageHistory._meta.db_table, "changed_at")
         documents.register()  # searchable; its consumers keep the index current
         post_migrate.connect(receivers.stages_ensure, sender=self)
 

@@ -82,7 +82,8 @@ class DealDocument(RecordDocument):
 ACCOUNT_EVENTS = ("account.created", "account.updated", "account.deleted")
 CONTACT_EVENTS = ("contact.created", "contact.updated", "contact.deleted")
 DEAL_EVENTS = ("opportunity.created", "opportunity.updated", "opportunity.deleted", "opportunity.stage_changed",
-               "opportunity.won", "opportunity.lost", "opportunity.reopened")
+               "opportunity.won", "opportunity.lost", "opportunity.reopened", "opportunity.archived",
+               "opportunity.restored")
 REALIGNED = {"accounts": "account", "opportunities": "deal"}
 
 

@@ -31,4 +31,8 @@ def register_all() -> None:
         "task": "opportunities.tasks.forecast_snapshot_task",
         "schedule": crontab(minute=0, hour=2, day_of_week="mon"),
     })
+    schedule.setdefault("opportunity-archive-nightly", {
+        "task": "opportunities.tasks.opportunity_archive_schedule_task",
+        "schedule": crontab(minute=30, hour=3),
+    })
     app.conf.beat_schedule = schedule

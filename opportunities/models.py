@@ -125,6 +125,20 @@ class LossReason(models.Model):
         return self.name
 
 
+class LiveDealManager(RestrictedManager):
+    """Deals not archived: what every working query starts from."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(archived_at__isnull=True)
+
+
+class ArchivedDealManager(RestrictedManager):
+    """Archived deals: opened read-only, restored by opportunities.archive."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(archived_at__isnull=False)
+
+
 class Opportunity(TimeStampedModel):
     """A deal being worked through the pipeline."""
     # The record's id in the system it was imported from (another CRM); re-importing the same id updates it.
@@ -174,8 +188,15 @@ class Opportunity(TimeStampedModel):
     contacts = models.ManyToManyField(Contact, blank=True, related_name="opportunities")
     stage_changed_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                       help_text="When the closed deal went to the archive (opportunities.archive)")
 
-    objects = RestrictedManager()
+    # Working queries (lists, search, boards, forecasts, exports) see live deals only: an archived deal
+    # is out of all of them because `objects` itself leaves it out. `archived` opens the archive;
+    # `everything` is for what counts history whole (analytics, forecast accuracy).
+    objects = LiveDealManager()
+    archived = ArchivedDealManager()
+    everything = RestrictedManager()
 
     class Meta:
         constraints = [
@@ -195,6 +216,8 @@ class Opportunity(TimeStampedModel):
             models.Index(fields=["expected_close_date", "id"], name="opp_close_sort_idx"),
             models.Index(fields=["name", "id"], name="opp_name_sort_idx"),
             models.Index(fields=["created_at", "id"], name="opp_created_sort_idx"),
+
+            models.Index(fields=["archived_at"], name="opp_archived_idx", condition=models.Q(archived_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -310,3 +333,44 @@ class ForecastSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.scope} {self.period} {self.week_start}"
+
+
+class ArchiveJob(models.Model):
+    """A run of the archival of closed deals closed before a date: resumable, with its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    closed_before = models.DateField(help_text="Closed deals with an actual close date before this are archived")
+    total = models.PositiveIntegerField(default=0, help_text="Deals to archive, counted when the job started")
+    processed = models.PositiveIntegerField(default=0)
+    # The checkpoint: deals are archived in id order, so a resumed job starts after the last id done.
+    last_id = models.BigIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Archive of deals closed before {self.closed_before} ({self.get_status_display()})"
+
+
+class ArchivedOpportunity(Opportunity):
+    """An archived deal as the admin console lists it: read-only, restorable (opportunities.archive)."""
+
+    objects = ArchivedDealManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "archived opportunity"
+        verbose_name_plural = "archived opportunities"

@@ -10,7 +10,8 @@ from salesapp.events import on_event
 
 
 @on_event("opportunity.created", "opportunity.updated", "opportunity.deleted", "opportunity.stage_changed",
-          "opportunity.won", "opportunity.lost", "opportunity.reopened")
+          "opportunity.won", "opportunity.lost", "opportunity.reopened", "opportunity.archived",
+          "opportunity.restored")
 def pipeline_cache_refresh(event: dict) -> None:
     """Any deal change makes cached pipeline summaries stale, so the next request shows it."""
     selectors.pipeline_invalidate()

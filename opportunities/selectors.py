@@ -98,6 +98,25 @@ def opportunity_list(*, user, filters: dict | None = None, action: str = VIEW) -
     return qs
 
 
+def opportunity_history_list(*, user) -> QuerySet[Opportunity]:
+    """Deals the user may see, archived ones included: for what counts history whole (analytics)."""
+    return Opportunity.everything.restrict(user, VIEW).select_related("account", "owner", "stage", "territory")
+
+
+def opportunity_archived_list(*, user) -> QuerySet[Opportunity]:
+    """Archived deals the user may see, most recently closed first (read-only)."""
+    return (Opportunity.archived.restrict(user, VIEW).select_related("account", "owner", "stage", "territory")
+            .order_by("-actual_close_date", "-pk"))
+
+
+def opportunity_archived_get(*, user, pk) -> Opportunity:
+    """One archived deal the user may see; 404 otherwise."""
+    try:
+        return opportunity_archived_list(user=user).get(pk=pk)
+    except (Opportunity.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such archived deal.")
+
+
 def opportunity_get(*, user, pk, action: str = VIEW) -> Opportunity:
     """One deal the user may see; 404 otherwise (never 403, so ids cannot be probed)."""
     try:
@@ -125,6 +144,11 @@ def _stage_keys(**flags) -> list[str]:
 def open_stage_keys() -> list[str]:
     """Keys of the open stages, in pipeline order."""
     return _stage_keys(is_closed=False)
+
+
+def closed_stage_keys() -> list[str]:
+    """Keys of the stages that close a deal, won or lost."""
+    return _stage_keys(is_closed=True)
 
 
 def won_stage_keys() -> list[str]:

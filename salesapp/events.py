@@ -72,6 +72,8 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     "opportunity.won": ("opportunity_id", "owner_id", "territory_id", "stage", "amount", "actual_close_date"),
     "opportunity.lost": ("opportunity_id", "owner_id", "territory_id", "stage", "actual_close_date"),
     "opportunity.reopened": ("opportunity_id", "owner_id", "territory_id", "stage", "actual_close_date"),
+    "opportunity.archived": ("opportunity_id", "owner_id", "territory_id", "stage", "actual_close_date"),
+    "opportunity.restored": ("opportunity_id", "owner_id", "territory_id", "stage", "actual_close_date"),
     "territory.created": ("territory_id",),
     "territory.updated": ("territory_id", "fields"),
     "territory.deleted": ("territory_id",),

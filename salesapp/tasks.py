@@ -1,9 +1,9 @@
 """Kernel Celery tasks: event delivery, the outbox sweeper and reconciler, imports, the job watchdog and the
-data-access purge."""
+data-access purge, and the partitions made ahead."""
 
 from celery import shared_task
 
-from salesapp import access_log, events, jobs
+from salesapp import access_log, events, jobs, partitions
 
 
 @shared_task(bind=True, name="salesapp.tasks.event_deliver_task", acks_late=True, reject_on_worker_lost=True,
@@ -54,3 +54,9 @@ def jobs_watchdog_task() -> dict:
 def data_access_purge_task() -> int:
     """Delete data-access entries past their retention (DATA_ACCESS_RETENTION_DAYS)."""
     return access_log.data_access_purge()
+
+
+@shared_task(name="salesapp.tasks.partitions_ensure_task")
+def partitions_ensure_task() -> list[str]:
+    """Daily: make the coming quarters' partitions of the partitioned tables (PostgreSQL)."""
+    return partitions.partitions_ensure()

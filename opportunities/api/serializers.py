@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from opportunities.models import (
     Account,
+    ArchiveJob,
     Contact,
     ForecastAdjustment,
     ForecastSnapshot,
@@ -261,3 +262,25 @@ class ForecastSerializer(serializers.Serializer):
     submissions = ForecastSubmissionSerializer(many=True)
     accuracy = ForecastAccuracySerializer(many=True)
     territory = ForecastTerritorySerializer(allow_null=True)
+
+
+class ArchivedOpportunitySerializer(OpportunitySerializer):
+    """An archived deal, read-only, with its stage history and when it went to the archive."""
+
+    archived_at = serializers.DateTimeField(read_only=True)
+    stage_history = StageHistorySerializer(many=True, read_only=True)
+
+    class Meta(OpportunitySerializer.Meta):
+        fields = [*OpportunitySerializer.Meta.fields, "archived_at", "stage_history"]
+
+
+class ArchiveJobSerializer(serializers.ModelSerializer):
+    """An archival run and its progress; `closed_before` defaults to ARCHIVE_AFTER_DAYS (two years) ago."""
+
+    closed_before = serializers.DateField(required=False)
+
+    class Meta:
+        model = ArchiveJob
+        fields = ["id", "status", "closed_before", "total", "processed", "created_at", "updated_at", "finished_at",
+                  "error"]
+        read_only_fields = ["id", "status", "total", "processed", "created_at", "updated_at", "finished_at", "error"]

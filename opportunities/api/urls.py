@@ -9,6 +9,8 @@ router.register("contacts", views.ContactViewSet, basename="contact")
 router.register("opportunities", views.OpportunityViewSet, basename="opportunity")
 router.register("opportunity-stages", views.StageViewSet, basename="opportunity-stage")
 router.register("loss-reasons", views.LossReasonViewSet, basename="loss-reason")
+router.register("archived-opportunities", views.ArchivedOpportunityViewSet, basename="archived-opportunity")
+router.register("archive-jobs", views.ArchiveJobViewSet, basename="archive-job")
 
 urlpatterns = [
     path("pipeline/summary/", views.PipelineSummaryView.as_view(), name="pipeline-summary"),

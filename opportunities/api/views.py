@@ -16,6 +16,8 @@ from rest_framework.views import APIView
 from opportunities import selectors
 from opportunities.api.serializers import (
     AccountSerializer,
+    ArchivedOpportunitySerializer,
+    ArchiveJobSerializer,
     BulkStageResultSerializer,
     BulkStageSerializer,
     CloseSerializer,
@@ -35,9 +37,9 @@ from opportunities.api.serializers import (
     StageUpdateSerializer,
 )
 from opportunities.filtersets import AccountFilterSet, ContactFilterSet, OpportunityFilterSet
-from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
+from opportunities.models import Account, ArchiveJob, Contact, LossReason, Opportunity, Stage
 from opportunities.periods import quarter_of
-from opportunities.services import accounts, contacts, deals, forecasts
+from opportunities.services import accounts, archive, contacts, deals, forecasts
 from salesapp import fields
 from salesapp.access import CHANGE, VIEW
 from salesapp.api.errors import validation_error
@@ -250,6 +252,44 @@ class OpportunityViewSet(viewsets.ModelViewSet):
         )
         result["errors"] = {str(k): v for k, v in result["errors"].items()}
         return Response(result)
+
+
+class ArchivedOpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Archived deals the user may see: read-only, each with its stage history. Restoring one (admins and
+    sales managers) brings it back into lists and search with its history, activities and audit."""
+
+    queryset = Opportunity.objects.none()
+    serializer_class = ArchivedOpportunitySerializer
+    filterset_class = None
+    ordering_fields = ["id", "actual_close_date"]
+    ordering = ["id"]
+    permission_classes = [role_permission(read="opportunity:read", restore="opportunity:delete")]
+
+    def get_queryset(self):
+        return selectors.opportunity_archived_list(user=self.request.user).prefetch_related("contacts", "stage_history")
+
+    @extend_schema(request=None, responses=OpportunitySerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        """Bring the deal back out of the archive."""
+        opp = self.get_object()
+        archive.opportunity_restore(actor=request.user, opportunity=opp)
+        return Response(OpportunitySerializer(selectors.opportunity_get(user=request.user, pk=opp.pk),
+                                              context=self.get_serializer_context()).data)
+
+
+class ArchiveJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Archival runs (admins and sales managers): start one, follow its progress."""
+
+    queryset = ArchiveJob.objects.all()
+    serializer_class = ArchiveJobSerializer
+    pagination_class = None
+    filterset_class = None
+    permission_classes = [role_permission(read="opportunity:delete", write="opportunity:delete")]
+
+    def perform_create(self, serializer):
+        serializer.instance = archive.archive_job_start(
+            actor=self.request.user, closed_before=serializer.validated_data.get("closed_before"))
 
 
 class StageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -168,6 +168,8 @@ if env("DATABASE_URL", default=""):
         DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
         DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
         DATABASE_ROUTERS = ["salesapp.dbrouters.ReplicaRouter"]
+        # Outermost, so the session and user lookups of a GET read the replica as well (salesapp.replicas).
+        MIDDLEWARE.insert(0, "salesapp.replicas.ReplicaRoutingMiddleware")
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -182,6 +184,11 @@ else:
             },
         }
     }
+# The replica's rotation (salesapp.replicas): the lag it may have (seconds), how often a process measures
+# it, and how long a client that wrote reads from the primary.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=30.0)
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=5.0)
+REPLICA_PIN_SECONDS = env.float("REPLICA_PIN_SECONDS", default=5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
@@ -240,14 +247,17 @@ CELERY_TASK_ROUTES = {
     "salesapp.tasks.outbox_sweep_task": {"queue": "periodic"},
     "salesapp.tasks.outbox_reconcile_task": {"queue": "periodic"},
     "salesapp.tasks.jobs_watchdog_task": {"queue": "periodic"},
+    "salesapp.tasks.partitions_ensure_task": {"queue": "periodic"},
     "quotas.tasks.quotas_recompute_task": {"queue": "periodic"},
     "opportunities.tasks.forecast_snapshot_task": {"queue": "periodic"},
+    "opportunities.tasks.opportunity_archive_schedule_task": {"queue": "periodic"},
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "salesapp.tasks.outbox_sweep_task", "schedule": 10.0},
     "outbox-reconcile": {"task": "salesapp.tasks.outbox_reconcile_task", "schedule": 30.0},
     "jobs-watchdog": {"task": "salesapp.tasks.jobs_watchdog_task", "schedule": 15.0},
     "data-access-purge": {"task": "salesapp.tasks.data_access_purge_task", "schedule": 86400.0},
+    "partitions-ensure": {"task": "salesapp.tasks.partitions_ensure_task", "schedule": 86400.0},
 }
 # Apps append their periodic jobs to CELERY_BEAT_SCHEDULE in salesapp.celery.
 
@@ -286,6 +296,13 @@ RESCORE_WINDOW_SECONDS = env.float("RESCORE_WINDOW_SECONDS", default=3.0)
 DATA_ACCESS_RETENTION_DAYS = env.int("DATA_ACCESS_RETENTION_DAYS", default=365)
 # List pages count rows exactly up to this many; above it they show the planner's estimate ("about").
 LIST_EXACT_COUNT_LIMIT = env.int("LIST_EXACT_COUNT_LIMIT", default=10_000)
+
+# Partitioned tables (salesapp.partitions, PostgreSQL) get their quarters made this many quarters ahead.
+PARTITION_QUARTERS_AHEAD = env.int("PARTITION_QUARTERS_AHEAD", default=2)
+
+# --- Archival -------------------------------------------------------------------
+# Closed deals whose actual close date is older than this many days go to the archive (opportunities.archive).
+ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=730)
 
 # --- Periods -------------------------------------------------------------------
 # The month the fiscal year starts in (1 = January): quarters of forecasts and quotas follow it.

@@ -29,7 +29,7 @@ from guardian.shortcuts import assign_perm
 from activities.models import Activity
 from intelligence.models import Recommendation, ScoringModel
 from leads.models import Lead, WebToLeadForm
-from opportunities.models import Account, Contact, LossReason, Opportunity, Stage
+from opportunities.models import Account, ArchiveJob, Contact, LossReason, Opportunity, Stage
 from quotas.models import Quota
 from salesapp.models import ImportJob, OutboxEvent, SavedView, User
 from salesapp.periods import current_quarter
@@ -56,6 +56,8 @@ class World:
     account: Account
     contact: Contact
     opportunity: Opportunity
+    archived_opportunity: Opportunity
+    archive_job: ArchiveJob
     stage: Stage
     activity: Activity
     quota: Quota
@@ -107,6 +109,12 @@ def build_world() -> World:
     opportunity = Opportunity.objects.create(name="Matrix deal", account=account, stage=stage, owner=rep,
                                              territory=territory, amount=Decimal("10000"), probability=20,
                                              expected_close_date=timezone.localdate() + dt.timedelta(days=30))
+    closed_long_ago = timezone.localdate() - dt.timedelta(days=3 * 365)
+    archived_opportunity = Opportunity.objects.create(
+        name="Matrix archived deal", account=account, stage=Stage.objects.get(key="closed_won"), owner=rep,
+        territory=territory, amount=Decimal("5000"), probability=100, actual_close_date=closed_long_ago,
+        archived_at=timezone.now())
+    archive_job = ArchiveJob.objects.create(closed_before=closed_long_ago, created_by=manager)
     activity = Activity.objects.create(type="task", subject="Send the proposal", user=rep, created_by=rep,
                                        opportunity_id=opportunity.pk, account_id=account.pk,
                                        due_at=timezone.now() + dt.timedelta(days=2))
@@ -126,6 +134,7 @@ def build_world() -> World:
     return World(admin=admin, manager=manager, rep=rep, teammate=teammate, other_manager=other_manager,
                  other_rep=other_rep, read_only=read_only, territory=territory, territory_model=planning,
                  realignment_job=job, lead=lead, duplicate_lead=duplicate_lead, account=account, contact=contact, opportunity=opportunity,
+                 archived_opportunity=archived_opportunity, archive_job=archive_job,
                  stage=stage, activity=activity, quota=quota, recommendation=recommendation,
                  scoring_model=scoring_model, import_job=import_job, web_form=web_form, loss_reason=loss_reason,
                  event=event, group=group, saved_view=saved_view)
