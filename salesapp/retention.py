@@ -1,0 +1,83 @@
+"""Retention: how long each kind of data is kept, and a periodic pass that anonymises or deletes what is older.
+
+Apps register each kind of data they keep (`register_retention_target`) with two functions of one
+cut-off moment: `due(cutoff)` answers the ids past it, `apply(ids)` anonymises or deletes exactly those
+through the app's own services. Admins set the days per kind (RetentionPolicy, in the admin console).
+
+`retention_run(dry_run=True)` reports per policy how many records it would change and changes nothing;
+`retention_run(dry_run=False)` changes them. Both count from the same moment `now`, so a real run given
+the dry run's moment changes exactly the records the dry run counted. Each pass is kept (RetentionRun).
+The kernel's own target is the data-access log (the purge that DATA_ACCESS_RETENTION_DAYS used to set).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from salesapp.guards import require_permission
+from salesapp.models import DataAccess, RetentionPolicy, RetentionRun, User
+
+APPLY_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class RetentionTarget:
+    """One kind of data under a retention policy: what is past the cut-off, and what is done to it."""
+
+    key: str
+    label: str
+    action: str  # what `apply` does, for people to read: "anonymised", "deleted"
+    due: Callable[[dt.datetime], Iterable[int]]
+    apply: Callable[[list[int]], int]
+
+
+_targets: dict[str, RetentionTarget] = {}
+
+
+def register_retention_target(target: RetentionTarget) -> None:
+    """Put a kind of data under retention (from AppConfig.ready)."""
+    _targets[target.key] = target
+
+
+def retention_targets() -> dict[str, RetentionTarget]:
+    return dict(_targets)
+
+
+def retention_run(*, dry_run: bool, now: dt.datetime | None = None, actor: User | None = None) -> RetentionRun:
+    """One pass of every enabled policy: per policy, how many records are past their days (and, unless a dry
+    run, anonymise or delete those, in batches). A policy for a kind nobody registered is a start-up error."""
+    if actor is not None:
+        require_permission(actor, "privacy:manage")
+    now = now or timezone.now()
+    report = {}
+    for policy in RetentionPolicy.objects.filter(enabled=True).order_by("data_type"):
+        target = _targets[policy.data_type]
+        cutoff = now - dt.timedelta(days=policy.keep_days)
+        ids = sorted(target.due(cutoff))
+        changed = 0
+        if not dry_run:
+            for i in range(0, len(ids), APPLY_BATCH):
+                with transaction.atomic():
+                    changed += target.apply(ids[i : i + APPLY_BATCH])
+        report[policy.data_type] = {"label": target.label, "action": target.action, "keep_days": policy.keep_days,
+                                    "cutoff": cutoff.isoformat(), "due": len(ids), "changed": changed}
+    return RetentionRun.objects.create(dry_run=dry_run, at=now, report=report, started_by=actor)
+
+
+def _data_access_due(cutoff: dt.datetime) -> Iterable[int]:
+    return DataAccess.objects.filter(at__lt=cutoff).values_list("id", flat=True).iterator()
+
+
+def _data_access_delete(ids: list[int]) -> int:
+    return DataAccess.objects.filter(id__in=ids).delete()[0]
+
+
+def register_kernel_targets() -> None:
+    register_retention_target(RetentionTarget(
+        key="data_access", label="Data-access entries (who read what)", action="deleted",
+        due=_data_access_due, apply=_data_access_delete))
