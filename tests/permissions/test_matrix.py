@@ -64,6 +64,11 @@ API = {
     "v1_imports_retrieve":                  "L    O    O   O   H    H  L",
     "v1_imports_create":                    "L    W    W   D   D    D  L",
     "v1_imports_retry_create":              "L    W    W   D   D    D  L",
+    # data subject requests (privacy:manage: admins only)
+    "v1_privacy_requests_list":             "L    O    D   D   D    D  L",
+    "v1_privacy_requests_retrieve":         "L    O    D   D   D    D  L",
+    "v1_privacy_requests_archive_retrieve": "L    O    D   D   D    D  L",
+    "v1_privacy_requests_create":           "L    W    D   D   D    D  L",
     # leads
     "v1_leads_list":                        "L    O    O   O   O    O  L",
     "v1_leads_export_retrieve":             "L    O    O   O   O    O  L",
@@ -302,6 +307,10 @@ ADMIN_SITE_EXCEPTIONS = {
         "admin:opportunities_stage_add", "admin:opportunities_stage_delete",
         "admin:salesapp_dataaccess_add", "admin:salesapp_dataaccess_delete",
         "admin:territories_realignmentjob_add",
+        # requests run as jobs and keep their receipt; retention passes are the record of what ran
+        "admin:salesapp_privacyrequest_delete", "admin:salesapp_retentionrun_add",
+        "admin:salesapp_retentionrun_delete", "admin:salesapp_erasuretombstone_add",
+        "admin:salesapp_erasuretombstone_delete",
         "admin:token_blacklist_outstandingtoken_add", "admin:token_blacklist_outstandingtoken_delete",
     ], ADMIN_SITE_REFUSED),
 }
@@ -318,6 +327,7 @@ def api_values(w) -> dict:
             "accounts": w.account.pk, "activities": w.activity.pk, "contacts": w.contact.pk, "events": w.event.pk,
             "imports": w.import_job.pk, "intelligence": w.scoring_model.pk, "leads": w.lead.pk,
             "loss-reasons": w.loss_reason.pk, "opportunities": w.opportunity.pk, "quotas": w.quota.pk,
+            "privacy-requests": w.privacy_request.pk,
             "realignment-jobs": w.realignment_job.pk, "recommendations": w.recommendation.pk,
             "territories": w.territory.pk, "territory-models": w.territory_model.pk, "users": w.rep.pk,
         },
