@@ -34,6 +34,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q, TextField
@@ -182,6 +183,11 @@ def privacy_request_create(*, actor, kind: str, email: str = "", record_kind: st
         errors["email"] = ["Name the person by email, or by one of their records (record_kind and record_id)."]
     elif record_kind:
         email = _email_of_record(record_kind, record_id, errors)
+    else:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["Enter a valid email address."]
     if errors:
         raise ValidationError(errors)
     request = PrivacyRequest(kind=kind, email=email, subject_key=email_key(email), record_kind=record_kind,
