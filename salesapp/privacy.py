@@ -138,6 +138,8 @@ def tombstone_check(email: str, *, field: str = "email") -> None:
 
 
 CONSENT_FIELDS = ("lawful_basis", "consent_source", "consent_at", "consent_withdrawn_at", "do_not_sell")
+# What a record about a person shows of its privacy state (CONSENT_FIELDS, and when it was erased).
+PRIVACY_STATE_FIELDS = (*CONSENT_FIELDS, "erased_at")
 
 
 def consent_check(record, fields: dict) -> None:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from salesapp import privacy
 from salesapp.api.permissions import role_permission
-from salesapp.models import PrivacyRequest
+from salesapp.models import LawfulBasis, PrivacyRequest
 
 
 class PrivacyRequestSerializer(serializers.ModelSerializer):
@@ -43,6 +43,17 @@ class PrivacyRequestCreateSerializer(serializers.Serializer):
     record_kind = serializers.CharField(required=False, allow_blank=True, max_length=20)
     record_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ConsentSerializer(serializers.Serializer):
+    """A person's consent and lawful basis, or their CCPA opt-out (`do_not_sell`), on a lead or a contact: send
+    what changes. Consent needs `consent_source` and `consent_at`; a withdrawal needs consent given."""
+
+    lawful_basis = serializers.ChoiceField(choices=LawfulBasis.choices, required=False, allow_blank=True)
+    consent_source = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    consent_at = serializers.DateTimeField(required=False, allow_null=True)
+    consent_withdrawn_at = serializers.DateTimeField(required=False, allow_null=True)
+    do_not_sell = serializers.BooleanField(required=False)
 
 
 class PrivacyRequestViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin,

@@ -80,6 +80,7 @@ API = {
     "v1_leads_update":                      "L    W    W   W   H    D  L",
     "v1_leads_partial_update":              "L    W    W   W   H    D  L",
     "v1_leads_assign_create":               "L    W    W   W   H    D  L",
+    "v1_leads_consent_create":              "L    W    W   W   H    D  L",
     "v1_leads_contact_create":              "L    W    W   W   H    D  L",
     "v1_leads_qualify_create":              "L    W    W   W   H    D  L",
     "v1_leads_disqualify_create":           "L    W    W   W   H    D  L",
@@ -100,6 +101,7 @@ API = {
     "v1_contacts_update":                   "L    W    W   W   H    D  L",
     "v1_contacts_partial_update":           "L    W    W   W   H    D  L",
     "v1_contacts_destroy":                  "L    W    W   W   H    D  L",
+    "v1_contacts_consent_create":           "L    W    W   W   H    D  L",
     # deals, stages, loss reasons, pipeline, forecasts
     "v1_opportunities_list":                "L    O    O   O   O    O  L",
     "v1_opportunities_create":              "L    W    W   W   W    D  L",

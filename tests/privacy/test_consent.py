@@ -57,3 +57,22 @@ def test_a_contacts_consent_and_opt_out_show_on_its_account(client, rep):
     page = client.get(f"/accounts/{account.pk}/").content.decode()
 
     assert "Contract" in page and "Opted out (CCPA)" in page
+
+
+def test_the_api_records_consent_and_shows_it_on_the_lead(client, rep):
+    lead = LeadFactory(assigned_to=rep)
+    client.force_login(rep)
+
+    incomplete = client.post(f"/api/v1/leads/{lead.pk}/consent/", {"lawful_basis": "consent"},
+                             content_type="application/json")
+    given = client.post(f"/api/v1/leads/{lead.pk}/consent/", {
+        "lawful_basis": "consent", "consent_source": "Webinar sign-up", "consent_at": "2026-01-05T10:00:00Z"},
+        content_type="application/json")
+    withdrawn = client.post(f"/api/v1/leads/{lead.pk}/consent/", {"consent_withdrawn_at": "2026-02-01T09:00:00Z"},
+                            content_type="application/json")
+
+    assert incomplete.status_code == 400 and "consent_at" in str(incomplete.json())
+    assert given.status_code == 200 and given.json()["consent_source"] == "Webinar sign-up"
+    shown = client.get(f"/api/v1/leads/{lead.pk}/").json()
+    assert withdrawn.status_code == 200 and shown["consent_withdrawn_at"].startswith("2026-02-01")
+    assert (shown["lawful_basis"], shown["do_not_sell"], shown["erased_at"]) == ("consent", False, None)
