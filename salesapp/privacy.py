@@ -29,6 +29,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from auditlog.models import LogEntry
 from django.conf import settings
@@ -137,6 +138,7 @@ def tombstone_check(email: str, *, field: str = "email") -> None:
                                        "captured again."]})
 
 
+CONSENT_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CONSENT_FIELDS = ("lawful_basis", "consent_source", "consent_at", "consent_withdrawn_at", "do_not_sell")
 # What a record about a person shows of its privacy state (CONSENT_FIELDS, and when it was erased).
 PRIVACY_STATE_FIELDS = (*CONSENT_FIELDS, "erased_at")
@@ -145,7 +147,8 @@ PRIVACY_STATE_FIELDS = (*CONSENT_FIELDS, "erased_at")
 def consent_check(record, fields: dict) -> None:
     """The rule of consent fields on a record about a person (a lead, a contact), before `fields` are set:
     only consent fields; a known lawful basis; consent needs where (consent_source) and when (consent_at);
-    a withdrawal needs consent given. Raises ValidationError naming the fields."""
+    a withdrawal needs consent given, not before it; times lie between 1970 and now. Raises ValidationError
+    naming the fields."""
     unknown = set(fields) - set(CONSENT_FIELDS)
     if unknown:
         raise ValidationError({name: ["Not a consent field."] for name in sorted(unknown)})
@@ -157,6 +160,11 @@ def consent_check(record, fields: dict) -> None:
         errors["consent_at"] = ["Consent needs where it was given (consent_source) and when (consent_at)."]
     if after["consent_withdrawn_at"] and not after["consent_at"]:
         errors["consent_withdrawn_at"] = ["Consent that was never given cannot be withdrawn."]
+    for name in ("consent_at", "consent_withdrawn_at"):
+        if after[name] and not CONSENT_EPOCH <= after[name] <= timezone.now():
+            errors.setdefault(name, []).append("A time between 1970 and now.")
+    if after["consent_at"] and after["consent_withdrawn_at"] and after["consent_withdrawn_at"] < after["consent_at"]:
+        errors.setdefault("consent_withdrawn_at", []).append("Consent cannot be withdrawn before it was given.")
     if errors:
         raise ValidationError(errors)
 

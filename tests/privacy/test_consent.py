@@ -68,11 +68,14 @@ def test_the_api_records_consent_and_shows_it_on_the_lead(client, rep):
     given = client.post(f"/api/v1/leads/{lead.pk}/consent/", {
         "lawful_basis": "consent", "consent_source": "Webinar sign-up", "consent_at": "2026-01-05T10:00:00Z"},
         content_type="application/json")
+    too_early = client.post(f"/api/v1/leads/{lead.pk}/consent/", {"consent_withdrawn_at": "2025-12-01T09:00:00Z"},
+                            content_type="application/json")
     withdrawn = client.post(f"/api/v1/leads/{lead.pk}/consent/", {"consent_withdrawn_at": "2026-02-01T09:00:00Z"},
                             content_type="application/json")
 
     assert incomplete.status_code == 400 and "consent_at" in str(incomplete.json())
     assert given.status_code == 200 and given.json()["consent_source"] == "Webinar sign-up"
+    assert too_early.status_code == 400 and "before it was given" in str(too_early.json())
     shown = client.get(f"/api/v1/leads/{lead.pk}/").json()
     assert withdrawn.status_code == 200 and shown["consent_withdrawn_at"].startswith("2026-02-01")
     assert (shown["lawful_basis"], shown["do_not_sell"], shown["erased_at"]) == ("consent", False, None)
