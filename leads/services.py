@@ -30,7 +30,7 @@ from salesapp.events import publish, publish_many
 from salesapp.guards import require_permission
 from salesapp.locks import rows_lock
 from salesapp.normalize import domain_of, normalize_company, normalize_email, normalize_phone
-from salesapp.privacy import consent_check, redact, tombstone_check
+from salesapp.privacy import CONSENT_FIELDS, consent_check, redact, tombstone_check
 from salesapp.roles import Role
 
 S = Lead.Status
@@ -504,6 +504,7 @@ def lead_convert(*, actor, lead: Lead, opportunity_name: str = "", amount=None, 
                  account=None, owner=None, stage: str = "discovery") -> Lead:
     """Turn a qualified lead into an account (found or created), a contact and an opportunity, all or nothing.
 
+    The person's consent, withdrawal and opt-out follow them onto the contact.
     The records go to `owner` when the converting user names one (judged by the assignment policy),
     else to the lead's owner, else to the converting user.
     """
@@ -527,6 +528,9 @@ def lead_convert(*, actor, lead: Lead, opportunity_name: str = "", amount=None, 
             actor=actor, account=account, first_name=lead.first_name, last_name=lead.last_name or lead.email,
             email=lead.email, phone=lead.phone, title=lead.title, owner=owner,
         )
+    consent = {name: getattr(lead, name) for name in CONSENT_FIELDS if getattr(lead, name) not in ("", None, False)}
+    if consent:  # the person's consent, withdrawal or opt-out follows them onto their contact
+        contacts.contact_privacy_update(actor=actor, contact=contact, **consent)
     opportunity = deals.opportunity_create(
         actor=actor, account=account, name=opportunity_name or f"{company}: new business", owner=owner, amount=amount,
         expected_close_date=expected_close_date, lead_id=lead.pk, stage=stage, source=lead.source, contacts=[contact],

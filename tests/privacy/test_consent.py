@@ -79,3 +79,16 @@ def test_the_api_records_consent_and_shows_it_on_the_lead(client, rep):
     shown = client.get(f"/api/v1/leads/{lead.pk}/").json()
     assert withdrawn.status_code == 200 and shown["consent_withdrawn_at"].startswith("2026-02-01")
     assert (shown["lawful_basis"], shown["do_not_sell"], shown["erased_at"]) == ("consent", False, None)
+
+
+def test_conversion_carries_the_leads_consent_and_opt_out_to_its_contact(rep):
+    lead = lead_services.lead_create(actor=rep, last_name="Convert", email="conv@ok.example", company="Conv Co")
+    lead_services.lead_privacy_update(actor=rep, lead=lead, lawful_basis="consent", consent_source="Trade fair",
+                                      consent_at=timezone.now(), do_not_sell=True)
+    lead_services.lead_transition(actor=rep, lead=lead, to_status="contacted")
+    lead_services.lead_qualify(actor=rep, lead=lead)
+
+    lead = lead_services.lead_convert(actor=rep, lead=lead, amount=100)
+
+    contact = lead.converted_contact
+    assert (contact.lawful_basis, contact.consent_source, contact.do_not_sell) == ("consent", "Trade fair", True)
