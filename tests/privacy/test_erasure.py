@@ -84,3 +84,17 @@ def test_erasure_clears_the_search_index(search_on, delivered, admin, manager, r
 
     assert request.status == "succeeded", request.message
     assert indexed_traces() == []
+
+
+def test_an_erasure_resumed_after_a_crash_finds_the_records_it_already_anonymised(admin, manager, rep):
+    person = person_with_history(rep=rep, manager=manager)
+    request = privacy.privacy_request_create(actor=admin, kind="erasure", email=EMAIL)
+    # The first run found the person, checkpointed them and anonymised the lead; then its worker died.
+    privacy._subject_of(request)
+    lead_services.lead_erase(actor=admin, lead=person.lead)
+    assert database_traces()  # the lead's audit entries still quote the old email
+
+    request = privacy.privacy_request_run(request.pk)
+
+    assert request.status == "succeeded" and request.receipt["found"]["leads.lead"] == 1
+    assert database_traces() == []
