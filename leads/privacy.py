@@ -15,7 +15,14 @@ from django.forms.models import model_to_dict
 from leads import services
 from leads.dedup import leads_with_email
 from leads.models import Lead, LeadHistory
-from salesapp.privacy import PersonalDataProvider, Subject, audit_redact, data_access_redact, register_personal_data
+from salesapp.privacy import (
+    PersonalDataProvider,
+    Subject,
+    audit_redact,
+    data_access_redact,
+    each,
+    register_personal_data,
+)
 from salesapp.retention import RetentionTarget, register_retention_target
 
 LABEL = "leads.lead"
@@ -52,13 +59,12 @@ def _collect(subject: Subject) -> dict:
 
 
 def _erase(subject: Subject, *, actor) -> int:
-    leads = Lead.objects.filter(pk__in=subject.ids(LABEL)).order_by("id")
-    return sum(1 for lead in leads if services.lead_erase(actor=actor, lead=lead))
+    return each(Lead.objects.filter(pk__in=subject.ids(LABEL)), lambda lead: services.lead_erase(actor=actor, lead=lead))
 
 
 def _opt_out(subject: Subject, *, actor) -> int:
-    leads = Lead.objects.filter(pk__in=subject.ids(LABEL), do_not_sell=False).order_by("id")
-    return sum(1 for lead in leads if services.lead_privacy_update(actor=actor, lead=lead, do_not_sell=True))
+    return each(Lead.objects.filter(pk__in=subject.ids(LABEL), do_not_sell=False),
+                lambda lead: services.lead_privacy_update(actor=actor, lead=lead, do_not_sell=True))
 
 
 def _email_of(pk: int) -> str | None:

@@ -11,7 +11,7 @@ from django.forms.models import model_to_dict
 
 from opportunities.models import Contact, Opportunity
 from opportunities.services import contacts
-from salesapp.privacy import PersonalDataProvider, Subject, register_personal_data
+from salesapp.privacy import PersonalDataProvider, Subject, each, register_personal_data
 
 LABEL = "opportunities.contact"
 DEAL = "opportunities.opportunity"
@@ -42,13 +42,13 @@ def _collect(subject: Subject) -> dict:
 
 
 def _erase(subject: Subject, *, actor) -> int:
-    found = Contact.objects.filter(pk__in=subject.ids(LABEL)).order_by("id")
-    return sum(1 for contact in found if contacts.contact_erase(actor=actor, contact=contact))
+    return each(Contact.objects.filter(pk__in=subject.ids(LABEL)),
+                lambda contact: contacts.contact_erase(actor=actor, contact=contact))
 
 
 def _opt_out(subject: Subject, *, actor) -> int:
-    found = Contact.objects.filter(pk__in=subject.ids(LABEL), do_not_sell=False).order_by("id")
-    return sum(1 for c in found if contacts.contact_privacy_update(actor=actor, contact=c, do_not_sell=True))
+    return each(Contact.objects.filter(pk__in=subject.ids(LABEL), do_not_sell=False),
+                lambda contact: contacts.contact_privacy_update(actor=actor, contact=contact, do_not_sell=True))
 
 
 def _email_of(pk: int) -> str | None:

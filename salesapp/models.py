@@ -321,11 +321,7 @@ class PrivacyRequest(JobLiveness):
         ERASURE = "erasure", "Erasure"
         OPT_OUT = "opt_out", "Opt-out of sale or sharing (CCPA)"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+    Status = ImportJob.Status  # a long job's life, as an import's
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)

@@ -119,6 +119,15 @@ def providers() -> list[PersonalDataProvider]:
     return sorted(_providers.values(), key=lambda p: p.order)
 
 
+def each(records, service) -> int:
+    """Run a provider's service on each of `records` (one transaction each, in id order); how many it ran on."""
+    done = 0
+    for record in records.order_by("id"):
+        service(record)
+        done += 1
+    return done
+
+
 def record_kinds() -> list[str]:
     return sorted(kind for p in _providers.values() for kind in p.records)
 
