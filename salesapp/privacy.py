@@ -372,11 +372,15 @@ def data_access_entries(subject: Subject) -> list[dict]:
 
 def subject_erase(subject: Subject, *, actor: User | None, request: PrivacyRequest | None = None) -> dict:
     """Erase the person: each provider its records, then the kernel the audit, data-access and event entries
-    that quote them; then the tombstone. Answers how many records each step changed."""
+    that quote them and earlier requests about them; then the tombstone. Answers how many records each step
+    changed."""
     counts = {p.key: p.erase(subject, actor=actor) for p in providers()}
     counts["audit"] = audit_redact(subject)
     counts["data_access"] = data_access_redact(subject)
     counts["events"] = outbox_redact(subject)
+    # Earlier requests about the person (an access request's archive) keep only the keyed hash too.
+    counts["requests"] = (PrivacyRequest.objects.filter(subject_key=email_key(subject.email))
+                          .exclude(pk=getattr(request, "pk", None)).update(email="", note="", archive=None))
     ErasureTombstone.objects.get_or_create(email_key=email_key(subject.email), defaults={"request": request})
     return counts
 

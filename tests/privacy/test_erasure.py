@@ -28,6 +28,8 @@ def _erase(admin, **who) -> PrivacyRequest:
 
 def test_erasure_leaves_no_trace_in_the_database_or_the_activity_store(backend, admin, manager, rep):
     person = person_with_history(rep=rep, manager=manager)
+    access = privacy.privacy_request_create(actor=admin, kind="access", email=EMAIL)  # they asked for a copy first
+    privacy.privacy_request_run(access.pk)
     forecast = _forecast(manager)
     assert database_traces() and store_traces()  # the person is there to begin with
 
@@ -45,6 +47,8 @@ def test_erasure_leaves_no_trace_in_the_database_or_the_activity_store(backend, 
     assert request.receipt["erased"]["leads"] == 1 and request.receipt["erased"]["contacts"] == 1
     assert request.receipt["erased"]["activities"] == 1  # the call on the lead; the deal's meeting stays, redacted
     assert request.email == "" and request.subject_key == privacy.email_key(EMAIL)
+    access.refresh_from_db()
+    assert (access.email, access.archive, access.subject_key) == ("", None, request.subject_key)
 
 
 def test_the_same_email_is_refused_after_erasure(admin, manager, rep):
