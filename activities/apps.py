@@ -9,7 +9,7 @@ class ActivitiesConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: app modules need the app registry, which is ready only now.
-        from activities import demo, imports, receivers  # noqa: F401  (demo loader, import kind, event receivers)
+        from activities import demo, imports, privacy, receivers  # noqa: F401  (demo loader, import kind, event receivers)
         from activities.checks import registrations_check
         from activities.links import access_q
         from activities.models import Activity
@@ -21,4 +21,5 @@ class ActivitiesConfig(AppConfig):
         # Activities are audited by the services on both stores (salesapp.audit), not by auditlog's signals.
         register_model(Activity, RecordRule(owner_field=None, territory_field=None, q=access_q))
         register_panel(home_panel)
+        privacy.register()  # data subject requests and retention
         checks.register(registrations_check)

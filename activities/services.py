@@ -30,6 +30,7 @@ from salesapp.backends import users_changed
 from salesapp.events import publish
 from salesapp.guards import require_permission
 from salesapp.models import User
+from salesapp.privacy import redact
 from salesapp.roles import Role
 
 log = logging.getLogger(__name__)
@@ -418,3 +419,39 @@ def activities_relink(*, kind: str, from_id: int, to_id: int) -> int:
                              announce=lambda saved, before=doc: _announce_relink(saved, before))
         moved += len(batch)
     return moved
+
+
+def activities_erase(*, actor, activity_ids) -> int:
+    """Delete these activities for good, as a data subject's erasure (actor: the admin) or retention (None) asks.
+
+    System work on records chosen by the kernel's request or policy, not by a user's view: no per-record
+    access check. Each delete publishes activity.deleted and is audited, like a delete by hand.
+    """
+    if actor is not None:
+        require_permission(actor, "privacy:manage")
+    store = get_store()
+    deleted = 0
+    for activity_id in activity_ids:
+        with transaction.atomic():
+            deleted += store.delete(activity_id, announce=lambda gone: _announce_delete(actor, gone))
+    return deleted
+
+
+REDACTED_FIELDS = ("subject", "description", "participants", "metadata", "outcome")
+
+
+def activities_redact(*, actor, activity_ids, terms) -> int:
+    """Erase a person's terms (email, name, phone) from activities that quote them but are not theirs (a meeting
+    on a deal they attended): their text and participants lose the quotes; answers how many changed."""
+    require_permission(actor, "privacy:manage")
+    store = get_store()
+    changed = 0
+    for activity_id in activity_ids:
+        doc = store.get(activity_id)
+        if doc is None:
+            continue
+        changes = {f: redact(doc[f], terms) for f in REDACTED_FIELDS if redact(doc[f], terms) != doc[f]}
+        if changes:
+            _change(actor=actor, existing=doc, changes={**changes, "updated_at": now_ms()})
+            changed += 1
+    return changed

@@ -11,7 +11,7 @@ class LeadsConfig(AppConfig):
         from auditlog.registry import auditlog
 
         import leads.receivers  # noqa: F401  (connects the event receivers)
-        from leads import demo, documents, imports
+        from leads import demo, documents, imports, privacy
         from leads.home import my_leads_panel
         from leads.models import Lead, LeadRoutingConfig, WebToLeadForm
         from opportunities.models import Account
@@ -27,6 +27,7 @@ class LeadsConfig(AppConfig):
         auditlog.register(LeadRoutingConfig)
         documents.register()  # searchable; its consumers keep the index current
         imports.register()
+        privacy.register()  # data subject requests and retention
         demo.register()
         register_panel(my_leads_panel)
         self._register_with_other_apps(Lead)

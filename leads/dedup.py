@@ -30,12 +30,17 @@ def normalized(data: dict) -> dict:
     }
 
 
+def leads_with_email(email: str):
+    """Every lead with this email (normalised), merged-away ones included: the one lookup of leads by email."""
+    return Lead.objects.filter(normalized_email=normalize_email(email)) if normalize_email(email) else Lead.objects.none()
+
+
 def find_duplicates(data, *, queryset=None, exclude_pk: int | None = None, limit: int = 10) -> list[tuple[Lead, list[str]]]:
     """Leads that are probably the same person as `data`, each with the reasons."""
     keys = normalized(data)
     q = Q(pk__in=[])
     if keys["email"]:
-        q |= Q(normalized_email=keys["email"])
+        q |= Q(pk__in=leads_with_email(keys["email"]).values("pk"))
     if keys["phone"] and len(keys["phone"].lstrip("+")) >= 6:
         q |= Q(normalized_phone=keys["phone"])
     if keys["company"] and keys["name"]:

@@ -5,11 +5,11 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
-from salesapp.models import TimeStampedModel
+from salesapp.models import PersonalDataModel, TimeStampedModel
 from salesapp.querysets import RestrictedManager
 
 
-class Lead(TimeStampedModel):
+class Lead(TimeStampedModel, PersonalDataModel):
     """A prospective buyer captured from a form, an import or by hand."""
 
     class Status(models.TextChoices):

@@ -15,6 +15,7 @@ from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from activities.selectors import activities_for
@@ -31,6 +32,7 @@ from salesapp.events import publish, publish_many
 from salesapp.guards import require_permission
 from salesapp.locks import rows_lock
 from salesapp.normalize import domain_of, normalize_company, normalize_email, normalize_phone
+from salesapp.privacy import CONSENT_FIELDS, consent_check, redact, tombstone_check
 from salesapp.roles import Role
 
 S = Lead.Status
@@ -87,6 +89,11 @@ def clean_lead_fields(data: dict, *, partial: bool = False) -> dict:
                 validate_email(email)
             except ValidationError:
                 errors["email"] = ["Enter a valid email address."]
+            else:
+                try:
+                    tombstone_check(email)
+                except ValidationError as exc:
+                    errors.update(exc.message_dict)
     if out.get("country"):
         try:
             out["country"] = country_code(out["country"])
@@ -359,6 +366,59 @@ def lead_delete(*, actor, lead: Lead) -> None:
     publish("lead.deleted", payload, actor=actor)
 
 
+# --- privacy ------------------------------------------------------------------------------------------
+
+# What identifies the person on a lead: blanked when the lead is erased (the email becomes a placeholder).
+PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "title", "postal_code", "consent_source")
+
+
+def erased_email(pk: int) -> str:
+    return f"erased-{pk}@erased.invalid"
+
+
+@transaction.atomic
+def lead_erase(*, actor, lead: Lead) -> Lead:
+    """Anonymise a lead for good (a data subject's erasure, or retention when actor is None).
+
+    Its personal fields are blanked and its email becomes a placeholder nobody owns; the row stays with its
+    status, owner, territory, company figures and conversion links, so counts, conversions and deals stay
+    whole. Its history lines lose their details, and other leads' lines that quote it (a merge) lose the
+    quote. Publishes lead.updated naming the fields (the search index rewrites the lead from it).
+    """
+    if actor is not None:
+        require_permission(actor, "privacy:manage")
+    lead = rows_lock(Lead.objects.all()).get(pk=lead.pk)
+    if lead.erased_at:
+        return lead
+    terms = {lead.email, lead.phone, f"{lead.first_name} {lead.last_name}".strip()}
+    blank = {name: "" for name in PERSONAL_FIELDS}
+    changed = apply_changes(lead, {**blank, "email": erased_email(lead.pk), "erased_at": timezone.now()})
+    _normalise(lead)
+    lead.save()
+    LeadHistory.objects.filter(lead=lead).exclude(detail="").update(detail="")
+    quoting = Q(pk__in=[])
+    for term in filter(None, (t.strip() for t in terms)):
+        quoting |= Q(detail__icontains=term)
+    for line in LeadHistory.objects.filter(quoting):
+        LeadHistory.objects.filter(pk=line.pk).update(detail=redact(line.detail, terms))
+    _publish_updated(lead, changed, actor=actor)
+    return lead
+
+
+@transaction.atomic
+def lead_privacy_update(*, actor, lead: Lead, **fields) -> Lead:
+    """Record a lead's lawful basis, consent (source, time, withdrawal) or CCPA opt-out (`do_not_sell`).
+
+    Consent needs its source and time together; a withdrawal needs consent. Publishes lead.updated.
+    """
+    require_permission(actor, "lead:write")
+    consent_check(lead, fields)
+    changed = apply_changes(lead, fields)
+    lead.save()
+    _publish_updated(lead, changed, actor=actor)
+    return lead
+
+
 # --- scoring and engagement -------------------------------------------------------------------------
 
 @transaction.atomic
@@ -466,6 +526,7 @@ def lead_convert(*, actor, lead: Lead, opportunity_name: str = "", amount=None, 
                  account=None, owner=None, stage: str = "discovery") -> Lead:
     """Turn a qualified lead into an account (found or created), a contact and an opportunity, all or nothing.
 
+    The person's consent, withdrawal and opt-out follow them onto the contact.
     The records go to `owner` when the converting user names one (judged by the assignment policy),
     else to the lead's owner, else to the converting user.
     """
@@ -489,6 +550,9 @@ def lead_convert(*, actor, lead: Lead, opportunity_name: str = "", amount=None, 
             actor=actor, account=account, first_name=lead.first_name, last_name=lead.last_name or lead.email,
             email=lead.email, phone=lead.phone, title=lead.title, owner=owner,
         )
+    consent = {name: getattr(lead, name) for name in CONSENT_FIELDS if getattr(lead, name) not in ("", None, False)}
+    if consent:  # the person's consent, withdrawal or opt-out follows them onto their contact
+        contacts.contact_privacy_update(actor=actor, contact=contact, **consent)
     opportunity = deals.opportunity_create(
         actor=actor, account=account, name=opportunity_name or f"{company}: new business", owner=owner, amount=amount,
         expected_close_date=expected_close_date, lead_id=lead.pk, stage=stage, source=lead.source, contacts=[contact],

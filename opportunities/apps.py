@@ -10,7 +10,7 @@ class OpportunitiesConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from opportunities import documents, integrations, receivers
+        from opportunities import documents, integrations, privacy, receivers
         from opportunities.models import (
             Account,
             Contact,
@@ -50,6 +50,7 @@ class OpportunitiesConfig(AppConfig):
         integrations.register_all()
         register_archive_jobs()
         register_partitioned(StageHistory._meta.db_table, "changed_at")
+        privacy.register()  # data subject requests
         documents.register()  # searchable; its consumers keep the index current
         post_migrate.connect(receivers.stages_ensure, sender=self)
 

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from salesapp.models import TimeStampedModel
+from salesapp.models import PersonalDataModel, TimeStampedModel
 from salesapp.querysets import RestrictedManager
 
 
@@ -52,7 +52,7 @@ class Account(TimeStampedModel):
         return self.name
 
 
-class Contact(TimeStampedModel):
+class Contact(TimeStampedModel, PersonalDataModel):
     """A person at an account, with their role in the buying group."""
 
     class BuyingRole(models.TextChoices):

@@ -7,30 +7,26 @@ pages, and exports (with their filter and, once streamed, their row count).
 It must not slow the request: `record()` only collects entries on the request; the middleware
 hands them to the response, whose close (after the last byte went out, which is when a WSGI
 server closes it) writes them in one insert. API reads are recorded by the middleware itself from
-what the API view answered, so no API view records by hand. Entries older than
-`DATA_ACCESS_RETENTION_DAYS` (default 365) are purged daily (`data_access_purge`).
+what the API view answered, so no API view records by hand. Entries are deleted after their
+retention policy's days (salesapp.retention, "data_access": 365 days unless an admin changes it).
 Changes to records are audited apart, by django-auditlog.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db.models import Model
 from django.utils import timezone
 
 from salesapp.clientip import client_ip
 from salesapp.models import DataAccess
-from salesapp.partitions import partitions_drop_before
 from salesapp.search_kinds import search_kind
 
 DETAIL, LIST, SEARCH, EXPORT = (DataAccess.Kind.DETAIL, DataAccess.Kind.LIST, DataAccess.Kind.SEARCH,
                                 DataAccess.Kind.EXPORT)
 MAX_IDS = 200
-PURGE_BATCH = 5000
 # Query parameters that page through a list rather than choose what is in it.
 _PAGING = {"cursor", "page", "page_size", "format"}
 _PENDING = "_data_access"
@@ -157,17 +153,3 @@ class DataAccessMiddleware:
             # Run by HttpResponse.close(), which the WSGI server calls after sending the body.
             response._resource_closers.append(lambda: write(entries))
         return response
-
-
-def data_access_purge(*, now: dt.datetime | None = None) -> int:
-    """Delete entries older than DATA_ACCESS_RETENTION_DAYS (quarters whose rows are all older by dropping
-    their partition, the rest in batches); answers how many rows went in batches."""
-    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.DATA_ACCESS_RETENTION_DAYS)
-    # Whole quarters past the retention go by DROP (PostgreSQL); what is left, row by row.
-    partitions_drop_before(DataAccess._meta.db_table, cutoff)
-    purged = 0
-    while True:
-        ids = list(DataAccess.objects.filter(at__lt=cutoff).order_by("at").values_list("id", flat=True)[:PURGE_BATCH])
-        if not ids:
-            return purged
-        purged += DataAccess.objects.filter(id__in=ids).delete()[0]

@@ -1,18 +1,27 @@
+import json
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 
-from salesapp import events
+from salesapp import events, privacy, retention
 from salesapp.forms import AdminSetPasswordForm
 from salesapp.models import (
     AppliedEvent,
     ConsumerFailure,
     DataAccess,
+    ErasureTombstone,
     ImportJob,
     OutboxEvent,
     PicklistValue,
+    PrivacyRequest,
     RecordShare,
+    RetentionPolicy,
+    RetentionRun,
     User,
 )
 from salesapp.roles import Role
@@ -213,8 +222,7 @@ class DataAccessAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False  # entries go only by the retention purge
-
+        return False  # entries go only by their retention policy (salesapp.retention)
 
 @admin.register(PicklistValue)
 class PicklistValueAdmin(admin.ModelAdmin):
@@ -224,3 +232,145 @@ class PicklistValueAdmin(admin.ModelAdmin):
     list_editable = ["position", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["label", "value"]
+
+
+class PrivacyRequestForm(forms.ModelForm):
+    """A new request: the kind, and the person by email or by one of their records."""
+
+    class Meta:
+        model = PrivacyRequest
+        fields = ["kind", "email", "record_kind", "record_id", "note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            self.filed = privacy.privacy_request_create(actor=self.actor, **{f: cleaned.get(f) or v for f, v in (
+                ("kind", ""), ("email", ""), ("record_kind", ""), ("record_id", None), ("note", ""))})
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc
+        return cleaned
+
+
+@admin.register(PrivacyRequest)
+class PrivacyRequestAdmin(admin.ModelAdmin):
+    """Data subject requests: filed here or through the API, run as jobs; each keeps its receipt."""
+
+    form = PrivacyRequestForm
+    list_display = ["id", "kind", "status", "email", "subject_key_short", "requested_by", "created_at", "finished_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["email", "subject_key"]
+    list_select_related = ["requested_by"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.actor = request.user  # a class made for this request
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["receipt_shown"]
+        return ["kind", "status", "email", "subject_key", "record_kind", "record_id", "note", "receipt_shown",
+                "archive_link", "message", "requested_by", "created_at", "started_at", "finished_at"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["kind", "email", "record_kind", "record_id", "note"]
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description="subject key")
+    def subject_key_short(self, obj):
+        return obj.subject_key[:12]
+
+    @admin.display(description="receipt")
+    def receipt_shown(self, obj):
+        receipt = {k: v for k, v in (obj.receipt if obj else {}).items() if k != "subject"}
+        return format_html("<pre>{}</pre>", json.dumps(receipt, indent=2, default=str)) if receipt else "—"
+
+    @admin.display(description="archive")
+    def archive_link(self, obj):
+        if not PrivacyRequest.objects.filter(pk=obj.pk, archive__isnull=False).exists():
+            return "—"
+        url = reverse("privacy-request-archive", args=[obj.pk])
+        return format_html('<a href="{}">Download the archive (zip of JSON)</a>', url)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # a request is not edited: file a new one
+        privacy.privacy_request_start(form.filed)
+        obj.pk = form.filed.pk
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the request is its own receipt
+
+
+@admin.register(ErasureTombstone)
+class ErasureTombstoneAdmin(admin.ModelAdmin):
+    """People erased at their request, by the keyed hash of their email: capture refuses those emails."""
+
+    list_display = ["email_key", "request", "created_at"]
+    readonly_fields = ["email_key", "request", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RetentionPolicyForm(forms.ModelForm):
+    data_type = forms.ChoiceField(choices=())
+
+    class Meta:
+        model = RetentionPolicy
+        fields = ["data_type", "keep_days", "enabled"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["data_type"].choices = [
+            (key, f"{t.label} ({t.action})") for key, t in sorted(retention.retention_targets().items())]
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(admin.ModelAdmin):
+    """How long each kind of data is kept; run the selected policies dry (counts) or for real."""
+
+    form = RetentionPolicyForm
+    list_display = ["data_type", "keep_days", "enabled", "updated_at"]
+    actions = ["dry_run", "run_now"]
+
+    @admin.action(description="Dry run: count what the selected policies would change")
+    def dry_run(self, request, queryset):
+        self._run(request, queryset, dry_run=True)
+
+    @admin.action(description="Run the selected policies now (anonymise or delete)")
+    def run_now(self, request, queryset):
+        self._run(request, queryset, dry_run=False)
+
+    def _run(self, request, queryset, *, dry_run: bool):
+        run = retention.retention_run(dry_run=dry_run, actor=request.user,
+                                      data_types=list(queryset.filter(enabled=True).values_list("data_type", flat=True)))
+        verb = "would change" if dry_run else "changed"
+        parts = [f"{v['label']}: {v['due'] if dry_run else v['changed']} {v['action']}" for v in run.report.values()]
+        self.message_user(request, f"{'Dry run' if dry_run else 'Run'} {verb}: " + ("; ".join(parts) or
+                          "no enabled policy selected"), messages.SUCCESS)
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(admin.ModelAdmin):
+    """Every retention pass, dry or real, with its counts per policy."""
+
+    list_display = ["at", "dry_run", "report", "started_by"]
+    list_filter = ["dry_run"]
+    readonly_fields = ["at", "dry_run", "report", "started_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -19,8 +19,10 @@ class SalesappConfig(AppConfig):
         from salesapp.backends import connect_invalidation
         from salesapp.converters import IdConverter
         from salesapp.imports import register_import_jobs
-        from salesapp.models import ImportJob, User
+        from salesapp.models import ImportJob, PrivacyRequest, User
         from salesapp.postgresql.base import migration_limits_off, migration_limits_on
+        from salesapp.privacy import register_privacy_jobs
+        from salesapp.retention import register_kernel_targets
         from salesapp.roles import roles_sync
         from salesapp.signin import connect as connect_signin
 
@@ -37,7 +39,13 @@ class SalesappConfig(AppConfig):
             kind.register_lookup(AnyOf)
         connect_access_invalidation()
         register_import_jobs()
+        register_privacy_jobs()
+        register_kernel_targets()
         connect_signin()
         metrics.connect()
         collectors.register()
         auditlog.register(User, exclude_fields=["password", "last_login", "calendar_token", "token_epoch"], m2m_fields={"groups"})
+        # A request is audited by what was asked and done, never by whom it is about (its email, note, archive, and
+        # the receipt, whose checkpoint names the person while it runs).
+        auditlog.register(PrivacyRequest, include_fields=["kind", "status", "subject_key", "record_kind", "record_id",
+                                                          "requested_by", "finished_at", "message"])

@@ -5,8 +5,9 @@ as a formula by Excel and LibreOffice (CSV injection); such text cells get a
 leading apostrophe so they show as typed. Numbers are written as numbers.
 Every app's export calls `csv_export(...)` with a queryset from a selector, so what a user may
 export is exactly what `Model.objects.restrict(user)` lets them see; columns the field policy
-hides from the user are left out (salesapp.fields), and the export is recorded in the
-data-access audit with its filter and row count (salesapp.access_log).
+hides from the user are left out (salesapp.fields), people who withdrew consent, opted out of
+sale or sharing (CCPA) or were erased are left out (salesapp.privacy.shareable), and the export is
+recorded in the data-access audit with its filter and row count (salesapp.access_log).
 """
 
 import csv
@@ -18,6 +19,8 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
 from salesapp import access_log, fields
+from salesapp.models import PersonalDataModel
+from salesapp.privacy import shareable
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -64,9 +67,12 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
 def csv_export(request, *, queryset: QuerySet, columns: Sequence[str], filename: str) -> StreamingHttpResponse:
     """The one way to export records: `queryset` (already restricted and filtered) as a streamed CSV of
     `columns` (`.values()` names) less those the field policy hides from the user; the header is
-    the column names. The read is audited with the request's filter and, once streamed, the row count.
+    the column names. Records about people leave out those whose data may not be shared. The read is
+    audited with the request's filter and, once streamed, the row count.
     """
     columns = fields.visible(request.user, queryset.model, columns)
+    if issubclass(queryset.model, PersonalDataModel):
+        queryset = queryset.filter(shareable())
     entry = access_log.record(request, kind=access_log.EXPORT, model=queryset.model, count=0)
 
     def counted(rows):

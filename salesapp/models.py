@@ -25,6 +25,36 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class LawfulBasis(models.TextChoices):
+    """Why the company may process a person's data (GDPR article 6)."""
+
+    CONSENT = "consent", "Consent"
+    CONTRACT = "contract", "Contract"
+    LEGITIMATE_INTEREST = "legitimate_interest", "Legitimate interest"
+    LEGAL_OBLIGATION = "legal_obligation", "Legal obligation"
+
+
+class PersonalDataModel(models.Model):
+    """Abstract base of records about a person (leads, contacts): consent, lawful basis, CCPA opt-out, erasure.
+
+    A person whose consent was withdrawn, or who opted out of sale or sharing, is left out of exports and
+    integrations (`salesapp.privacy.shareable`); an erased record keeps its row (figures and deals stay whole)
+    with its personal fields blanked and `erased_at` set.
+    """
+
+    lawful_basis = models.CharField(max_length=20, choices=LawfulBasis.choices, blank=True, default="")
+    consent_source = models.CharField(max_length=100, blank=True, default="",
+                                      help_text="Where the person gave consent, e.g. 'Website: pricing page form'")
+    consent_at = models.DateTimeField(null=True, blank=True, help_text="When consent was given")
+    consent_withdrawn_at = models.DateTimeField(null=True, blank=True, help_text="When consent was withdrawn")
+    do_not_sell = models.BooleanField(default=False, help_text="Opted out of sale or sharing (CCPA)")
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                     help_text="When the person's data was erased (a data subject request or retention)")
+
+    class Meta:
+        abstract = True
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in: rep, manager, admin or read-only viewer."""
 
@@ -246,8 +276,8 @@ class ImportJob(JobLiveness):
 class DataAccess(models.Model):
     """One read of records: who saw what (a record's page, a list, a search, an export), when and from where.
 
-    Written after the response, one insert per request (salesapp.access_log); purged after
-    `DATA_ACCESS_RETENTION_DAYS`. Changes are audited apart, by django-auditlog.
+    Written after the response, one insert per request (salesapp.access_log); deleted after the
+    "data_access" retention policy's days (salesapp.retention). Changes are audited apart, by django-auditlog.
     """
 
     class Kind(models.TextChoices):
@@ -317,3 +347,88 @@ class PicklistValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.label}"
+
+
+class PrivacyRequest(JobLiveness):
+    """A data subject's request (GDPR access or erasure, CCPA opt-out), run as a long job, with its receipt.
+
+    The person is named by email or by one of their records; what was found, sent or changed is kept in
+    `receipt` (counts per store), and an access request's archive (a zip of JSON) in `archive`.
+    """
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", "Access and portability (archive)"
+        ERASURE = "erasure", "Erasure"
+        OPT_OUT = "opt_out", "Opt-out of sale or sharing (CCPA)"
+
+    Status = ImportJob.Status  # a long job's life, as an import's
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    # Who the request is about: kept until the request ran; an erasure keeps only its keyed hash after.
+    email = models.CharField(max_length=254, blank=True, default="")
+    subject_key = models.CharField(max_length=64, blank=True, default="", editable=False,
+                                   help_text="Keyed hash of the person's email (salesapp.privacy.email_key)")
+    record_kind = models.CharField(max_length=20, blank=True, default="",
+                                   help_text="Or the kind of a record of theirs (lead, contact)")
+    record_id = models.BigIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True, default="", help_text="How the person asked and how they were identified")
+    receipt = models.JSONField(default=dict, blank=True, editable=False)
+    archive = models.BinaryField(null=True, blank=True, editable=False)
+    message = models.TextField(blank=True, default="", editable=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="privacyrequest_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} request {self.pk} ({self.status})"
+
+
+class ErasureTombstone(models.Model):
+    """A person who was erased: the keyed hash of their email, so the same email is never captured again."""
+
+    email_key = models.CharField(max_length=64, unique=True)
+    request = models.ForeignKey(PrivacyRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"erased {self.email_key[:12]}…"
+
+
+class RetentionPolicy(models.Model):
+    """How long one kind of data is kept, and what happens to it then (anonymised or deleted)."""
+
+    data_type = models.CharField(max_length=40, unique=True,
+                                 help_text="One of the kinds apps register (salesapp.retention)")
+    keep_days = models.PositiveIntegerField(help_text="Days kept (since the last activity, for leads)")
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["data_type"]
+        verbose_name_plural = "retention policies"
+
+    def __str__(self) -> str:
+        return f"{self.data_type}: {self.keep_days} days"
+
+
+class RetentionRun(models.Model):
+    """One pass of the retention policies: a dry run counts, a real run changes; per policy, how many records."""
+
+    dry_run = models.BooleanField(default=True)
+    at = models.DateTimeField(default=timezone.now, help_text="The moment the policies' ages were counted from")
+    report = models.JSONField(default=dict, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{'dry run' if self.dry_run else 'run'} at {self.at:%Y-%m-%d %H:%M}"

@@ -80,9 +80,10 @@ def partitions_ensure(*, today: dt.date | None = None, ahead: int | None = None)
     return [name for table in PARTITIONED for name in partitions_of(table)]
 
 
-def partitions_drop_before(table: str, cutoff: dt.datetime) -> list[str]:
-    """Drop the table's quarters that end on or before `cutoff` (their rows are all older); answers their names."""
-    dropped = []
+def partitions_drop_before(table: str, cutoff: dt.datetime) -> int:
+    """Drop the table's quarters that end on or before `cutoff` (their rows are all older); answers how many rows
+    went with them."""
+    dropped = 0
     for name in partitions_of(table):
         match = _NAME.search(name)
         if not match:
@@ -91,8 +92,9 @@ def partitions_drop_before(table: str, cutoff: dt.datetime) -> list[str]:
         if _next_quarter(start) <= cutoff.date():
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{name}"')
+                cursor.execute(f'SELECT count(*) FROM "{name}"')
+                dropped += cursor.fetchone()[0]
                 cursor.execute(f'DROP TABLE "{name}"')
-            dropped.append(name)
     return dropped
 
 

@@ -36,6 +36,7 @@ PERMISSIONS = {
     "intelligence:train": "Train and promote scoring models",
     "user:manage": "Manage users and roles",
     "event:read": "Read the published event stream",
+    "privacy:manage": "Answer data subject requests and set retention policies",
 }
 
 _READ = ["lead:read", "opportunity:read", "territory:read", "quota:read", "activity:read", "analytics:read"]

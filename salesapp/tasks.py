@@ -1,9 +1,9 @@
-"""Kernel Celery tasks: event delivery, the outbox sweeper and reconciler, imports, the job watchdog and the
-data-access purge, and the partitions made ahead."""
+"""Kernel Celery tasks: event delivery, the outbox sweeper and reconciler, imports, the job watchdog, data
+subject requests, the retention policies and the partitions made ahead."""
 
 from celery import shared_task
 
-from salesapp import access_log, events, jobs, partitions
+from salesapp import events, jobs, partitions, privacy, retention
 
 
 @shared_task(bind=True, name="salesapp.tasks.event_deliver_task", acks_late=True, reject_on_worker_lost=True,
@@ -50,10 +50,16 @@ def jobs_watchdog_task() -> dict:
     return jobs.jobs_watchdog()
 
 
-@shared_task(name="salesapp.tasks.data_access_purge_task")
-def data_access_purge_task() -> int:
-    """Delete data-access entries past their retention (DATA_ACCESS_RETENTION_DAYS)."""
-    return access_log.data_access_purge()
+@shared_task(name="salesapp.tasks.privacy_request_run_task", acks_late=True, reject_on_worker_lost=True)
+def privacy_request_run_task(request_id: int) -> str:
+    """Run (or resume) one data subject request."""
+    return privacy.privacy_request_run(request_id).status
+
+
+@shared_task(name="salesapp.tasks.retention_run_task")
+def retention_run_task(dry_run: bool = False) -> dict:
+    """Apply the retention policies (daily, from beat); answers the report per policy."""
+    return retention.retention_run(dry_run=dry_run).report
 
 
 @shared_task(name="salesapp.tasks.partitions_ensure_task")

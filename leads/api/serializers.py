@@ -7,6 +7,7 @@ from leads.models import Lead, LeadHistory
 from salesapp.api.fields import MAX_INT32, CountField, IdField, RecordField
 from salesapp.api.params import ID_SCHEMA
 from salesapp.assignment import assignable_users
+from salesapp.privacy import PRIVACY_STATE_FIELDS
 from territories.selectors import territory_list
 
 
@@ -98,10 +99,12 @@ class LeadSerializer(serializers.ModelSerializer):
             "score_model", "score_factors", "outcome", "assigned_to", "assigned_at", "assignment_reason", "queue",
             "territory_id", "converted_opportunity_id", "converted_account_id", "converted_contact_id",
             "converted_at", "merged_into_id", "last_activity_at", "activity_count", "created_at", "updated_at",
+            *PRIVACY_STATE_FIELDS,
         ]
+        # Consent changes through POST /leads/<id>/consent/ (leads.services.lead_privacy_update).
         read_only_fields = ["status", "score", "score_model", "score_factors", "assigned_at", "assignment_reason",
                             "queue", "converted_at", "last_activity_at", "activity_count", "created_at",
-                            "updated_at"]
+                            "updated_at", *PRIVACY_STATE_FIELDS]
 
 
 class LeadCreateSerializer(LeadSerializer):

@@ -32,6 +32,7 @@ from opportunities.selectors import account_list
 from salesapp.access import CHANGE, DELETE
 from salesapp.api.parsers import JSONParser
 from salesapp.api.permissions import role_permission
+from salesapp.api.privacy import ConsentSerializer
 from salesapp.clientip import client_ip
 from salesapp.exports import csv_export
 
@@ -161,6 +162,16 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             lead = services.lead_assign(actor=request.user, lead=lead, owner=data.validated_data["assigned_to"],
                                         note=data.validated_data["note"])
         return Response(LeadSerializer(lead).data)
+
+    @extend_schema(request=ConsentSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def consent(self, request, pk=None):
+        """Record the person's lawful basis, consent (source, time, withdrawal) or CCPA opt-out."""
+        lead = self.get_object()
+        data = ConsentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(LeadSerializer(services.lead_privacy_update(actor=request.user, lead=lead,
+                                                                    **data.validated_data)).data)
 
     @extend_schema(request=MergeSerializer, responses=LeadSerializer)
     @action(detail=True, methods=["post"])

@@ -16,6 +16,7 @@ from opportunities.models import (
 )
 from salesapp.api.fields import FieldPolicyMixin, IdField, RecordField
 from salesapp.models import User
+from salesapp.privacy import PRIVACY_STATE_FIELDS
 from territories.models import Territory
 
 
@@ -50,8 +51,9 @@ class ContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", "account_id", "first_name", "last_name", "email", "phone", "title", "buying_role",
-                  "owner_id", "created_at", "updated_at", "allow_duplicate"]
-        read_only_fields = ["created_at", "updated_at"]
+                  "owner_id", "created_at", "updated_at", "allow_duplicate", *PRIVACY_STATE_FIELDS]
+        # Consent changes through POST /contacts/<id>/consent/ (contacts.contact_privacy_update).
+        read_only_fields = ["created_at", "updated_at", *PRIVACY_STATE_FIELDS]
 
 
 class OpportunitySerializer(FieldPolicyMixin, serializers.ModelSerializer):

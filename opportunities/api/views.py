@@ -45,6 +45,7 @@ from salesapp.access import CHANGE, VIEW
 from salesapp.api.errors import validation_error
 from salesapp.api.params import id_parameter, query_id
 from salesapp.api.permissions import role_permission
+from salesapp.api.privacy import ConsentSerializer
 from salesapp.exports import csv_export
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.selectors import user_get
@@ -134,6 +135,16 @@ class ContactViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         contacts.contact_delete(actor=self.request.user, contact=instance)
+
+    @extend_schema(request=ConsentSerializer, responses=ContactSerializer)
+    @action(detail=True, methods=["post"])
+    def consent(self, request, pk=None):
+        """Record the person's lawful basis, consent (source, time, withdrawal) or CCPA opt-out."""
+        contact = self.get_object()
+        data = ConsentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(ContactSerializer(contacts.contact_privacy_update(actor=request.user, contact=contact,
+                                                                          **data.validated_data)).data)
 
 
 LIST_FIELDS = ["id", "name", "account_id", "lead_id", "stage_id", "probability", "probability_is_manual", "amount",

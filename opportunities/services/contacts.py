@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from opportunities.models import Account, Contact
 from opportunities.selectors import contacts_by_email
@@ -16,6 +17,7 @@ from salesapp.changes import apply_changes
 from salesapp.events import publish
 from salesapp.guards import require_permission
 from salesapp.normalize import normalize_email, normalize_phone
+from salesapp.privacy import consent_check, tombstone_check
 
 
 def contact_find_match(*, account: Account | None = None, email: str = "", phone: str = "") -> Contact | None:
@@ -29,6 +31,12 @@ def contact_find_match(*, account: Account | None = None, email: str = "", phone
     if phone and account is not None:
         return Contact.objects.filter(account=account, normalized_phone=phone).order_by("id").first()
     return None
+
+
+def contacts_with_email(email: str):
+    """Every contact with this email (normalised): the one lookup of contacts by email beside the matcher."""
+    email = normalize_email(email)
+    return Contact.objects.filter(email__iexact=email) if email else Contact.objects.none()
 
 
 def _payload(contact: Contact, **extra) -> dict:
@@ -61,6 +69,7 @@ def contact_create(
         raise ValidationError(errors)
     if owner is not None:
         assignee_check(actor=actor, assignee=owner, field="owner_id")
+    tombstone_check(email)
     contact = Contact(
         account=account,
         first_name=(first_name or "").strip(),
@@ -99,6 +108,8 @@ def contact_update(*, actor, contact: Contact, **fields) -> Contact:
         assignee_check(actor=actor, assignee=fields["owner"], field="owner_id")
     if "email" in fields:
         fields["email"] = normalize_email(fields["email"])
+        if fields["email"] != contact.email:
+            tombstone_check(fields["email"])
     changed = apply_changes(contact, fields)
     if not changed:
         return contact
@@ -116,3 +127,39 @@ def contact_delete(*, actor, contact: Contact) -> None:
     payload = _payload(contact)
     contact.delete()
     publish("contact.deleted", payload, actor=actor)
+
+
+# What identifies the person on a contact: blanked when the contact is erased.
+PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "title", "consent_source")
+ERASED_NAME = "(erased)"
+
+
+@transaction.atomic
+def contact_erase(*, actor, contact: Contact) -> Contact:
+    """Anonymise a contact for good at the person's request: names, email, phone and title blanked (the last
+    name reads "(erased)"); the row stays on its account and its deals, so deals and their figures stay whole.
+    Publishes contact.updated naming the fields (the search index rewrites the contact from it)."""
+    require_permission(actor, "privacy:manage")
+    if contact.erased_at:
+        return contact
+    blank = {name: "" for name in PERSONAL_FIELDS}
+    changed = apply_changes(contact, {**blank, "last_name": ERASED_NAME, "erased_at": timezone.now()})
+    contact.normalized_phone = ""
+    contact.save()
+    publish("contact.updated", _payload(contact, fields=changed), actor=actor)
+    return contact
+
+
+@transaction.atomic
+def contact_privacy_update(*, actor, contact: Contact, **fields) -> Contact:
+    """Record a contact's lawful basis, consent (source, time, withdrawal) or CCPA opt-out (`do_not_sell`).
+
+    Consent needs its source and time together; a withdrawal needs consent. Publishes contact.updated.
+    """
+    require_permission(actor, "opportunity:write")
+    consent_check(contact, fields)
+    changed = apply_changes(contact, fields)
+    if changed:
+        contact.save()
+        publish("contact.updated", _payload(contact, fields=changed), actor=actor)
+    return contact

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from salesapp.api.imports import ImportJobViewSet
+from salesapp.api.privacy import PrivacyRequestViewSet
 from salesapp.api.routers import Router
 from salesapp.api.search import SearchView
 from salesapp.api.views import EventViewSet, MeView, UserViewSet
@@ -10,6 +11,7 @@ router = Router(root_view=True)
 router.register("users", UserViewSet, basename="user")
 router.register("events", EventViewSet, basename="event")
 router.register("imports", ImportJobViewSet, basename="import")
+router.register("privacy-requests", PrivacyRequestViewSet, basename="privacy-request")
 
 urlpatterns = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),

@@ -248,6 +248,7 @@ CELERY_TASK_ROUTES = {
     "salesapp.tasks.outbox_reconcile_task": {"queue": "periodic"},
     "salesapp.tasks.jobs_watchdog_task": {"queue": "periodic"},
     "salesapp.tasks.partitions_ensure_task": {"queue": "periodic"},
+    "salesapp.tasks.retention_run_task": {"queue": "periodic"},
     "quotas.tasks.quotas_recompute_task": {"queue": "periodic"},
     "opportunities.tasks.forecast_snapshot_task": {"queue": "periodic"},
     "opportunities.tasks.opportunity_archive_schedule_task": {"queue": "periodic"},
@@ -256,8 +257,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "salesapp.tasks.outbox_sweep_task", "schedule": 10.0},
     "outbox-reconcile": {"task": "salesapp.tasks.outbox_reconcile_task", "schedule": 30.0},
     "jobs-watchdog": {"task": "salesapp.tasks.jobs_watchdog_task", "schedule": 15.0},
-    "data-access-purge": {"task": "salesapp.tasks.data_access_purge_task", "schedule": 86400.0},
     "partitions-ensure": {"task": "salesapp.tasks.partitions_ensure_task", "schedule": 86400.0},
+    "retention": {"task": "salesapp.tasks.retention_run_task", "schedule": 86400.0},
 }
 # Apps append their periodic jobs to CELERY_BEAT_SCHEDULE in salesapp.celery.
 
@@ -291,9 +292,6 @@ JOB_QUEUE_GRACE_SECONDS = env.float("JOB_QUEUE_GRACE_SECONDS", default=120.0)
 # Score refreshes asked for within this window are coalesced: one rescore per record.
 RESCORE_WINDOW_SECONDS = env.float("RESCORE_WINDOW_SECONDS", default=3.0)
 
-# --- Data-access audit ----------------------------------------------------------
-# Who read what is kept this many days, then purged (salesapp.access_log, daily).
-DATA_ACCESS_RETENTION_DAYS = env.int("DATA_ACCESS_RETENTION_DAYS", default=365)
 # List pages count rows exactly up to this many; above it they show the planner's estimate ("about").
 LIST_EXACT_COUNT_LIMIT = env.int("LIST_EXACT_COUNT_LIMIT", default=10_000)
 
@@ -303,6 +301,13 @@ PARTITION_QUARTERS_AHEAD = env.int("PARTITION_QUARTERS_AHEAD", default=2)
 # --- Archival -------------------------------------------------------------------
 # Closed deals whose actual close date is older than this many days go to the archive (opportunities.archive).
 ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=730)
+
+# --- Privacy --------------------------------------------------------------------
+# The key of the keyed hash that remembers erased people's emails (salesapp.privacy.email_key). Changing it
+# forgets every tombstone: set it once, apart from SECRET_KEY, in production.
+PRIVACY_HASH_KEY = env("PRIVACY_HASH_KEY", default=SECRET_KEY)
+# How long data is kept is set per kind of data in the admin console (salesapp.retention); the data-access
+# log's 365 days are its policy's seed.
 
 # --- Periods -------------------------------------------------------------------
 # The month the fiscal year starts in (1 = January): quarters of forecasts and quotas follow it.

@@ -65,6 +65,11 @@ API = {
     "v1_imports_retrieve":                  "L    O    O   O   H    H  L",
     "v1_imports_create":                    "L    W    W   D   D    D  L",
     "v1_imports_retry_create":              "L    W    W   D   D    D  L",
+    # data subject requests (privacy:manage: admins only)
+    "v1_privacy_requests_list":             "L    O    D   D   D    D  L",
+    "v1_privacy_requests_retrieve":         "L    O    D   D   D    D  L",
+    "v1_privacy_requests_archive_retrieve": "L    O    D   D   D    D  L",
+    "v1_privacy_requests_create":           "L    W    D   D   D    D  L",
     # leads
     "v1_leads_list":                        "L    O    O   O   O    O  L",
     "v1_leads_export_retrieve":             "L    O    O   O   O    O  L",
@@ -76,6 +81,7 @@ API = {
     "v1_leads_update":                      "L    W    W   W   H    D  L",
     "v1_leads_partial_update":              "L    W    W   W   H    D  L",
     "v1_leads_assign_create":               "L    W    W   W   H    D  L",
+    "v1_leads_consent_create":              "L    W    W   W   H    D  L",
     "v1_leads_contact_create":              "L    W    W   W   H    D  L",
     "v1_leads_qualify_create":              "L    W    W   W   H    D  L",
     "v1_leads_disqualify_create":           "L    W    W   W   H    D  L",
@@ -96,6 +102,7 @@ API = {
     "v1_contacts_update":                   "L    W    W   W   H    D  L",
     "v1_contacts_partial_update":           "L    W    W   W   H    D  L",
     "v1_contacts_destroy":                  "L    W    W   W   H    D  L",
+    "v1_contacts_consent_create":           "L    W    W   W   H    D  L",
     # deals, stages, loss reasons, pipeline, forecasts
     "v1_opportunities_list":                "L    O    O   O   O    O  L",
     "v1_opportunities_create":              "L    W    W   W   W    D  L",
@@ -330,6 +337,10 @@ ADMIN_SITE_EXCEPTIONS = {
         "admin:opportunities_stage_add", "admin:opportunities_stage_delete",
         "admin:salesapp_dataaccess_add", "admin:salesapp_dataaccess_delete",
         "admin:territories_realignmentjob_add",
+        # requests run as jobs and keep their receipt; retention passes are the record of what ran
+        "admin:salesapp_privacyrequest_delete", "admin:salesapp_retentionrun_add",
+        "admin:salesapp_retentionrun_delete", "admin:salesapp_erasuretombstone_add",
+        "admin:salesapp_erasuretombstone_delete",
         "admin:token_blacklist_outstandingtoken_add", "admin:token_blacklist_outstandingtoken_delete",
     ], ADMIN_SITE_REFUSED),
 }
@@ -347,6 +358,7 @@ def api_values(w) -> dict:
             "imports": w.import_job.pk, "intelligence": w.scoring_model.pk, "leads": w.lead.pk,
             "loss-reasons": w.loss_reason.pk, "opportunities": w.opportunity.pk, "quotas": w.quota.pk,
             "archived-opportunities": w.archived_opportunity.pk, "archive-jobs": w.archive_job.pk,
+            "privacy-requests": w.privacy_request.pk,
             "realignment-jobs": w.realignment_job.pk, "recommendations": w.recommendation.pk,
             "territories": w.territory.pk, "territory-models": w.territory_model.pk, "users": w.rep.pk,
         },

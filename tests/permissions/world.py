@@ -31,7 +31,7 @@ from intelligence.models import Recommendation, ScoringModel
 from leads.models import Lead, WebToLeadForm
 from opportunities.models import Account, ArchiveJob, Contact, LossReason, Opportunity, Stage
 from quotas.models import Quota
-from salesapp.models import ImportJob, OutboxEvent, SavedView, User
+from salesapp.models import ImportJob, OutboxEvent, PrivacyRequest, SavedView, User
 from salesapp.periods import current_quarter
 from salesapp.services import user_create
 from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
@@ -64,6 +64,7 @@ class World:
     recommendation: Recommendation
     scoring_model: ScoringModel
     import_job: ImportJob
+    privacy_request: PrivacyRequest
     web_form: WebToLeadForm
     loss_reason: LossReason
     event: OutboxEvent
@@ -126,6 +127,8 @@ def build_world() -> World:
                                                    action="Call the champion", reason="No activity for 14 days")
     scoring_model = ScoringModel.objects.create(kind="deal", version=1, algorithm="naive_bayes", blob="{}")
     import_job = ImportJob.objects.create(kind="leads", filename="leads.csv", content=b"email\n", created_by=rep)
+    privacy_request = PrivacyRequest.objects.create(kind="access", email="someone@matrix.example",
+                                                    archive=b"PK", status="succeeded", requested_by=admin)
     web_form = WebToLeadForm.objects.create(name="Pricing page", key="matrix-pricing", source="Website")
     loss_reason = LossReason.objects.create(name="Matrix: budget")
     event = OutboxEvent.objects.create(name="lead.created", payload={"lead_id": lead.pk}, actor=rep)
@@ -136,5 +139,6 @@ def build_world() -> World:
                  realignment_job=job, lead=lead, duplicate_lead=duplicate_lead, account=account, contact=contact, opportunity=opportunity,
                  archived_opportunity=archived_opportunity, archive_job=archive_job,
                  stage=stage, activity=activity, quota=quota, recommendation=recommendation,
-                 scoring_model=scoring_model, import_job=import_job, web_form=web_form, loss_reason=loss_reason,
+                 scoring_model=scoring_model, import_job=import_job,
+                 privacy_request=privacy_request, web_form=web_form, loss_reason=loss_reason,
                  event=event, group=group, saved_view=saved_view)

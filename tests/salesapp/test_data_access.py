@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from salesapp.access_log import data_access_purge
-from salesapp.models import DataAccess
+from salesapp.models import DataAccess, RetentionPolicy
+from salesapp.retention import retention_run
 from tests.leads.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,13 +73,13 @@ def test_a_refused_read_records_nothing(api, rep, other_rep):
     assert _entries() == []
 
 
-def test_entries_past_retention_are_purged(settings, rep):
-    settings.DATA_ACCESS_RETENTION_DAYS = 30
+def test_entries_past_retention_are_purged(rep):
+    RetentionPolicy.objects.filter(data_type="data_access").update(keep_days=30, enabled=True)
     now = timezone.now()
     old = DataAccess.objects.create(user=rep, kind="detail", model="leads.lead", at=now - dt.timedelta(days=31))
     recent = DataAccess.objects.create(user=rep, kind="detail", model="leads.lead", at=now - dt.timedelta(days=29))
 
-    assert data_access_purge(now=now) == 1
+    assert retention_run(dry_run=False, now=now).report["data_access"]["changed"] == 1
     assert _entries() == [recent] and old.pk not in {e.pk for e in _entries()}
 
 
