@@ -18,7 +18,6 @@ import hmac
 import os
 import time
 
-from axes.signals import user_locked_out
 from celery import signals
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
@@ -159,12 +158,6 @@ def _login_failed(**kwargs) -> None:
     LOGIN_FAILURES.inc()
 
 
-def _locked_out(request=None, **kwargs) -> None:
-    # Axes signals on every refused try while locked out; a lockout begins at the try that reached the limit.
-    if getattr(request, "axes_failures_since_start", None) == settings.AXES_FAILURE_LIMIT:
-        LOGIN_LOCKOUTS.inc()
-
-
 _task_started: dict[str, float] = {}
 
 
@@ -198,11 +191,10 @@ def _worker_child_gone(pid=None, **kwargs) -> None:
 
 
 def connect() -> None:
-    """Time SQL statements; count sign-in failures, lockouts and Celery tasks; open a worker's metrics port (from
-    the kernel's ready())."""
+    """Time SQL statements; count sign-in failures and Celery tasks; open a worker's metrics port (from the
+    kernel's ready()). Lockouts are counted where they are recognised (salesapp.signin)."""
     connection_created.connect(_time_queries, dispatch_uid="salesapp-metrics-time-queries")
     user_login_failed.connect(_login_failed, dispatch_uid="salesapp-metrics-login-failed")
-    user_locked_out.connect(_locked_out, dispatch_uid="salesapp-metrics-locked-out")
     signals.task_prerun.connect(_task_prerun, dispatch_uid="salesapp-metrics-task-prerun")
     signals.task_postrun.connect(_task_postrun, dispatch_uid="salesapp-metrics-task-postrun")
     signals.worker_init.connect(_worker_port, dispatch_uid="salesapp-metrics-worker-port")
