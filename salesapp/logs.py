@@ -68,10 +68,11 @@ class RequestLogMiddleware:
             route_var.set(match.route if match is not None else "unmatched")
             user_id_var.set(_user_id(request))
             response[REQUEST_ID_HEADER] = request.request_id
-            log.info("%s %s %s", request.method, request.get_full_path(), response.status_code, extra={
-                "method": request.method, "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - start) * 1000, 1),
-            })
+            if log.isEnabledFor(logging.INFO):  # the plain console leaves request lines to runserver
+                log.info("%s %s %s", request.method, request.get_full_path(), response.status_code, extra={
+                    "method": request.method, "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - start) * 1000, 1),
+                })
             return response
         finally:
             for var, token in reversed(tokens):

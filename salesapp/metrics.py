@@ -17,13 +17,11 @@ set it answers nobody (401): the numbers name routes, queues and consumers, whic
 import hmac
 import os
 import time
-from contextlib import ExitStack
 
-from axes.signals import user_locked_out
 from celery import signals
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
-from django.db import connections
+from django.db.backends.signals import connection_created
 from django.http import HttpResponse
 from prometheus_client import (
     REGISTRY,
@@ -128,10 +126,18 @@ class _QueryTimer:
             self.histogram.observe(time.perf_counter() - start)
 
 
-class MetricsMiddleware:
-    """Count each request by route and status, time it, and time its SQL statements per database.
+def _time_queries(sender, connection, **kwargs) -> None:
+    """Time every statement of a connection from its opening (requests, tasks and commands alike): installed
+    once per connection object rather than around each request, which would cost every request."""
+    if not any(isinstance(wrapper, _QueryTimer) for wrapper in connection.execute_wrappers):
+        connection.execute_wrappers.append(_QueryTimer(connection.alias))
 
-    First in MIDDLEWARE, so the time is the whole answer's, middlewares included.
+
+class MetricsMiddleware:
+    """Count each request by route and status, and time it.
+
+    First in MIDDLEWARE, so the time is the whole answer's, middlewares included. Django turns a view's
+    exception into its 500 answer before it reaches here: errors are counted by status.
     """
 
     def __init__(self, get_response):
@@ -139,11 +145,7 @@ class MetricsMiddleware:
 
     def __call__(self, request):
         start = time.perf_counter()
-        with ExitStack() as stack:
-            for alias in connections:
-                stack.enter_context(connections[alias].execute_wrapper(_QueryTimer(alias)))
-            # Django turns a view's exception into its 500 answer before it reaches here: counted by status.
-            response = self.get_response(request)
+        response = self.get_response(request)
         route = _route(request)
         HTTP_LATENCY.labels(route, request.method).observe(time.perf_counter() - start)
         HTTP_REQUESTS.labels(route, request.method, str(response.status_code)).inc()
@@ -154,12 +156,6 @@ class MetricsMiddleware:
 
 def _login_failed(**kwargs) -> None:
     LOGIN_FAILURES.inc()
-
-
-def _locked_out(request=None, **kwargs) -> None:
-    # Axes signals on every refused try while locked out; a lockout begins at the try that reached the limit.
-    if getattr(request, "axes_failures_since_start", None) == settings.AXES_FAILURE_LIMIT:
-        LOGIN_LOCKOUTS.inc()
 
 
 _task_started: dict[str, float] = {}
@@ -195,9 +191,10 @@ def _worker_child_gone(pid=None, **kwargs) -> None:
 
 
 def connect() -> None:
-    """Count sign-in failures, lockouts and Celery tasks; open a worker's metrics port (from the kernel's ready())."""
+    """Time SQL statements; count sign-in failures and Celery tasks; open a worker's metrics port (from the
+    kernel's ready()). Lockouts are counted where they are recognised (salesapp.signin)."""
+    connection_created.connect(_time_queries, dispatch_uid="salesapp-metrics-time-queries")
     user_login_failed.connect(_login_failed, dispatch_uid="salesapp-metrics-login-failed")
-    user_locked_out.connect(_locked_out, dispatch_uid="salesapp-metrics-locked-out")
     signals.task_prerun.connect(_task_prerun, dispatch_uid="salesapp-metrics-task-prerun")
     signals.task_postrun.connect(_task_postrun, dispatch_uid="salesapp-metrics-task-postrun")
     signals.worker_init.connect(_worker_port, dispatch_uid="salesapp-metrics-worker-port")

@@ -24,6 +24,7 @@ from rest_framework.exceptions import APIException
 from salesapp import cache
 from salesapp.audit import audit_user_event
 from salesapp.clientip import client_ip
+from salesapp.metrics import LOGIN_LOCKOUTS
 from salesapp.models import User
 
 LOCKOUTS_WINDOW = 24 * 3600
@@ -96,6 +97,7 @@ def _on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
     """
     if getattr(request, "axes_failures_since_start", None) != settings.AXES_FAILURE_LIMIT:
         return
+    LOGIN_LOCKOUTS.inc()
     for key in (_lockouts_key("account", username or ""), _lockouts_key("address", ip_address)):
         cache.count(key, LOCKOUTS_WINDOW)
     user = User.objects.filter(email__iexact=username).first() if username else None

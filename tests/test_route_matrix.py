@@ -49,4 +49,4 @@ def test_every_route_answers_each_role_without_server_error(client, demo, role):
 def test_the_walk_covers_pages_and_api_lists():
     walked = dict(no_argument_paths())
 
-    assert {"home", "leads:list", "opportunities:board", "admin:index", "v1_leads_list"} <= set(walked)
+    assert {"home", "leads:list", "opportunities:board", "admin:index", "v1_leads_list", "metrics"} <= set(walked)

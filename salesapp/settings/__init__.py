@@ -494,12 +494,16 @@ LOGGING = {
         # runserver's own request lines; with JSON, salesapp.request's line says it all
         "django.server": {"handlers": ["django.server"], "level": "INFO" if LOG_FORMAT == "plain" else "WARNING",
                           "propagate": False},
+        # Celery's own lines (a task received, succeeded) only from WARNING unless asked for.
+        "celery": {"level": env("CELERY_LOG_LEVEL", default="WARNING")},
         # One line per request, in JSON only: the plain console has runserver's own.
         "salesapp.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
         # Celery logs a line per task run (thousands while the demo loads): warnings only, unless asked.
         "celery": {"level": env("TASK_LOG_LEVEL", default="WARNING")},
     },
 }
+# Workers and beat log through LOGGING above (JSON, masked, with the request id), not Celery's own set-up.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers nobody (401).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # A Celery worker serves its own counters on this port when set (internal; see salesapp.metrics).

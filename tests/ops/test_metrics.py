@@ -188,3 +188,12 @@ def test_every_metric_an_alert_rule_reads_is_exported(client, token):
     assert sorted(wanted - exported - set(EXPORTED_ELSEWHERE)) == []
     # A name listed as served elsewhere that a rule no longer reads is a stale entry
     assert set(EXPORTED_ELSEWHERE) <= wanted
+
+
+def test_a_lockout_is_counted_once(client, token, rep):
+    before = value(scrape(client), "sales_login_lockouts_total")
+
+    for n in range(12):  # the tenth failure locks the account; the tries after it are refused, not new lockouts
+        client.post("/login/", {"username": rep.email, "password": f"guess-{n}"}, REMOTE_ADDR="203.0.113.9")
+
+    assert value(scrape(client), "sales_login_lockouts_total") == before + 1
