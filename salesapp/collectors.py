@@ -12,7 +12,7 @@ from django.db.models import Count, DateTimeField, Exists, Min, OuterRef, Q, Sum
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
-from salesapp import events, jobs
+from salesapp import events, jobs, replicas
 from salesapp.celery import app, tasks_run_in_process
 from salesapp.metrics import register_collector
 from salesapp.models import AppliedEvent, ConsumerFailure, OutboxEvent
@@ -168,7 +168,18 @@ class QueueCollector:
         return declared.message_count, declared.consumer_count
 
 
+class ReplicaCollector:
+    """How far the read replica is behind (only when one is configured); +Inf when it is out of rotation."""
+
+    def collect(self):
+        lag = replicas.replica_lag_seconds()
+        if lag is not None:
+            yield GaugeMetricFamily("sales_db_replica_lag_seconds",
+                                    "Seconds the read replica is behind the primary (+Inf: not answering)", value=lag)
+
+
 def register() -> None:
     """Put the kernel's collectors under /metrics (from the kernel's ready())."""
-    for collector in (OutboxCollector(), ConsumerCollector(), JobCollector(), DatabaseCollector(), QueueCollector()):
+    for collector in (OutboxCollector(), ConsumerCollector(), JobCollector(), DatabaseCollector(), QueueCollector(),
+                      ReplicaCollector()):
         register_collector(collector)

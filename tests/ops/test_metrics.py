@@ -25,8 +25,8 @@ RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.
 EXPORTED_ELSEWHERE = {
     # written by the backup script (issue 18, backups) to node-exporter's textfile collector
     "sales_backup_last_success_timestamp_seconds": "backup script via node-exporter",
-    # the replica check (issue 18, replicas); drop it from here once /metrics serves it
-    "sales_db_replica_lag_seconds": "replica check",
+    # served by /metrics only where DATABASE_REPLICA_URL names a replica (salesapp.collectors.ReplicaCollector)
+    "sales_db_replica_lag_seconds": "/metrics with a replica configured",
     "node_filesystem_avail_bytes": "node-exporter",
     "node_filesystem_size_bytes": "node-exporter",
 }
