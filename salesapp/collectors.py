@@ -83,7 +83,7 @@ class ConsumerCollector:
 
 class JobCollector:
     """Long jobs per kind: waiting, running, running without a heartbeat, and the progress of those running
-    (every job model counts its work in `total` and `processed`)."""
+    (for the kinds that count their work, `JobKind.progress`)."""
 
     def collect(self):
         stale_before = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
@@ -95,16 +95,18 @@ class JobCollector:
         for name, kind in sorted(jobs.job_kinds().items()):
             # A job a worker took has a heartbeat; one still waiting has none (a kind may wait and run in one status).
             running = Q(status=kind.running, heartbeat_at__isnull=False)
+            sums = {"done": Sum(kind.progress[0], filter=running), "total": Sum(kind.progress[1], filter=running)
+                    } if kind.progress else {}
             row = kind.model.objects.order_by().aggregate(
                 waiting=Count("pk", filter=Q(status__in=kind.waiting, heartbeat_at__isnull=True)),
                 running=Count("pk", filter=running),
                 stale=Count("pk", filter=Q(status=kind.running, heartbeat_at__lt=stale_before)),
-                done=Sum("processed", filter=running),
-                total=Sum("total", filter=running),
+                **sums,
             )
             for state in ("waiting", "running", "stale"):
                 count.add_metric([name, state], row[state])
-            progress.add_metric([name], (row["done"] or 0) / row["total"] if row["total"] else 1.0)
+            if kind.progress:
+                progress.add_metric([name], (row["done"] or 0) / row["total"] if row["total"] else 1.0)
         yield count
         yield progress
 

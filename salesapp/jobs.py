@@ -46,6 +46,8 @@ class JobKind:
     send: Callable[[int], None]  # queue the job's run task
     fail: Callable[[int, str], None]  # end a job that cannot be resumed, with the reason
     ready: Q = field(default_factory=Q)  # what else a waiting job must satisfy before the watchdog sends it
+    # The model's fields counting work done and work in all (its progress), or None for a job of one step.
+    progress: tuple[str, str] | None = ("processed", "total")
 
 
 _kinds: dict[str, JobKind] = {}

@@ -250,6 +250,7 @@ def register_privacy_jobs() -> None:
     register_job_kind("privacy_request", JobKind(
         model=PrivacyRequest, waiting=(PrivacyRequest.Status.PENDING,), running=PrivacyRequest.Status.RUNNING,
         queued_field="created_at", send=lambda pk: job_send(_run_task(), pk), fail=privacy_request_fail,
+        progress=None,
     ))
 
 

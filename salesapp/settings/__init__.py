@@ -498,8 +498,6 @@ LOGGING = {
         "celery": {"level": env("CELERY_LOG_LEVEL", default="WARNING")},
         # One line per request, in JSON only: the plain console has runserver's own.
         "salesapp.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
-        # Celery logs a line per task run (thousands while the demo loads): warnings only, unless asked.
-        "celery": {"level": env("TASK_LOG_LEVEL", default="WARNING")},
     },
 }
 # Workers and beat log through LOGGING above (JSON, masked, with the request id), not Celery's own set-up.

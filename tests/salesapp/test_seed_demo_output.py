@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("DATABASE_URL", "DATABASE_REPLICA_URL", "REDIS_URL", "CELERY_BROKER_URL", "ELASTICSEARCH_URL",
-            "MONGODB_URI", "DJANGO_SETTINGS_MODULE", "LOG_LEVEL", "TASK_LOG_LEVEL")
+            "MONGODB_URI", "DJANGO_SETTINGS_MODULE", "LOG_LEVEL", "CELERY_LOG_LEVEL")
 
 
 @pytest.fixture
