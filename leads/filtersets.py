@@ -26,4 +26,4 @@ class LeadFilter(SearchFilterSet):
 
     class Meta:
         model = Lead
-        fields = ["status", "source", "assigned_to", "territory_id"]
+        fields = ["status", "source", "assigned_to", "territory_id", "external_id"]

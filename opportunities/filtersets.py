@@ -31,7 +31,7 @@ class AccountFilterSet(SearchFilterSet):
 
     class Meta:
         model = Account
-        fields = ["q", "owner", "territory", "industry", "billing_country", "parent"]
+        fields = ["q", "owner", "territory", "industry", "billing_country", "parent", "external_id"]
 
 
 class ContactFilterSet(SearchFilterSet):
@@ -44,7 +44,7 @@ class ContactFilterSet(SearchFilterSet):
 
     class Meta:
         model = Contact
-        fields = ["q", "account", "buying_role", "email"]
+        fields = ["q", "account", "buying_role", "email", "external_id"]
 
 
 class OpportunityFilterSet(SearchFilterSet):
@@ -72,7 +72,8 @@ class OpportunityFilterSet(SearchFilterSet):
 
     class Meta:
         model = Opportunity
-        fields = ["q", "stage", "is_open", "owner", "team", "territory", "account", "forecast_category"]
+        fields = ["q", "stage", "is_open", "owner", "team", "territory", "account", "forecast_category",
+                  "external_id"]
 
     def in_team(self, queryset, name, value):
         return queryset.filter(owner_id__in=user_subtree_ids(int(value))) if value else queryset
