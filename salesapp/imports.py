@@ -170,7 +170,7 @@ class ImportContext:
             return None
         owners = self.cache.setdefault("owners", {})
         if email not in owners:
-            owners.update({e: None for e in [email]} | users_by_email([email]))
+            owners.update(dict.fromkeys([email]) | users_by_email([email]))
         if owners[email] is None:
             raise RowError(column, f"no active user with email {email}")
         return owners[email]
