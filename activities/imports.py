@@ -11,7 +11,7 @@ would not undo documents).
 
 from django.core.exceptions import ValidationError
 
-from activities import services
+from activities import links, services
 from activities.store import get_store
 from salesapp import imports as framework
 
@@ -84,6 +84,20 @@ def _linked(row: dict, ctx, column: str):
     return found
 
 
+def activity_import_prepare(rows: list[dict], ctx) -> None:
+    """Look up the batch's linked records in one query per kind (the rows' references are resolved already)."""
+    ids: dict[str, set[int]] = {}
+    for row in rows:
+        for column in REFERENCES:
+            try:
+                pk = _linked(row, ctx, column)
+            except framework.RowError:
+                continue  # reported by the row's own validation
+            if isinstance(pk, int):
+                ids.setdefault(column.removesuffix("_id"), set()).add(pk)
+    links.remember_links(user=ctx.actor, ids=ids, memo=ctx.cache.setdefault("activities", {}))
+
+
 def activity_import_validate(row: dict, ctx) -> dict:
     ctx.claim("external_id", row.get("external_id", ""), "external_id")
     owner = ctx.owner(row["owner_email"], "owner_email") if row.get("owner_email") else None
@@ -136,6 +150,7 @@ def register() -> None:
         columns=[framework.ImportColumn(name, required=req, help=help_text, admin_only=admin_only)
                  for name, req, help_text, admin_only in COLUMNS],
         validate_row=activity_import_validate,
+        prepare=activity_import_prepare,
         write_rows=activity_import_write,
         permission="lead:import",
         order=70,

@@ -124,6 +124,18 @@ def fill_links(*, user, given: dict, memo: dict | None = None) -> dict:
     return out
 
 
+def remember_links(*, user, ids: dict[str, set[int]], memo: dict) -> None:
+    """Look up, one query per kind, the linked records `fill_links` will check (a batch of an import), into
+    the `memo` it reads: what `user` may see, with the parents' ids."""
+    for kind, wanted in ids.items():
+        todo = {pk for pk in wanted if (kind, pk) not in memo}
+        if not todo:
+            continue
+        parents = [f"{p}_id" for p in link_for(kind).parents]
+        found = {row["pk"]: row for row in _visible_records(kind, user).filter(pk__in=todo).values(*parents, "pk")}
+        memo.update({(kind, pk): found.get(pk) for pk in todo})
+
+
 def primary_link(doc: dict) -> tuple[str, int] | None:
     """The link that decides who sees the activity (the record it is about)."""
     for kind in PRECEDENCE:

@@ -232,14 +232,18 @@ def activities_import(*, actor, docs: list[dict]) -> tuple[int, int]:
 
 def _imported_payload(docs: list[dict]) -> dict:
     """What consumers of a batch need: the ids, the records touched and the latest time on each."""
-    latest: dict[str, dict[int, datetime]] = {"opportunity_id": {}, "account_id": {}}
+    latest: dict[str, dict[int, datetime]] = {"opportunity_id": {}, "account_id": {}, "lead_id": {}}
+    counts: dict[int, int] = {}
     for doc in docs:
         for field, seen in latest.items():
             if doc[field] and (doc[field] not in seen or doc["occurred_at"] > seen[doc[field]]):
                 seen[doc[field]] = doc["occurred_at"]
+        if doc["lead_id"]:
+            counts[doc["lead_id"]] = counts.get(doc["lead_id"], 0) + 1
     return {
         "activity_ids": [d["id"] for d in docs],
-        "lead_ids": sorted({d["lead_id"] for d in docs if d["lead_id"]}),
+        "lead_ids": sorted(counts),
+        "lead_counts": [[pk, n, latest["lead_id"][pk].isoformat()] for pk, n in counts.items()],
         "opportunity_last": [[pk, when.isoformat()] for pk, when in latest["opportunity_id"].items()],
         "account_last": [[pk, when.isoformat()] for pk, when in latest["account_id"].items()],
         "user_ids": sorted({d["user_id"] for d in docs}),

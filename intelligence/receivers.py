@@ -7,7 +7,9 @@ scores are written by the owning apps, which publish `lead.scored` and
 causes another.
 """
 
-from intelligence import analytics
+from django.conf import settings
+
+from intelligence import analytics, tasks
 from intelligence.datasets import closed_context_invalidate
 from intelligence.models import Kind
 from intelligence.services import rescore_request
@@ -43,6 +45,20 @@ def invalidate_cached(event: dict) -> None:
     analytics.invalidate()
     if event["name"] in CLOSE_EVENTS:
         closed_context_invalidate()
+
+
+# The import kinds whose records the learned models learn from.
+TRAINING_KINDS = {"leads", "opportunities", "stage_history", "activities"}
+
+
+@consumer("intelligence.train_after_import", "import.finished")
+def train_after_import(event: dict) -> None:
+    """A big import of history ends: train every model on it (each reports its examples, or how much more
+    history it needs), as a job of its own."""
+    payload = event["payload"]
+    if payload["created"] >= settings.IMPORT_TRAINING_MIN_ROWS and TRAINING_KINDS & set(payload["kinds"]):
+        for kind in Kind.values:
+            tasks.model_train_task.delay(kind)
 
 
 @consumer("intelligence.rescore", *RESCORE_EVENTS)

@@ -34,7 +34,7 @@ class LeadFilter(SortedFilterSet, SearchFilterSet):
 
     class Meta:
         model = Lead
-        fields = ["status", "source", "assigned_to", "territory_id"]
+        fields = ["status", "source", "assigned_to", "territory_id", "external_id"]
 
     def still_open(self, queryset, name, value):
         if value is None:

@@ -20,8 +20,9 @@ def lead_activity_logged_receiver(event: dict) -> None:
 
 @on_event("activity.imported")
 def lead_activities_imported_receiver(event: dict) -> None:
-    """Imported activities count on their leads like logged ones (recounted once per batch)."""
-    services.leads_activity_recount(lead_ids=event["payload"]["lead_ids"])
+    """Imported activities count on their leads like logged ones (once per batch)."""
+    services.leads_activities_added(counts={pk: (n, parse_datetime(when))
+                                            for pk, n, when in event["payload"]["lead_counts"]})
 
 
 @on_event("activity.deleted", "activity.updated")

@@ -451,22 +451,18 @@ def lead_activity_recount(*, lead_id: int) -> Lead | None:
     return lead
 
 
-def leads_activity_recount(*, lead_ids) -> int:
-    """Activities were imported onto these leads: count them and find the latest again, in bulk.
-
-    Scores follow through the rescoring that `activity.imported` asks for.
-    """
-    leads = list(Lead.objects.filter(pk__in=list(lead_ids)).only("id", "activity_count", "last_activity_at"))
-    if not leads:
-        return 0
-    docs = activities_for(kind="lead", ids=[lead.pk for lead in leads], limit=0)
-    counts: dict[int, int] = {}
-    latest: dict[int, datetime] = {}
-    for doc in docs:
-        counts[doc["lead_id"]] = counts.get(doc["lead_id"], 0) + 1
-        latest[doc["lead_id"]] = max(latest.get(doc["lead_id"], doc["occurred_at"]), doc["occurred_at"])
+@transaction.atomic
+def leads_activities_added(*, counts: dict[int, tuple[int, datetime]]) -> int:
+    """A batch of activities was imported onto these leads ({lead id: (how many, latest time)}): count them and
+    move the last activity time forward, in one read and one batched write. Scores follow through the
+    rescoring that `activity.imported` asks for."""
+    leads = list(rows_lock(Lead.objects.filter(pk__in=list(counts))).only("id", "activity_count",
+                                                                          "last_activity_at"))
     for lead in leads:
-        lead.activity_count, lead.last_activity_at = counts.get(lead.pk, 0), latest.get(lead.pk)
+        added, latest = counts[lead.pk]
+        lead.activity_count += added
+        if lead.last_activity_at is None or latest > lead.last_activity_at:
+            lead.last_activity_at = latest
     rows_update(Lead, leads, ("activity_count", "last_activity_at"))
     return len(leads)
 

@@ -34,7 +34,7 @@ class AccountFilterSet(SortedFilterSet, SearchFilterSet):
 
     class Meta:
         model = Account
-        fields = ["q", "owner", "territory", "industry", "billing_country", "parent"]
+        fields = ["q", "owner", "territory", "industry", "billing_country", "parent", "external_id"]
 
 
 class ContactFilterSet(SortedFilterSet, SearchFilterSet):
@@ -49,7 +49,7 @@ class ContactFilterSet(SortedFilterSet, SearchFilterSet):
 
     class Meta:
         model = Contact
-        fields = ["q", "account", "buying_role", "email"]
+        fields = ["q", "account", "buying_role", "email", "external_id"]
 
 
 class OpportunityFilterSet(SortedFilterSet, SearchFilterSet):
@@ -79,7 +79,8 @@ class OpportunityFilterSet(SortedFilterSet, SearchFilterSet):
 
     class Meta:
         model = Opportunity
-        fields = ["q", "stage", "is_open", "owner", "team", "territory", "account", "forecast_category"]
+        fields = ["q", "stage", "is_open", "owner", "team", "territory", "account", "forecast_category",
+                  "external_id"]
 
     def in_team(self, queryset, name, value):
         return queryset.filter(owner_id__in=user_subtree_ids(int(value))) if value else queryset

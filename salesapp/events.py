@@ -90,7 +90,10 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     "activity.deleted": ("activity_id", "type", "lead_id", "opportunity_id", "account_id", "user_id", "occurred_at",
                          "completed_at"),
     # One per written batch of an import: the records the activities touched, with the latest time on each.
-    "activity.imported": ("activity_ids", "lead_ids", "opportunity_last", "account_last", "user_ids"),
+    # An import job wrote its rows: the kinds it carried and how many records it created and updated.
+    "import.finished": ("job_id", "kinds", "created", "updated"),
+    # lead_counts: [lead id, activities added, latest time]; *_last: [id, latest time].
+    "activity.imported": ("activity_ids", "lead_ids", "lead_counts", "opportunity_last", "account_last", "user_ids"),
 }
 
 

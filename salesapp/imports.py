@@ -50,6 +50,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from salesapp.events import publish
 from salesapp.guards import has_permission
 from salesapp.jobs import JobKind, job_claim, job_heartbeat, job_send, register_job_kind
 from salesapp.models import ImportJob
@@ -169,7 +170,7 @@ class ImportContext:
             return None
         owners = self.cache.setdefault("owners", {})
         if email not in owners:
-            owners.update({e: None for e in [email]} | users_by_email([email]))
+            owners.update(dict.fromkeys([email]) | users_by_email([email]))
         if owners[email] is None:
             raise RowError(column, f"no active user with email {email}")
         return owners[email]
@@ -736,8 +737,12 @@ def _run(job: ImportJob) -> ImportJob:
     verb = "would be" if job.dry_run else "were"
     skipped = len({e["row"] for e in errors})
     message = f"{created} created and {updated} updated {verb} written" + (f"; {skipped} bad rows skipped" if skipped else "")
-    _progress(job, status=ImportJob.Status.SUCCEEDED, finished_at=timezone.now(), created=created, updated=updated,
-              message=message + ctx.cache.get("notes", ""))
+    with transaction.atomic():
+        _progress(job, status=ImportJob.Status.SUCCEEDED, finished_at=timezone.now(), created=created,
+                  updated=updated, message=message + ctx.cache.get("notes", ""))
+        if not job.dry_run:
+            publish("import.finished", {"job_id": job.pk, "kinds": [spec.name for spec, *_ in files],
+                                        "created": created, "updated": updated}, actor=job.created_by)
     return job
 
 

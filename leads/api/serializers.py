@@ -100,9 +100,10 @@ class LeadSerializer(serializers.ModelSerializer):
             "territory_id", "converted_opportunity_id", "converted_account_id", "converted_contact_id",
             "converted_at", "merged_into_id", "last_activity_at", "activity_count", "created_at", "updated_at",
             *PRIVACY_STATE_FIELDS,
+            "external_id",
         ]
         # Consent changes through POST /leads/<id>/consent/ (leads.services.lead_privacy_update).
-        read_only_fields = ["status", "score", "score_model", "score_factors", "assigned_at", "assignment_reason",
+        read_only_fields = ["external_id", "status", "score", "score_model", "score_factors", "assigned_at", "assignment_reason",
                             "queue", "converted_at", "last_activity_at", "activity_count", "created_at",
                             "updated_at", *PRIVACY_STATE_FIELDS]
 

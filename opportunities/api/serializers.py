@@ -35,8 +35,8 @@ class AccountSerializer(serializers.ModelSerializer):
         model = Account
         fields = ["id", "name", "website_domain", "industry", "employee_count", "annual_revenue", "billing_country",
                   "billing_state", "billing_postal_code", "owner_id", "territory_id", "parent_id",
-                  "last_activity_at", "created_at", "updated_at", "allow_duplicate"]
-        read_only_fields = ["last_activity_at", "created_at", "updated_at"]
+                  "last_activity_at", "created_at", "updated_at", "allow_duplicate", "external_id"]
+        read_only_fields = ["last_activity_at", "created_at", "updated_at", "external_id"]
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -51,9 +51,10 @@ class ContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", "account_id", "first_name", "last_name", "email", "phone", "title", "buying_role",
-                  "owner_id", "created_at", "updated_at", "allow_duplicate", *PRIVACY_STATE_FIELDS]
+                  "owner_id", "created_at", "updated_at", "allow_duplicate", "external_id",
+                  *PRIVACY_STATE_FIELDS]
         # Consent changes through POST /contacts/<id>/consent/ (contacts.contact_privacy_update).
-        read_only_fields = ["created_at", "updated_at", *PRIVACY_STATE_FIELDS]
+        read_only_fields = ["created_at", "updated_at", "external_id", *PRIVACY_STATE_FIELDS]
 
 
 class OpportunitySerializer(FieldPolicyMixin, serializers.ModelSerializer):
@@ -86,8 +87,9 @@ class OpportunitySerializer(FieldPolicyMixin, serializers.ModelSerializer):
         fields = ["id", "name", "account_id", "lead_id", "stage", "probability", "probability_is_manual", "amount",
                   "cost", "margin", "expected_close_date", "actual_close_date", "owner_id", "territory_id", "deal_score",
                   "score_model", "score_factors", "outcome", "loss_reason", "close_reason", "next_step", "forecast_category", "forecast_category_is_manual",
-                  "source", "contact_ids", "stage_changed_at", "last_activity_at", "created_at", "updated_at"]
-        read_only_fields = ["lead_id", "probability_is_manual", "actual_close_date", "loss_reason",
+                  "source", "contact_ids", "stage_changed_at", "last_activity_at", "created_at", "updated_at",
+                  "external_id"]
+        read_only_fields = ["external_id", "lead_id", "probability_is_manual", "actual_close_date", "loss_reason",
                             "forecast_category_is_manual", "stage_changed_at", "last_activity_at", "created_at",
                             "updated_at"]
 

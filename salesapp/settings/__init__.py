@@ -218,6 +218,8 @@ CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# An import that creates at least this many records trains the learned models when it ends.
+IMPORT_TRAINING_MIN_ROWS = env.int("IMPORT_TRAINING_MIN_ROWS", default=5000)
 # Without a broker, an import runs in a thread of the web process, so its page can show progress meanwhile.
 IMPORTS_IN_THREAD = env.bool("IMPORTS_IN_THREAD", default=CELERY_TASK_ALWAYS_EAGER)
 CELERY_RESULT_BACKEND = REDIS_URL or None

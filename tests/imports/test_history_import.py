@@ -104,11 +104,18 @@ def test_an_unknown_reference_is_a_row_error_naming_the_column_and_abort_writes_
     assert _counts() == (0, 0, 0, 0, 0, 0)
 
 
-def test_training_after_the_import_learns_from_the_imported_leads(importer):
-    assert _run(importer, _zip()).status == ImportJob.Status.SUCCEEDED
-    report = model_train(actor=importer, kind="lead")
-    model = report["models"][0]
-    assert report["kind"] == "lead" and model["auc"] is not None
-    trained = ScoringModel.objects.get(pk=model["id"])
-    # converted (won or lost) and unqualified leads of the export are the examples
+def test_training_after_the_import_learns_from_the_imported_leads(importer, settings,
+                                                                   django_capture_on_commit_callbacks):
+    settings.IMPORT_TRAINING_MIN_ROWS = 1000  # the sample export counts as a big import
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _run(importer, _zip()).status == ImportJob.Status.SUCCEEDED
+    # the import's end trained the lead model by itself, on the imported converted and unqualified leads
+    trained = ScoringModel.objects.filter(kind="lead").order_by("-version").first()
+    assert trained is not None
     assert trained.metrics["records_train"] + trained.metrics["records_holdout"] >= 200
+    assert trained.metrics["n_train"] > trained.metrics["records_train"]  # examples: each lead at several ages
+    # and training on demand reports the same history
+    report = model_train(actor=importer, kind="lead")
+    assert report["kind"] == "lead" and report["models"][0]["auc"] is not None
+    open_lead = Lead.objects.get(external_id="LD-00005")  # a new lead of the export
+    assert open_lead.status == "new" and open_lead.score_factors
