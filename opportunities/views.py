@@ -24,6 +24,7 @@ from opportunities.models import Account, Contact, Opportunity
 from opportunities.periods import parse_period, period_choices, quarter_of
 from opportunities.services import accounts, contacts, deals, forecasts
 from salesapp import access_log
+from salesapp import fields as field_policy
 from salesapp.access import CHANGE, can_write
 from salesapp.assignment import assignable_users
 from salesapp.exports import csv_export
@@ -209,12 +210,18 @@ DEAL_COLUMNS = [
 ]
 
 
+def _deal_columns(user) -> list[Column]:
+    """The deal list's columns without the fields the field policy hides from the user (absent, not blank)."""
+    hidden = field_policy.hidden(user, Opportunity)
+    return [c for c in DEAL_COLUMNS if c.key not in hidden]
+
+
 @perm_required("opportunity:read")
 def opportunity_list_view(request):
     """Deals the user may see: open ones unless the filters say otherwise, sorted by close date by default."""
     deal_list, filterset = list_context(
         request, key="deals", filterset_class=OpportunityFilterSet, queryset=selectors.opportunity_list(
-            user=request.user), columns=DEAL_COLUMNS, default_ordering="expected_close_date",
+            user=request.user), columns=_deal_columns(request.user), default_ordering="expected_close_date",
         defaults={"is_open": "true"})
     access_log.record_search(request, Opportunity, [o.pk for o in deal_list])
     return render(request, "opportunities/opportunity_list.html", {

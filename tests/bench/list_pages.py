@@ -22,10 +22,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
 from salesapp.models import User  # noqa: E402
 
@@ -40,7 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    settings.ALLOWED_HOSTS = ["*"]
+    setup_test_environment()  # the test client then keeps each response's template context
     for role in ("admin", "sales_rep"):
         user = User.objects.filter(role=role, is_active=True).order_by("id").first()
         client = Client()

@@ -232,3 +232,13 @@ def test_column_choice_shows_only_the_chosen_columns_and_keeps_them_when_sorting
     assert "cols=name" in amount["href"] and "cols=created" in amount["href"] and "ordering=amount" in amount["href"]
     html = response.content.decode()
     assert "Stage</th>" not in html and '<input type="hidden" name="cols" value="created">' in html
+
+
+@pytest.mark.django_db
+def test_the_margin_column_is_absent_for_those_the_field_policy_hides_it_from(client, rep, manager):
+    OpportunityFactory(name="Alpha", owner=rep)
+    client.force_login(rep)
+    assert "margin" not in {h["key"] for h in client.get("/opportunities/", {"cols": ["name", "margin"]}).context[
+        "list"].headers}
+    client.force_login(manager)
+    assert "margin" in {h["key"] for h in client.get("/opportunities/").context["list"].headers}
