@@ -11,6 +11,7 @@ import unicodedata
 from django.db.models import Q
 
 from leads.models import Lead
+from salesapp.access import VIEW
 from salesapp.normalize import normalize_company, normalize_email, normalize_phone
 
 
@@ -30,9 +31,22 @@ def normalized(data: dict) -> dict:
     }
 
 
-def leads_with_email(email: str):
-    """Every lead with this email (normalised), merged-away ones included: the one lookup of leads by email."""
-    return Lead.objects.filter(normalized_email=normalize_email(email)) if normalize_email(email) else Lead.objects.none()
+def leads_with_email(*emails: str):
+    """Every lead with one of these emails (normalised), merged-away ones included: the one lookup of leads by
+    email (dedup, imports and their `lead_email` references, data subject requests). A system read."""
+    wanted = {normalize_email(e) for e in emails} - {""}
+    return Lead.objects.filter(normalized_email__in=wanted) if wanted else Lead.objects.none()
+
+
+def lead_ids_by_email(emails, *, user=None) -> dict[str, int]:
+    """Leads by normalised email (the oldest unmerged one per email), among those `user` may see (None: all)."""
+    qs = leads_with_email(*emails).filter(merged_into__isnull=True)
+    if user is not None:
+        qs = qs.restrict(user, VIEW)
+    found: dict[str, int] = {}
+    for pk, email in qs.order_by("id").values_list("id", "normalized_email"):
+        found.setdefault(email, pk)
+    return found
 
 
 def find_duplicates(data, *, queryset=None, exclude_pk: int | None = None, limit: int = 10) -> list[tuple[Lead, list[str]]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from leads import selectors, services
-from leads.dedup import find_duplicates
+from leads.dedup import find_duplicates, lead_ids_by_email
 from leads.models import Lead
 from salesapp.access import CHANGE
 from salesapp.assignment import assignee_check, territory_check
@@ -145,9 +145,23 @@ def validate_row(row: dict, ctx) -> dict:
     return data
 
 
+def leads_for_import(rows: list[dict]) -> dict[tuple[str, str], Lead]:
+    """The leads a batch of import rows update, by ("external_id", value) or, for rows without one,
+    ("email", normalised email): two queries a batch. A system read: the caller checks the importer may
+    change them."""
+    external = {r["external_id"] for r in rows if r.get("external_id")}
+    emails = {r["email"] for r in rows if not r.get("external_id")}
+    found: dict[tuple[str, str], Lead] = {("external_id", lead.external_id): lead
+                                          for lead in Lead.objects.filter(external_id__in=external)}
+    by_email = lead_ids_by_email(emails)
+    leads = Lead.objects.in_bulk(by_email.values())
+    found.update({("email", email): leads[pk] for email, pk in by_email.items()})
+    return found
+
+
 def prepare(rows: list[dict], ctx) -> None:
     """The leads this batch updates, and which of them the importer may change: three queries a batch."""
-    ctx.cache["leads"] = selectors.leads_for_import(rows)
+    ctx.cache["leads"] = leads_for_import(rows)
     ids = [lead.pk for lead in ctx.cache["leads"].values()]
     ctx.cache["changeable"] = set(Lead.objects.filter(pk__in=ids).restrict(ctx.actor, CHANGE)
                                   .values_list("pk", flat=True)) if ids else set()
@@ -180,4 +194,4 @@ def register() -> None:
     register_reference("lead_external_id", label="lead", what="external id",
                        resolve=lambda values, actor: selectors.lead_ids_by_external_id(values, user=actor))
     register_reference("lead_email", label="lead", what="email", normalize=normalize_email,
-                       resolve=lambda values, actor: selectors.lead_ids_by_email(values, user=actor))
+                       resolve=lambda values, actor: lead_ids_by_email(values, user=actor))

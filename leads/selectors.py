@@ -9,7 +9,6 @@ from leads.models import Lead, LeadHistory
 from salesapp.access import VIEW
 from salesapp.assignment import assignable_users
 from salesapp.models import User
-from salesapp.normalize import normalize_email
 
 LIST_COLUMNS = (
     "id", "status", "source", "first_name", "last_name", "email", "phone", "company", "title", "industry",
@@ -64,36 +63,7 @@ def history_entries(*, lead_ids: list[int], before=None, limit: int = 50) -> lis
     return list(qs.select_related("actor").order_by("-created_at", "-id")[:limit])
 
 
-def lead_ids_by_email(emails, *, user=None) -> dict[str, int]:
-    """Leads by normalised email (the oldest unmerged one per email), among those `user` may see (None: all).
-
-    The one lookup of leads by email: imports, references and dedup of imported rows come through here.
-    """
-    wanted = {normalize_email(e) for e in emails} - {""}
-    qs = Lead.objects.filter(normalized_email__in=wanted, merged_into__isnull=True)
-    if user is not None:
-        qs = qs.restrict(user, VIEW)
-    found: dict[str, int] = {}
-    for pk, email in qs.order_by("id").values_list("id", "normalized_email"):
-        found.setdefault(email, pk)
-    return found
-
-
 def lead_ids_by_external_id(external_ids, *, user) -> dict[str, int]:
     """Leads by their id in the system they were imported from, among those `user` may see."""
     qs = Lead.objects.restrict(user, VIEW).filter(external_id__in=set(external_ids) - {""})
     return dict(qs.values_list("external_id", "id"))
-
-
-def leads_for_import(rows: list[dict]) -> dict[tuple[str, str], Lead]:
-    """The leads a batch of import rows update, by ("external_id", value) or, for rows without one,
-    ("email", normalised email): two queries a batch. A system read: the caller checks the importer may
-    change them."""
-    external = {r["external_id"] for r in rows if r.get("external_id")}
-    emails = {r["email"] for r in rows if not r.get("external_id")}
-    found: dict[tuple[str, str], Lead] = {("external_id", lead.external_id): lead
-                                          for lead in Lead.objects.filter(external_id__in=external)}
-    by_email = lead_ids_by_email(emails)
-    leads = Lead.objects.in_bulk(by_email.values())
-    found.update({("email", email): leads[pk] for email, pk in by_email.items()})
-    return found

@@ -22,7 +22,6 @@ from activities.selectors import activities_for
 from leads import routing, workflow
 from leads.models import Lead, LeadHistory
 from leads.scoring import score_lead
-from opportunities.selectors import deals_by_lead
 from opportunities.services import accounts, contacts, deals
 from salesapp.assignment import assignee_check, territory_check
 from salesapp.audit import audit_bulk
@@ -728,7 +727,7 @@ def leads_import_link_conversions(*, actor, lead_ids) -> int:
                                        converted_opportunity__isnull=True))
     if not waiting:
         return 0
-    found = deals_by_lead([lead.pk for lead in waiting])
+    found = deals.deals_by_lead([lead.pk for lead in waiting])
     linked = []
     for lead in waiting:
         deal = found.get(lead.pk)

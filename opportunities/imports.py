@@ -89,7 +89,8 @@ def register_import_kinds() -> None:
     reference("contact_external_id", label="contact", what="external id",
               resolve=lambda values, actor: selectors.contact_ids_by_external_id(values, user=actor))
     reference("contact_email", label="contact", what="email", normalize=normalize_email,
-              resolve=lambda values, actor: selectors.contact_ids_by_email(values, user=actor))
+              resolve=lambda values, actor: {e: c.pk for e, c in contacts.contacts_by_email(
+                  values, queryset=Contact.objects.restrict(actor, VIEW)).items()})
     reference("opportunity_external_id", label="deal", what="external id",
               resolve=lambda values, actor: selectors.opportunity_ids_by_external_id(values, user=actor))
 

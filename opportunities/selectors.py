@@ -11,7 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from opportunities.filtersets import AccountFilterSet, ContactFilterSet, OpportunityFilterSet
@@ -30,7 +30,7 @@ from salesapp import cache
 from salesapp.access import CHANGE, VIEW
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.models import User
-from salesapp.normalize import domain_of, normalize_company, normalize_email
+from salesapp.normalize import domain_of, normalize_company
 from salesapp.roles import Role
 from salesapp.selectors import user_get
 from territories.selectors import territory_subtree_ids
@@ -451,34 +451,6 @@ def forecast_accuracy(*, user, period: str, user_id: int | None = None) -> list[
     return sorted(out, key=lambda x: (not x["is_team"], x["name"]))
 
 
-def deals_by_lead(lead_ids) -> dict[int, Opportunity]:
-    """The deal each lead was converted into (the oldest, if several name it), with account and contacts.
-
-    A system read for linking imported converted leads; the import's actor was checked on both records.
-    """
-    found: dict[int, Opportunity] = {}
-    deals = (Opportunity.objects.filter(lead_id__in=list(lead_ids)).select_related("account")
-             .prefetch_related("contacts").order_by("id"))
-    for deal in deals:
-        found.setdefault(deal.lead_id, deal)
-    return found
-
-
-def contacts_by_email(emails, *, queryset=None) -> dict[str, Contact]:
-    """Contacts by normalised email (the oldest per email), among `queryset` (default: all).
-
-    The one lookup of contacts by email (matching, imports and their `contact_email` references).
-    """
-    wanted = {normalize_email(e) for e in emails} - {""}
-    if not wanted:
-        return {}
-    qs = (queryset if queryset is not None else Contact.objects.all()).annotate(email_lower=Lower("email"))
-    found: dict[str, Contact] = {}
-    for contact in qs.filter(email_lower__in=wanted).order_by("id"):
-        found.setdefault(contact.email_lower, contact)
-    return found
-
-
 # --- references of imports (ids by external id or natural key, among the records a user may see) ----------
 
 def account_ids_by_external_id(values, *, user) -> dict[str, int]:
@@ -508,10 +480,6 @@ def account_ids_by_name(values, *, user) -> dict[str, int]:
 
 def contact_ids_by_external_id(values, *, user) -> dict[str, int]:
     return dict(Contact.objects.restrict(user, VIEW).filter(external_id__in=values).values_list("external_id", "id"))
-
-
-def contact_ids_by_email(values, *, user) -> dict[str, int]:
-    return {e: c.pk for e, c in contacts_by_email(values, queryset=Contact.objects.restrict(user, VIEW)).items()}
 
 
 def opportunity_ids_by_external_id(values, *, user) -> dict[str, int]:

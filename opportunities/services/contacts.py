@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from opportunities.models import Account, Contact
-from opportunities.selectors import contacts_by_email
 from salesapp.assignment import assignee_check
 from salesapp.changes import apply_changes
 from salesapp.events import publish
@@ -33,10 +33,20 @@ def contact_find_match(*, account: Account | None = None, email: str = "", phone
     return None
 
 
-def contacts_with_email(email: str):
-    """Every contact with this email (normalised): the one lookup of contacts by email beside the matcher."""
-    email = normalize_email(email)
-    return Contact.objects.filter(email__iexact=email) if email else Contact.objects.none()
+def contacts_with_email(*emails: str, queryset=None):
+    """Every contact with one of these emails (normalised), among `queryset` (default: all): the one lookup of
+    contacts by email (matching, imports and their `contact_email` references, data subject requests)."""
+    wanted = {normalize_email(e) for e in emails} - {""}
+    qs = queryset if queryset is not None else Contact.objects.all()
+    return qs.annotate(email_lower=Lower("email")).filter(email_lower__in=wanted) if wanted else qs.none()
+
+
+def contacts_by_email(emails, *, queryset=None) -> dict[str, Contact]:
+    """Contacts by normalised email (the oldest per email), among `queryset` (default: all)."""
+    found: dict[str, Contact] = {}
+    for contact in contacts_with_email(*emails, queryset=queryset).order_by("id"):
+        found.setdefault(contact.email_lower, contact)
+    return found
 
 
 def _payload(contact: Contact, **extra) -> dict:

@@ -635,3 +635,16 @@ def stage_history_import(*, actor, rows: list[dict]) -> tuple[int, int]:
         new.append(entry)
     StageHistory.objects.bulk_create(new, batch_size=1000)
     return len(new), len(rows) - len(new)
+
+
+def deals_by_lead(lead_ids) -> dict[int, Opportunity]:
+    """The deal each lead was converted into (the oldest, if several name it), with account and contacts.
+
+    A system read for linking imported converted leads; the import's actor was checked on both records.
+    """
+    found: dict[int, Opportunity] = {}
+    deals = (Opportunity.objects.filter(lead_id__in=list(lead_ids)).select_related("account")
+             .prefetch_related("contacts").order_by("id"))
+    for deal in deals:
+        found.setdefault(deal.lead_id, deal)
+    return found
