@@ -20,6 +20,7 @@ urlpatterns = [
     path("opportunities/export/", views.opportunity_export_view, name="export"),
     path("opportunities/<id:pk>/", views.opportunity_detail_view, name="detail"),
     path("opportunities/<id:pk>/edit/", views.opportunity_form_view, name="edit"),
+    path("opportunities/<id:pk>/field/<slug:field>/", views.opportunity_field_view, name="field"),
     path("opportunities/<id:pk>/stage/", views.opportunity_stage_view, name="stage"),
     path("opportunities/<id:pk>/close/", views.opportunity_close_view, name="close"),
     path("opportunities/<id:pk>/reopen/", views.opportunity_reopen_view, name="reopen"),

@@ -5,10 +5,12 @@ Thin: forms validate, selectors read through `restrict()`, services write.
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import date
 from decimal import Decimal
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
@@ -19,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from opportunities import selectors
 from opportunities.filtersets import AccountFilterSet, ContactFilterSet, OpportunityFilterSet
-from opportunities.forms import AccountForm, CloseForm, ContactForm, OpportunityForm, SubmissionForm
+from opportunities.forms import AccountForm, CloseForm, ContactForm, OpportunityForm, SubmissionForm, owner_choices
 from opportunities.models import Account, Contact, Opportunity
 from opportunities.periods import parse_period, period_choices, quarter_of
 from opportunities.services import accounts, contacts, deals, forecasts
@@ -483,3 +485,42 @@ def home_pipeline_panel(request):
     summary = selectors.pipeline_summary(user=user)
     return {"title": "My pipeline", "template": "opportunities/_home_panel.html", "order": 20,
             "context": {"summary": summary}}
+
+
+# Fields of a deal edited in place on its page (the stage has its own select, closing its own form).
+INLINE_FIELDS = {"amount": "Amount", "expected_close_date": "Expected close", "owner": "Owner"}
+
+
+def _inline_form(request, opp, field: str, data=None) -> forms.Form:
+    """A one-field form with the deal form's own field (so the same validation and, for the owner, the
+    same choices of the assignment policy)."""
+    form = forms.Form(data, auto_id=f"id_inline_%s_{opp.pk}")
+    form.fields[field] = copy.deepcopy(OpportunityForm.base_fields[field])
+    if field == "owner":
+        form.fields[field].queryset = owner_choices(request.user, opp)
+    form.fields[field].widget.attrs["class"] = "form-select form-select-sm" if field == "owner" else "form-control form-control-sm"
+    form.initial[field] = opp.owner_id if field == "owner" else getattr(opp, field)
+    return form
+
+
+@perm_required("opportunity:write")
+def opportunity_field_view(request, pk, field):
+    """htmx: edit one field of a deal in place (GET ?edit=1 the form, GET the value, POST saves through
+    the deals service and shows the new value, or the form with the service's error)."""
+    if field not in INLINE_FIELDS:
+        raise Http404("No such field.")
+    opp = selectors.opportunity_get(user=request.user, pk=pk, action=CHANGE)
+    form, error = None, ""
+    if request.method == "POST":
+        form = _inline_form(request, opp, field, request.POST)
+        if form.is_valid():
+            try:
+                opp = deals.opportunity_update(actor=request.user, opportunity=opp, **{field: form.cleaned_data[field]})
+                form = None
+            except ValidationError as exc:
+                error = "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
+    elif request.GET.get("edit"):
+        form = _inline_form(request, opp, field)
+    return render(request, "opportunities/_inline_field.html", {
+        "opp": opp, "field": field, "label": INLINE_FIELDS[field], "form": form, "error": error, "can_write": True,
+    })

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from territories import realignment, services
 from territories.models import Territory, TerritoryMember
+from tests.salesapp.factories import PicklistValueFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -66,12 +67,14 @@ def test_admin_console_pages(client, setup, admin_user):
 
 def test_admin_saves_go_through_the_services(client, setup, admin_user, other_rep):
     client.force_login(admin_user)
+    PicklistValueFactory(kind="industry", value="technology")
     west = setup["west"]
     members = list(TerritoryMember.objects.filter(territory=west))
+    # the rule editor's fields: countries picked (none), states and postal codes as lists, industry from its list
     data = {
         "model": west.model_id, "name": "US West Tech", "type": "industry", "parent": setup["na"].pk, "owner": "",
-        "priority": 7, "is_active": "on", "routing_policy": "round_robin", "countries": "[]",
-        "states": '["ca", "wa"]', "zip_codes": "[]", "industry": "technology",
+        "priority": 7, "is_active": "on", "routing_policy": "round_robin",
+        "states": "ca, wa", "zip_codes": "", "industry": "technology",
         "members-TOTAL_FORMS": len(members) + 1, "members-INITIAL_FORMS": len(members),
         "members-MIN_NUM_FORMS": 0, "members-MAX_NUM_FORMS": 1000,
     }
