@@ -1,7 +1,9 @@
-"""Likely duplicates: same normalised email, same normalised phone, or the same person at the same company.
+"""Likely duplicates: same email, same phone, or the same person at the same company.
 
 Case, accents, punctuation and company suffixes (Inc, Ltd, GmbH...) do not count
-(see salesapp.normalize). Merged leads are never offered as duplicates.
+(see salesapp.normalize). Emails and phones are encrypted at rest, so they are compared
+through their blind indexes (salesapp.crypto.blind_index), which normalise first.
+Merged leads are never offered as duplicates.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import unicodedata
 from django.db.models import Q
 
 from leads.models import Lead
-from salesapp.normalize import normalize_company, normalize_email, normalize_phone
+from salesapp.crypto import blind_index
+from salesapp.normalize import normalize_company, normalize_phone
 
 
 def fold_name(value: str) -> str:
@@ -20,14 +23,26 @@ def fold_name(value: str) -> str:
 
 
 def normalized(data: dict) -> dict:
-    """The match keys of a lead's data (a dict or a Lead)."""
+    """The match keys of a lead's data (a dict or a Lead): email and phone as blind indexes."""
     get = data.get if isinstance(data, dict) else lambda k, d="": getattr(data, k)
     return {
-        "email": normalize_email(get("email", "")),
-        "phone": normalize_phone(get("phone", "")),
+        "email": blind_index("email", get("email", "")),
+        "phone": blind_index("phone", get("phone", "")),
+        "phone_digits": normalize_phone(get("phone", "")).lstrip("+"),
         "company": normalize_company(get("company", "")),
         "name": fold_name(f"{get('first_name', '')}{get('last_name', '')}"),
     }
+
+
+def lead_find_by_email(email: str) -> Lead | None:
+    """The lead that holds this email (the oldest unmerged one; case and spaces do not count), or None.
+
+    The one way to look a lead up by email: emails are encrypted, only their blind index can be compared.
+    """
+    key = blind_index("email", email)
+    if not key:
+        return None
+    return Lead.objects.filter(email_blind_index=key, merged_into__isnull=True).order_by("id").first()
 
 
 def find_duplicates(data, *, queryset=None, exclude_pk: int | None = None, limit: int = 10) -> list[tuple[Lead, list[str]]]:
@@ -35,9 +50,9 @@ def find_duplicates(data, *, queryset=None, exclude_pk: int | None = None, limit
     keys = normalized(data)
     q = Q(pk__in=[])
     if keys["email"]:
-        q |= Q(normalized_email=keys["email"])
-    if keys["phone"] and len(keys["phone"].lstrip("+")) >= 6:
-        q |= Q(normalized_phone=keys["phone"])
+        q |= Q(email_blind_index=keys["email"])
+    if keys["phone"] and len(keys["phone_digits"]) >= 6:
+        q |= Q(phone_blind_index=keys["phone"])
     if keys["company"] and keys["name"]:
         q |= Q(normalized_company=keys["company"])
     qs = (queryset if queryset is not None else Lead.objects.all()).filter(q, merged_into__isnull=True)
@@ -46,9 +61,9 @@ def find_duplicates(data, *, queryset=None, exclude_pk: int | None = None, limit
     found = []
     for lead in qs.select_related("assigned_to").order_by("id")[: limit * 5]:
         reasons = []
-        if keys["email"] and lead.normalized_email == keys["email"]:
+        if keys["email"] and lead.email_blind_index == keys["email"]:
             reasons.append("same email")
-        if keys["phone"] and lead.normalized_phone == keys["phone"]:
+        if keys["phone"] and lead.phone_blind_index == keys["phone"]:
             reasons.append("same phone")
         if keys["company"] and lead.normalized_company == keys["company"] and fold_name(
             f"{lead.first_name}{lead.last_name}"

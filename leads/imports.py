@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from leads import services
-from leads.dedup import find_duplicates
+from leads.dedup import find_duplicates, lead_find_by_email
 from leads.models import Lead
 from salesapp.access import CHANGE
 from salesapp.assignment import assignee_check, territory_check
@@ -80,7 +80,7 @@ def validate_row(row: dict, ctx) -> dict:
         ctx.claim("email", email, "email")
     except RowError as exc:
         errors.append(exc)
-    existing = Lead.objects.filter(normalized_email=email, merged_into__isnull=True).order_by("id").first()
+    existing = lead_find_by_email(email)
     if existing is not None and not Lead.objects.filter(pk=existing.pk).restrict(ctx.actor, CHANGE).exists():
         errors.append(RowError("email", "a lead with this email exists and you may not change it"))
     owner = _resolved(ctx.owner, row, "owner_email", errors)

@@ -17,6 +17,7 @@ class SalesappConfig(AppConfig):
         from salesapp.access import RecordRule, register_model
         from salesapp.backends import connect_invalidation
         from salesapp.converters import IdConverter
+        from salesapp.crypto import register_reencryption_jobs
         from salesapp.imports import register_import_jobs
         from salesapp.models import ImportJob, User
         from salesapp.postgresql.base import migration_limits_off, migration_limits_on
@@ -33,5 +34,6 @@ class SalesappConfig(AppConfig):
         register_model(ImportJob, RecordRule(owner_field="created_by", territory_field=None))
         connect_invalidation(User)
         register_import_jobs()
+        register_reencryption_jobs()
         connect_signin()
         auditlog.register(User, exclude_fields=["password", "last_login", "calendar_token", "token_epoch"], m2m_fields={"groups"})

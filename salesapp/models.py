@@ -169,6 +169,29 @@ class JobLiveness(models.Model):
         abstract = True
 
 
+class ReencryptionJob(JobLiveness):
+    """A pass over every encrypted value after a key rotation, rewriting it under the newest key."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    checkpoint = models.JSONField(default=dict, blank=True, help_text="Model label -> last primary key rewritten")
+    processed = models.PositiveBigIntegerField(default=0)
+    message = models.TextField(blank=True, default="")
+    queued_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"Re-encryption {self.pk} ({self.status})"
+
+
 class RecordShare(models.Model):
     """An explicit grant of one record to one user, outside territories and hierarchy."""
 

@@ -12,22 +12,31 @@ from django.db import transaction
 from opportunities.models import Account, Contact
 from salesapp.assignment import assignee_check
 from salesapp.changes import apply_changes
+from salesapp.crypto import blind_index
 from salesapp.events import publish
 from salesapp.guards import require_permission
-from salesapp.normalize import normalize_email, normalize_phone
+from salesapp.normalize import normalize_email
 
 
 def contact_find_match(*, account: Account | None = None, email: str = "", phone: str = "") -> Contact | None:
-    """A likely duplicate contact: same normalised email anywhere, or same phone at the same account."""
-    email = normalize_email(email)
-    if email:
-        found = Contact.objects.filter(email__iexact=email).order_by("id").first()
+    """A likely duplicate contact: same email anywhere, or same phone at the same account.
+
+    The one way to look a contact up by email or phone: both are encrypted, so their blind indexes are compared.
+    """
+    email_key = blind_index("email", email)
+    if email_key:
+        found = Contact.objects.filter(email_blind_index=email_key).order_by("id").first()
         if found:
             return found
-    phone = normalize_phone(phone)
-    if phone and account is not None:
-        return Contact.objects.filter(account=account, normalized_phone=phone).order_by("id").first()
+    phone_key = blind_index("phone", phone)
+    if phone_key and account is not None:
+        return Contact.objects.filter(account=account, phone_blind_index=phone_key).order_by("id").first()
     return None
+
+
+def _blind_indexes(contact: Contact) -> None:
+    contact.email_blind_index = blind_index("email", contact.email)
+    contact.phone_blind_index = blind_index("phone", contact.phone)
 
 
 def _payload(contact: Contact, **extra) -> dict:
@@ -64,11 +73,11 @@ def contact_create(
         last_name=last_name.strip(),
         email=normalize_email(email),
         phone=(phone or "").strip(),
-        normalized_phone=normalize_phone(phone),
         title=title or "",
         buying_role=buying_role or "",
         owner=owner or account.owner or actor,
     )
+    _blind_indexes(contact)
     contact.full_clean(exclude=["account", "owner"])
     contact.save()
     publish("contact.created", _payload(contact), actor=actor)
@@ -96,7 +105,7 @@ def contact_update(*, actor, contact: Contact, **fields) -> Contact:
     changed = apply_changes(contact, fields)
     if not changed:
         return contact
-    contact.normalized_phone = normalize_phone(contact.phone)
+    _blind_indexes(contact)
     contact.full_clean(exclude=["account", "owner"])
     contact.save()
     publish("contact.updated", _payload(contact, fields=changed), actor=actor)

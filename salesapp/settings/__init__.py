@@ -13,7 +13,14 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 
-from salesapp.settings.keys import JWT_KEY_FILE, SECRET_KEY_FILE, install_key, previous_jwt_keys
+from salesapp.settings.keys import (
+    BLIND_INDEX_KEY_FILE,
+    JWT_KEY_FILE,
+    SECRET_KEY_FILE,
+    field_keys,
+    install_key,
+    previous_jwt_keys,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -39,6 +46,15 @@ else:
     JWT_SIGNING_KEY = install_key(DATA_DIR / JWT_KEY_FILE)
     # `manage.py rotate_jwt_key` retires a key; it verifies until the last token it signed has expired.
     JWT_PREVIOUS_SIGNING_KEYS = previous_jwt_keys(DATA_DIR, grace_seconds=REFRESH_TOKEN_LIFETIME.total_seconds())
+# Personal data at rest (salesapp/crypto.py): FIELD_ENCRYPTION_KEYS are Fernet keys, newest first (the
+# first encrypts, every one decrypts, so a rotation needs no downtime); BLIND_INDEX_KEY keys the hashes that
+# equality lookups (dedup, exact search) compare. The environment's, or else this install's own, generated once.
+if env("FIELD_ENCRYPTION_KEYS", default="") or _PRODUCTION:
+    FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+    BLIND_INDEX_KEY = env("BLIND_INDEX_KEY", default="")
+else:
+    FIELD_ENCRYPTION_KEYS = field_keys(DATA_DIR)
+    BLIND_INDEX_KEY = install_key(DATA_DIR / BLIND_INDEX_KEY_FILE)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
