@@ -39,6 +39,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     calendar_token = models.CharField(max_length=64, blank=True, default="")
+    # The OpenID provider's subject ("sub") of whoever signed in through single sign-on: its access tokens name it.
+    oidc_subject = models.CharField(max_length=255, null=True, blank=True, unique=True, editable=False)
     # Bumped when the user's credentials are revoked (password, deactivation, role): every session
     # and token issued before it stops working (salesapp.services.user_credentials_revoke).
     token_epoch = models.PositiveIntegerField(default=0, editable=False)

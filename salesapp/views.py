@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -12,11 +13,22 @@ from django.utils.safestring import mark_safe
 
 from salesapp import access_log, home
 from salesapp.api.search import SearchParamsSerializer
+from salesapp.oidc import provider_logout_url
 from salesapp.search import search_records
 from salesapp.search_kinds import search_kinds
 
 
 @login_required
+def logout_view(request):
+    """Sign out (POST). A session begun at the OpenID provider is ended there too (RP-initiated logout):
+    the browser goes on to the provider's end-session page, which sends it back to our sign-in page."""
+    end_session = provider_logout_url(request)  # read before the session is flushed
+    response = auth_views.LogoutView.as_view()(request)
+    if end_session and response.status_code == 302:
+        return render(request, "registration/provider_logout.html", {"end_session_url": end_session})
+    return response
+
+
 def home_view(request):
     return render(request, "salesapp/home.html", {"panels": home.panels_for(request)})
 

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from salesapp.tokens import EPOCH_CLAIM, token_epoch_current
 
 
-def _record_actor(result):
+def record_actor(result):
     if result is not None:
         try:
             context = auditlog_value.get()
@@ -29,7 +29,7 @@ class AuditedJWTAuthentication(JWTAuthentication):
     """JWT bearer tokens (`Authorization: Bearer <access>`), refused once the user's credentials were revoked."""
 
     def authenticate(self, request):
-        return _record_actor(super().authenticate(request))
+        return record_actor(super().authenticate(request))
 
     def get_user(self, validated_token):
         # The user row is read anyway (active or not): comparing its token epoch costs no query.
@@ -43,4 +43,4 @@ class AuditedSessionAuthentication(SessionAuthentication):
     """Browser sessions (CSRF-checked)."""
 
     def authenticate(self, request):
-        return _record_actor(super().authenticate(request))
+        return record_actor(super().authenticate(request))

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "salesapp.oidc.OIDCRefreshMiddleware",  # a session begun at the provider ends when the provider refuses it
     "salesapp.access_log.DataAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -334,18 +335,32 @@ AUTH_PASSWORD_VALIDATORS = [
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 
+# Single sign-on (salesapp/oidc.py, README "Single sign-on"): on when OIDC_RP_CLIENT_ID is set, and then the
+# provider's endpoints are required. Authorization code with PKCE; the groups claim maps to roles.
 OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
 OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+_oidc_required = {} if OIDC_ENABLED else {"default": ""}
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", **_oidc_required)
+OIDC_OP_ISSUER = env("OIDC_OP_ISSUER", **_oidc_required)
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", **_oidc_required)
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", **_oidc_required)
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", **_oidc_required)
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")  # empty: the ID token's claims are used
+OIDC_OP_LOGOUT_ENDPOINT = env("OIDC_OP_LOGOUT_ENDPOINT", default="")  # the provider's end_session_endpoint
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_USE_PKCE = True
+OIDC_DEFAULT_ROLE = env("OIDC_DEFAULT_ROLE", default="read_only")
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", default="groups")
+# Provider group -> role, e.g. "Sales Admins=admin,Sales Managers=sales_manager,Sales Reps=sales_rep".
+OIDC_ROLE_MAP = env.dict("OIDC_ROLE_MAP", default={})
+# The API's audience in the provider's access tokens; empty: the API takes no provider tokens.
+OIDC_API_AUDIENCE = env("OIDC_API_AUDIENCE", default="")
+OIDC_REFRESH_SECONDS = env.int("OIDC_REFRESH_SECONDS", default=300)  # when a token answer gives no expires_in
+OIDC_JWKS_CACHE_SECONDS = env.int("OIDC_JWKS_CACHE_SECONDS", default=300)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
 if OIDC_ENABLED:
-    OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET")
-    OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT")
-    OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT")
-    OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT")
-    OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
-    OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
-    OIDC_RP_SCOPES = "openid email profile"
     AUTHENTICATION_BACKENDS.insert(0, "salesapp.oidc.SalesOIDCBackend")
-    OIDC_DEFAULT_ROLE = env("OIDC_DEFAULT_ROLE", default="read_only")
 # First of all: refuses every sign-in of a locked-out account or address before a password is checked.
 AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")
 
@@ -373,11 +388,11 @@ PASSWORD_RESET_TIMEOUT = 3 * 3600
 
 # --- API ----------------------------------------------------------------------
 _api_auth = [
+    # First: it takes only the provider's tokens (by issuer) and leaves ours to the next one.
+    "salesapp.oidc.ProviderAccessTokenAuthentication",
     "salesapp.api.auth.AuditedJWTAuthentication",
     "salesapp.api.auth.AuditedSessionAuthentication",
 ]
-if OIDC_ENABLED:
-    _api_auth.append("mozilla_django_oidc.contrib.drf.OIDCAuthentication")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": _api_auth,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
