@@ -128,3 +128,16 @@ def test_a_query_that_compares_ciphertext_fails_loudly_instead_of_matching_nothi
     assert crypto.blind_index("email", "A@B.example") == crypto.blind_index("email", " a@b.EXAMPLE")
     assert crypto.blind_index("email", "1555") != crypto.blind_index("phone", "1555")
     assert crypto.blind_index("phone", "") == ""
+
+
+def test_an_install_rotates_its_own_keys_and_retires_the_old_ones_after_reencryption(tmp_path):
+    from salesapp.settings.keys import field_keys, retire_field_keys, rotate_field_key
+
+    first = field_keys(tmp_path)
+    assert len(first) == 1 and field_keys(tmp_path) == first  # generated once, then kept
+    rotated = rotate_field_key(tmp_path)
+    assert rotated[1:] == first and rotated[0] not in first
+    token = Fernet(first[0]).encrypt(b"old value")
+    assert crypto._multifernet(tuple(rotated)).decrypt(token) == b"old value"  # the old key still decrypts
+    retire_field_keys(tmp_path)
+    assert field_keys(tmp_path) == rotated[:1]
