@@ -82,8 +82,9 @@ class Lead(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
+        # Never the email: this is what the audit log and histories keep, and the email is kept only encrypted.
         name = f"{self.first_name} {self.last_name}".strip()
-        return name or self.email
+        return name or f"Lead {self.pk}"
 
     @property
     def outcome(self) -> str:

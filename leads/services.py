@@ -430,9 +430,9 @@ def lead_merge(*, actor, target: Lead, other: Lead) -> Lead:
     other.save(update_fields=["merged_into", "updated_at"])
     detail = f"filled {', '.join(filled)}" if filled else "no fields filled"
     _history(target, LeadHistory.Kind.MERGED, actor=actor, from_value=f"lead {other.pk}", to_value=f"lead {target.pk}",
-             detail=f"merged {other} ({other.email}) into this lead; {detail}")
+             detail=f"merged {other} (lead {other.pk}) into this lead; {detail}")
     _history(other, LeadHistory.Kind.MERGED, actor=actor, from_value=f"lead {other.pk}", to_value=f"lead {target.pk}",
-             detail=f"merged into {target} ({target.email})")
+             detail=f"merged into {target} (lead {target.pk})")
     publish("lead.merged", {"lead_id": target.pk, "merged_lead_id": other.pk}, actor=actor)
     _publish_updated(target, changed, actor=actor)
     _publish_updated(other, ["merged_into"], actor=actor)
