@@ -188,3 +188,33 @@ def encrypt_existing_rows(model: type[models.Model], blind: dict[str, tuple[str,
                 setattr(row, name, encrypt(value))
         model._base_manager.bulk_update(rows, [*names, *(index_field for index_field, _ in blind.values())])
         after = rows[-1].pk
+
+
+def migration_steps(app_label: str, model_name: str, *, old_indexes: tuple[str, ...], fts_index: str,
+                    search_fields: tuple[str, ...]):
+    """The data steps of a migration that moves a model's email and phone to encrypted fields.
+
+    (drop the PostgreSQL indexes that held the plain values, encrypt the rows and fill their blind
+    indexes, rebuild the full-text index over `search_fields`), as RunPython functions; SQLite has no
+    such indexes.
+    """
+
+    def drop_plain_indexes(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            for name in old_indexes:
+                schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+
+    def encrypt_rows(apps, schema_editor):
+        encrypt_existing_rows(apps.get_model(app_label, model_name), {
+            "email": ("email_blind_index", "email"), "phone": ("phone_blind_index", "phone")})
+
+    def full_text_index(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        from django.contrib.postgres.indexes import GinIndex  # PostgreSQL only: imported where it runs
+        from django.contrib.postgres.search import SearchVector
+
+        schema_editor.add_index(apps.get_model(app_label, model_name),
+                                GinIndex(SearchVector(*search_fields, config="simple"), name=fts_index))
+
+    return drop_plain_indexes, encrypt_rows, full_text_index

@@ -11,30 +11,10 @@ from django.db import migrations, models
 
 import salesapp.crypto
 
-OLD_INDEXES = ("lead_search_fts_gin", "lead_email_trgm", "lead_phone_trgm")
-FTS_INDEX = "lead_search_fts_gin"
-SEARCH_FIELDS = ("first_name", "last_name", "company")  # leads.documents: the lead kind's `fields`
-
-
-def drop_plain_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for name in OLD_INDEXES:
-            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-
-
-def encrypt_rows(apps, schema_editor):
-    salesapp.crypto.encrypt_existing_rows(apps.get_model("leads", "Lead"), {
-        "email": ("email_blind_index", "email"), "phone": ("phone_blind_index", "phone")})
-
-
-def full_text_index(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    from django.contrib.postgres.indexes import GinIndex
-    from django.contrib.postgres.search import SearchVector
-
-    schema_editor.add_index(apps.get_model("leads", "Lead"),
-                            GinIndex(SearchVector(*SEARCH_FIELDS, config="simple"), name=FTS_INDEX))
+# The full-text index is rebuilt over leads.documents: the lead kind's `fields`, the expression its search uses.
+drop_plain_indexes, encrypt_rows, full_text_index = salesapp.crypto.migration_steps(
+    "leads", "Lead", old_indexes=("lead_search_fts_gin", "lead_email_trgm", "lead_phone_trgm"),
+    fts_index="lead_search_fts_gin", search_fields=("first_name", "last_name", "company"))
 
 
 class Migration(migrations.Migration):

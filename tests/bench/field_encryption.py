@@ -5,7 +5,7 @@ Needs PostgreSQL filled at scale (the seed writes the personal fields encrypted,
     createdb sales_leads_bench
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/sales_leads_bench REDIS_URL=redis://127.0.0.1:6379/5
     .venv/bin/python manage.py migrate
-    .venv/bin/python manage.py shell -c "from tests.bench.seed import seed; seed(leads=1_000_000, activities=0)"
+    DB_STATEMENT_TIMEOUT=0 .venv/bin/python manage.py shell -c "from tests.bench.seed import seed; seed(leads=1_000_000, activities=0)"
     .venv/bin/python tests/bench/field_encryption.py [--requests 200]
 
 For each of (a) the first page of `GET /api/v1/leads/?status=new` (50 rows, email and phone shown) and
