@@ -18,7 +18,6 @@ from salesapp.search import search_records
 from salesapp.search_kinds import search_kinds
 
 
-@login_required
 def logout_view(request):
     """Sign out (POST). A session begun at the OpenID provider is ended there too (RP-initiated logout):
     the browser goes on to the provider's end-session page, which sends it back to our sign-in page."""
@@ -29,6 +28,7 @@ def logout_view(request):
     return response
 
 
+@login_required
 def home_view(request):
     return render(request, "salesapp/home.html", {"panels": home.panels_for(request)})
 
