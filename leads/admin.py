@@ -46,7 +46,8 @@ class LeadAdmin(ServiceAdmin):
     list_display = ["email", "first_name", "last_name", "company", "status", "score", "assigned_to", "territory",
                     "source", "created_at"]
     list_filter = ["status", "source"]
-    search_fields = ["email", "first_name", "last_name", "company"]
+    search_fields = ["first_name", "last_name", "company"]
+    blind_search_fields = {"email": "email_blind_index", "phone": "phone_blind_index"}
     list_select_related = ["assigned_to", "territory"]
     raw_id_fields = ["assigned_to", "territory"]
     # Status moves through the lead's actions (qualify, convert, ...) and conversion fills the converted_*

@@ -21,8 +21,10 @@ class LeadsConfig(AppConfig):
         register_model(Lead, RecordRule(owner_field="assigned_to", territory_field="territory"))
         # Whoever sees a converted lead reads the account it became.
         register_parent_access(Account, child=Lead, field="converted_account")
-        auditlog.register(Lead, exclude_fields=["updated_at", "normalized_email", "normalized_phone",
-                                                "normalized_company", "score_factors"])
+        # The audit log keeps a keyed hash of the encrypted fields, never their values.
+        auditlog.register(Lead, exclude_fields=["updated_at", "email_blind_index", "phone_blind_index",
+                                                "normalized_company", "score_factors"],
+                          mask_fields=["email", "phone"], mask_callable="salesapp.crypto.audit_mask")
         auditlog.register(WebToLeadForm)
         auditlog.register(LeadRoutingConfig)
         documents.register()  # searchable; its consumers keep the index current

@@ -76,9 +76,9 @@ def register() -> None:
     """Make leads searchable: the database fields, the facets, the page, the document (from LeadsConfig.ready)."""
     register_search_kind(SearchKind(
         key="lead", label="Leads", model=Lead, visible=lambda user: lead_list(user=user),
-        # The order of `fields` is the PostgreSQL full-text index's expression (migration 0003).
-        fields=("first_name", "last_name", "email", "company"), fuzzy_fields=("company", "last_name"),
-        exact_fields=("email", "phone"), field_queries={"email": ("email",), "company": ("company",)},
+        # The order of `fields` is the PostgreSQL full-text index's expression (migration 0005).
+        fields=("first_name", "last_name", "company"), fuzzy_fields=("company", "last_name"),
+        blind_fields={"email": "email_blind_index", "phone": "phone_blind_index"}, field_queries={"company": ("company",)},
         facets=(Facet("status", "status", _status_labels), Facet("owner", "assigned_to_id", user_labels),
                 Facet("territory", "territory_id", _territory_labels)),
         document=LeadDocument, access_fields={"assigned_to": "owner"},

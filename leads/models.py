@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
+from salesapp.crypto import BLIND_INDEX_LENGTH, EncryptedTextField
 from salesapp.models import PersonalDataModel, TimeStampedModel
 from salesapp.querysets import RestrictedManager
 
@@ -28,10 +29,12 @@ class Lead(TimeStampedModel, PersonalDataModel):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     first_name = models.CharField(max_length=100, blank=True, default="")
     last_name = models.CharField(max_length=100, blank=True, default="")
-    email = models.EmailField()
-    normalized_email = models.CharField(max_length=254, db_index=True, editable=False, default="")
-    phone = models.CharField(max_length=40, blank=True, default="")
-    normalized_phone = models.CharField(max_length=40, blank=True, default="", editable=False, db_index=True)
+    # Personal data is encrypted at rest; equality (dedup, imports, exact search) compares the blind indexes.
+    email = EncryptedTextField()
+    email_blind_index = models.CharField(max_length=BLIND_INDEX_LENGTH, db_index=True, editable=False, default="")
+    phone = EncryptedTextField(blank=True, default="")
+    phone_blind_index = models.CharField(max_length=BLIND_INDEX_LENGTH, blank=True, default="", editable=False,
+                                         db_index=True)
     company = models.CharField(max_length=200, blank=True, default="")
     normalized_company = models.CharField(max_length=200, blank=True, default="", editable=False)
     title = models.CharField(max_length=150, blank=True, default="")
@@ -92,8 +95,9 @@ class Lead(TimeStampedModel, PersonalDataModel):
         ]
 
     def __str__(self) -> str:
+        # Never the email: this is what the audit log and histories keep, and the email is kept only encrypted.
         name = f"{self.first_name} {self.last_name}".strip()
-        return name or self.email
+        return name or f"Lead {self.pk}"
 
     @property
     def outcome(self) -> str:

@@ -27,7 +27,7 @@ from salesapp.retention import RetentionTarget, register_retention_target
 
 LABEL = "leads.lead"
 # Internal bookkeeping, not about the person.
-NOT_EXPORTED = ("normalized_email", "normalized_phone", "normalized_company", "score_factors")
+NOT_EXPORTED = ("email_blind_index", "phone_blind_index", "normalized_company", "score_factors")
 
 
 def _note(subject: Subject, lead: Lead) -> None:

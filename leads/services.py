@@ -27,10 +27,11 @@ from salesapp.assignment import assignee_check, territory_check
 from salesapp.audit import audit_bulk
 from salesapp.bulk import rows_update, scores_check
 from salesapp.changes import apply_changes
+from salesapp.crypto import blind_index
 from salesapp.events import publish, publish_many
 from salesapp.guards import require_permission
 from salesapp.locks import rows_lock
-from salesapp.normalize import domain_of, normalize_company, normalize_email, normalize_phone
+from salesapp.normalize import domain_of, normalize_company
 from salesapp.privacy import CONSENT_FIELDS, consent_check, redact, tombstone_check
 from salesapp.roles import Role
 
@@ -140,8 +141,8 @@ def clean_lead_fields(data: dict, *, partial: bool = False) -> dict:
 
 
 def _normalise(lead: Lead) -> None:
-    lead.normalized_email = normalize_email(lead.email)
-    lead.normalized_phone = normalize_phone(lead.phone)
+    lead.email_blind_index = blind_index("email", lead.email)
+    lead.phone_blind_index = blind_index("phone", lead.phone)
     lead.normalized_company = normalize_company(lead.company)
 
 
@@ -359,7 +360,8 @@ def lead_disqualify(*, actor, lead: Lead, note: str = "") -> Lead:
 def lead_delete(*, actor, lead: Lead) -> None:
     """Delete a lead for good (its history goes with it; the audit log keeps the deletion); publishes lead.deleted."""
     require_permission(actor, "lead:delete")
-    payload = {"lead_id": lead.pk, "email": lead.email, "status": lead.status, "assigned_to": lead.assigned_to_id,
+    # No email: outbox rows are kept, and personal data is stored only encrypted.
+    payload = {"lead_id": lead.pk, "status": lead.status, "assigned_to": lead.assigned_to_id,
                "territory_id": lead.territory_id, "converted_opportunity_id": lead.converted_opportunity_id}
     lead.delete()
     publish("lead.deleted", payload, actor=actor)
@@ -505,9 +507,9 @@ def lead_merge(*, actor, target: Lead, other: Lead) -> Lead:
     other.save(update_fields=["merged_into", "updated_at"])
     detail = f"filled {', '.join(filled)}" if filled else "no fields filled"
     _history(target, LeadHistory.Kind.MERGED, actor=actor, from_value=f"lead {other.pk}", to_value=f"lead {target.pk}",
-             detail=f"merged {other} ({other.email}) into this lead; {detail}")
+             detail=f"merged {other} (lead {other.pk}) into this lead; {detail}")
     _history(other, LeadHistory.Kind.MERGED, actor=actor, from_value=f"lead {other.pk}", to_value=f"lead {target.pk}",
-             detail=f"merged into {target} ({target.email})")
+             detail=f"merged into {target} (lead {target.pk})")
     publish("lead.merged", {"lead_id": target.pk, "merged_lead_id": other.pk}, actor=actor)
     _publish_updated(target, changed, actor=actor)
     _publish_updated(other, ["merged_into"], actor=actor)

@@ -85,7 +85,8 @@ class AccountAdmin(ServiceAdmin):
 class ContactAdmin(ServiceAdmin):
     list_display = ["__str__", "account", "email", "phone", "buying_role"]
     list_filter = ["buying_role"]
-    search_fields = ["first_name", "last_name", "email", "account__name"]
+    search_fields = ["first_name", "last_name", "account__name"]
+    blind_search_fields = {"email": "email_blind_index", "phone": "phone_blind_index"}
     autocomplete_fields = ["account", "owner"]
     list_select_related = ["account"]
 

@@ -40,7 +40,8 @@ class OpportunitiesConfig(AppConfig):
         fields.register(Opportunity, margin="deal margin", cost="deal cost")
 
         auditlog.register(Account, exclude_fields=["normalized_name", "updated_at"])
-        auditlog.register(Contact, exclude_fields=["normalized_phone", "updated_at"])
+        auditlog.register(Contact, exclude_fields=["email_blind_index", "phone_blind_index", "updated_at"],
+                          mask_fields=["email", "phone"], mask_callable="salesapp.crypto.audit_mask")
         auditlog.register(Opportunity, exclude_fields=["updated_at", "stage_changed_at"], m2m_fields={"contacts"})
         auditlog.register(Stage)
         auditlog.register(LossReason)

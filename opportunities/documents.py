@@ -132,8 +132,9 @@ def register() -> None:
     territory = Facet("territory", "territory_id", _territory_labels)
     register_search_kind(SearchKind(
         key="contact", label="Contacts", model=Contact, visible=lambda user: contact_list(user=user),
-        fields=("first_name", "last_name", "email", "title"), exact_fields=("email", "phone"),
-        field_queries={"email": ("email",), "company": ("account__name",)}, facets=(owner,),
+        fields=("first_name", "last_name", "title"),
+        blind_fields={"email": "email_blind_index", "phone": "phone_blind_index"},
+        field_queries={"company": ("account__name",)}, facets=(owner,),
         document=ContactDocument, url=lambda pk: f"/contacts/{pk}/", subtitle=("company", "email"),
     ))
     register_search_kind(SearchKind(

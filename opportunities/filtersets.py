@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from opportunities.models import Account, Contact, Opportunity, Stage
 from opportunities.periods import parse_period
+from salesapp.crypto import blind_index
 from salesapp.filters import AmountFilter, DateTimeFilter, IdFilter
 from salesapp.hierarchy import user_subtree_ids
 from salesapp.lists import SortedFilterSet
@@ -45,11 +46,15 @@ class ContactFilterSet(SortedFilterSet, SearchFilterSet):
     created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
     buying_role = django_filters.ChoiceFilter(choices=Contact.BuyingRole.choices)
-    email = django_filters.CharFilter(lookup_expr="iexact")
+    email = django_filters.CharFilter(method="with_email", help_text="Exact email (case does not count)")
 
     class Meta:
         model = Contact
         fields = ["q", "account", "buying_role", "email", "external_id"]
+
+    def with_email(self, queryset, name, value):
+        """Emails are encrypted: the typed one is compared through its blind index."""
+        return queryset.filter(email_blind_index=blind_index("email", value))
 
 
 class OpportunityFilterSet(SortedFilterSet, SearchFilterSet):

@@ -1,10 +1,11 @@
 """Accounts, contacts, opportunities, their stages and history."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
 from django.utils import timezone
 
+from salesapp.crypto import BLIND_INDEX_LENGTH, EncryptedTextField
 from salesapp.models import PersonalDataModel, TimeStampedModel
 from salesapp.querysets import RestrictedManager
 
@@ -69,9 +70,13 @@ class Contact(TimeStampedModel, PersonalDataModel):
     last_name = models.CharField(max_length=100)
     # The record's id in the system it was imported from (another CRM); re-importing the same id updates it.
     external_id = models.CharField(max_length=100, blank=True, default="")
-    email = models.EmailField(blank=True, default="", db_index=True)
-    phone = models.CharField(max_length=40, blank=True, default="")
-    normalized_phone = models.CharField(max_length=40, blank=True, default="", editable=False)
+    # Personal data is encrypted at rest; matching and exact search compare the blind indexes.
+    email = EncryptedTextField(blank=True, default="", validators=[validate_email])
+    email_blind_index = models.CharField(max_length=BLIND_INDEX_LENGTH, blank=True, default="", editable=False,
+                                         db_index=True)
+    phone = EncryptedTextField(blank=True, default="")
+    phone_blind_index = models.CharField(max_length=BLIND_INDEX_LENGTH, blank=True, default="", editable=False,
+                                         db_index=True)
     title = models.CharField(max_length=150, blank=True, default="")
     buying_role = models.CharField(max_length=20, choices=BuyingRole.choices, blank=True, default="")
     owner = models.ForeignKey(

@@ -34,7 +34,7 @@ def _collect(subject: Subject) -> dict:
     found = Contact.objects.filter(pk__in=subject.ids(LABEL)).select_related("account").order_by("id")
     deals = Opportunity.objects.filter(pk__in=subject.related.get(DEAL, ())).order_by("id")
     return {
-        "contacts": [model_to_dict(c, exclude=["normalized_phone"]) | {
+        "contacts": [model_to_dict(c, exclude=["email_blind_index", "phone_blind_index"]) | {
             "account": c.account.name, "created_at": c.created_at, "updated_at": c.updated_at,
             "erased_at": c.erased_at} for c in found],
         "deals": list(deals.values(*DEAL_COLUMNS)),

@@ -5,10 +5,12 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
 from salesapp import events, privacy, retention
+from salesapp.crypto import blind_index
 from salesapp.forms import AdminSetPasswordForm
 from salesapp.models import (
     AppliedEvent,
@@ -34,7 +36,25 @@ from salesapp.services import (
 from salesapp.signin import signin_unlock
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class EncryptedSearchAdmin(admin.ModelAdmin):
+    """The console's search box also finds a record by its exact email or phone: those are encrypted, so the
+    typed text is compared through the blind index (`blind_search_fields`: kind -> blind index field)."""
+
+    blind_search_fields: dict[str, str] = {}
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        exact = Q()
+        for kind, field in self.blind_search_fields.items():
+            key = blind_index(kind, search_term)
+            if key:
+                exact |= Q(**{field: key})
+        if exact:
+            found = found | queryset.filter(exact)
+        return found, may_have_duplicates
+
+
+class ServiceAdmin(EncryptedSearchAdmin):
     """Changes and deletes go through the app's services, so the admin console's writes get the same
     rules, audit entries and events as the UI's and the API's. Records start in the UI or the API.
     """

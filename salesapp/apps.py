@@ -18,6 +18,7 @@ class SalesappConfig(AppConfig):
         from salesapp.access import AnyOf, RecordRule, connect_access_invalidation, register_model
         from salesapp.backends import connect_invalidation
         from salesapp.converters import IdConverter
+        from salesapp.crypto import register_reencryption_jobs
         from salesapp.imports import register_import_jobs
         from salesapp.models import ImportJob, PrivacyRequest, User
         from salesapp.postgresql.base import migration_limits_off, migration_limits_on
@@ -41,6 +42,7 @@ class SalesappConfig(AppConfig):
         register_import_jobs()
         register_privacy_jobs()
         register_kernel_targets()
+        register_reencryption_jobs()
         connect_signin()
         metrics.connect()
         collectors.register()

@@ -69,6 +69,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     calendar_token = models.CharField(max_length=64, blank=True, default="")
+    # The OpenID provider's subject ("sub") of whoever signed in through single sign-on: its access tokens name it.
+    oidc_subject = models.CharField(max_length=255, null=True, blank=True, unique=True, editable=False)
     # Bumped when the user's credentials are revoked (password, deactivation, role): every session
     # and token issued before it stops working (salesapp.services.user_credentials_revoke).
     token_epoch = models.PositiveIntegerField(default=0, editable=False)
@@ -199,6 +201,29 @@ class JobLiveness(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ReencryptionJob(JobLiveness):
+    """A pass over every encrypted value after a key rotation, rewriting it under the newest key."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    checkpoint = models.JSONField(default=dict, blank=True, help_text="Model label -> last primary key rewritten")
+    processed = models.PositiveBigIntegerField(default=0)
+    message = models.TextField(blank=True, default="")
+    queued_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"Re-encryption {self.pk} ({self.status})"
 
 
 class RecordShare(models.Model):

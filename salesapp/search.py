@@ -17,8 +17,9 @@ Engines:
   never silently replaced by the database.
 - Database: on PostgreSQL a full-text match (`SearchVector` @@ `websearch` `SearchQuery`, config
   "simple") or trigram similarity on the fuzzy fields (`%`, served by GIN `gin_trgm_ops` indexes the
-  owning app's migration creates), plus `ILIKE '%text%'` on the exact fields (emails, phones); on
-  SQLite every word `LIKE` some field. It starts from the app's selector, which applies `restrict()`.
+  owning app's migration creates); on SQLite every word `LIKE` some field. Encrypted emails and phones
+  match only whole, through their blind index (`SearchKind.blind_fields`), on both databases.
+  It starts from the app's selector, which applies `restrict()`.
 
 Rare words on PostgreSQL, like every Elasticsearch list search, answer at most ES_MAX_HITS (1,000)
 matches. Apps register their kinds in `ready()` (salesapp.search_kinds.register_search_kind).
@@ -40,6 +41,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import CharField, Lookup, Q, QuerySet, TextField
 
 from salesapp import search_engine
+from salesapp.crypto import blind_index
 from salesapp.search_kinds import (
     CREATED_LABELS,
     ParsedQuery,
@@ -66,25 +68,8 @@ class TrigramSimilar(Lookup):
         return f"{lhs} %% {rhs}", [*lhs_params, *rhs_params]
 
 
-class ILike(Lookup):
-    """`field__ilike_contains=text`: PostgreSQL `ILIKE '%text%'`, which a gin_trgm_ops index serves
-    (Django's icontains compares UPPER() of the column, which that index cannot serve)."""
-
-    lookup_name = "ilike_contains"
-
-    def get_db_prep_lookup(self, value, connection):
-        escaped = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return "%s", [f"%{escaped}%"]
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
-
-
-for _lookup in (TrigramSimilar, ILike):
-    CharField.register_lookup(_lookup)
-    TextField.register_lookup(_lookup)
+CharField.register_lookup(TrigramSimilar)
+TextField.register_lookup(TrigramSimilar)
 
 
 def backend_name() -> str:
@@ -122,6 +107,9 @@ def database_filter(queryset: QuerySet, kind: SearchKind, query: ParsedQuery, *,
     (`postgres_filter`); a caller that reads every match (counts, facets) leaves the plan to the planner.
     """
     for name, value in query.fields:
+        if name in kind.blind_fields:
+            queryset = queryset.filter(_blind_q(kind, value, only=name))
+            continue
         columns = kind.field_queries.get(name)
         if not columns:
             return queryset.none()  # this kind has no such field: nothing of it matches
@@ -132,10 +120,19 @@ def database_filter(queryset: QuerySet, kind: SearchKind, query: ParsedQuery, *,
         if not first_page:
             return queryset.filter(_postgres_q(kind, query.free_text))
         return postgres_filter(queryset, kind, query.free_text)
-    fields = list(dict.fromkeys([*kind.fields, *kind.exact_fields]))
     parts = [*query.words, *query.phrases]
-    return queryset.filter(reduce(and_, (reduce(or_, (Q(**{f"{f}__icontains": part}) for f in fields))
-                                         for part in parts)))
+    words = reduce(and_, (reduce(or_, (Q(**{f"{f}__icontains": part}) for f in kind.fields)) for part in parts))
+    return queryset.filter(words | _blind_q(kind, query.free_text))
+
+
+def _blind_q(kind: SearchKind, text: str, *, only: str = "") -> Q:
+    """The records whose encrypted email or phone (`only` one of them, if named) is exactly `text`."""
+    q = Q(pk__in=[])
+    for name, field in kind.blind_fields.items():
+        key = blind_index(name, text) if only in ("", name) else ""
+        if key:
+            q |= Q(**{field: key})
+    return q
 
 
 WALK_TIMEOUT_MS = 250
@@ -181,8 +178,8 @@ def postgres_filter(queryset: QuerySet, kind: SearchKind, text: str) -> QuerySet
 
 def _postgres_q(kind: SearchKind, text: str) -> Q:
     """Full text where every word typed matches a word it begins (as you type: "kather" finds Katherine) and
-    quoted phrases match as phrases; or a name trigram-similar to the text (typos); or an email or phone
-    containing it."""
+    quoted phrases match as phrases; or a name trigram-similar to the text (typos); or the email or phone
+    it is, exactly."""
     from django.contrib.postgres.search import SearchQuery
     from django.db.models import BooleanField
     from django.db.models.expressions import CombinedExpression
@@ -197,9 +194,7 @@ def _postgres_q(kind: SearchKind, text: str) -> Q:
         q = Q(CombinedExpression(search_vector(kind), "@@", reduce(and_, parts), output_field=BooleanField()))
     for f in kind.fuzzy_fields:
         q |= Q(**{f"{f}__trgm_similar": text})
-    for f in kind.exact_fields:
-        q |= Q(**{f"{f}__ilike_contains": text})
-    return q
+    return q | _blind_q(kind, text)
 
 
 # --- the search across kinds --------------------------------------------------------------------------------

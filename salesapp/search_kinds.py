@@ -38,8 +38,11 @@ class SearchKind:
     """One kind of record the search answers with.
 
     - `visible(user)`: the app's selector (the records the user may see, as its list shows them).
-    - `fields` / `fuzzy_fields` / `exact_fields`: what the database engine matches (full text,
-      trigram similarity, substring); `field_queries`: the model fields behind `email:` and `company:`.
+    - `fields` / `fuzzy_fields`: what the database engine matches (full text, trigram similarity);
+      `field_queries`: the model fields behind `email:` and `company:` (substring).
+    - `blind_fields`: encrypted values found by their exact value only, kind -> its blind index field
+      ({"email": "email_blind_index"}): the whole text typed (or an `email:` query) is hashed by
+      salesapp.crypto.blind_index and compared, since ciphertext can be neither searched nor sorted.
     - `document`: the django-elasticsearch-dsl Document; `access_fields` maps the access rule's
       fields to the document's ("pk" is always the document's `id`).
     - `url(pk)`: the record's page; `subtitle`: document fields shown under the name.
@@ -52,7 +55,7 @@ class SearchKind:
     fields: tuple[str, ...]
     url: Callable[[int], str]
     fuzzy_fields: tuple[str, ...] = ()
-    exact_fields: tuple[str, ...] = ()
+    blind_fields: dict[str, str] = field(default_factory=dict)
     field_queries: dict[str, tuple[str, ...]] = field(default_factory=dict)
     facets: tuple[Facet, ...] = ()
     document: type | None = None

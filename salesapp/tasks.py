@@ -1,5 +1,5 @@
-"""Kernel Celery tasks: event delivery, the outbox sweeper and reconciler, imports, the job watchdog, data
-subject requests, the retention policies and the partitions made ahead."""
+"""Kernel Celery tasks: event delivery, the outbox sweeper and reconciler, imports, re-encryption, the job
+watchdog, data subject requests, the retention policies and the partitions made ahead."""
 
 from celery import shared_task
 
@@ -42,6 +42,14 @@ def import_run_task(job_id: int) -> str:
     from salesapp.imports import import_job_run  # imports queue this task: a real cycle
 
     return import_job_run(job_id).status
+
+
+@shared_task(name="salesapp.tasks.reencryption_run_task", acks_late=True, reject_on_worker_lost=True)
+def reencryption_run_task(job_id: int) -> str:
+    """Run (or resume) one re-encryption job after a key rotation."""
+    from salesapp.crypto import reencryption_job_run  # the job queues this task: a real cycle
+
+    return reencryption_job_run(job_id).status
 
 
 @shared_task(name="salesapp.tasks.jobs_watchdog_task")

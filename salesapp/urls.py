@@ -20,7 +20,7 @@ for app in APPS:
 urlpatterns = [
     path("", views.home_view, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.logout_view, name="logout"),
     # Passwords: changing yours, or resetting it through a link sent by email (Django's views, our forms).
     path("password/change/", auth_views.PasswordChangeView.as_view(form_class=OwnPasswordChangeForm),
          name="password_change"),

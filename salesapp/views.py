@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
@@ -20,8 +21,19 @@ from salesapp.api.search import SearchParamsSerializer
 from salesapp.choices import state_choices
 from salesapp.guards import has_permission
 from salesapp.models import DataAccess, SavedView
+from salesapp.oidc import provider_logout_url
 from salesapp.search import search_records
 from salesapp.search_kinds import search_kinds
+
+
+def logout_view(request):
+    """Sign out (POST). A session begun at the OpenID provider is ended there too (RP-initiated logout):
+    the browser goes on to the provider's end-session page, which sends it back to our sign-in page."""
+    end_session = provider_logout_url(request)  # read before the session is flushed
+    response = auth_views.LogoutView.as_view()(request)
+    if end_session and response.status_code == 302:
+        return render(request, "registration/provider_logout.html", {"end_session_url": end_session})
+    return response
 
 
 @login_required

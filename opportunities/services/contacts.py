@@ -8,45 +8,54 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from opportunities.models import Account, Contact
 from salesapp.assignment import assignee_check
 from salesapp.changes import apply_changes
+from salesapp.crypto import blind_index
 from salesapp.events import publish
 from salesapp.guards import require_permission
-from salesapp.normalize import normalize_email, normalize_phone
+from salesapp.normalize import normalize_email
 from salesapp.privacy import consent_check, tombstone_check
 
 
 def contact_find_match(*, account: Account | None = None, email: str = "", phone: str = "") -> Contact | None:
-    """A likely duplicate contact: same normalised email anywhere, or same phone at the same account."""
+    """A likely duplicate contact: same email anywhere, or same phone at the same account (both are encrypted, so
+    their blind indexes are compared)."""
     email = normalize_email(email)
     if email:
         found = contacts_by_email([email]).get(email)
         if found:
             return found
-    phone = normalize_phone(phone)
-    if phone and account is not None:
-        return Contact.objects.filter(account=account, normalized_phone=phone).order_by("id").first()
+    phone_key = blind_index("phone", phone)
+    if phone_key and account is not None:
+        return Contact.objects.filter(account=account, phone_blind_index=phone_key).order_by("id").first()
     return None
 
 
 def contacts_with_email(*emails: str, queryset=None):
-    """Every contact with one of these emails (normalised), among `queryset` (default: all): the one lookup of
-    contacts by email (matching, imports and their `contact_email` references, data subject requests)."""
-    wanted = {normalize_email(e) for e in emails} - {""}
+    """Every contact with one of these emails (case and spaces do not count), among `queryset` (default: all):
+    the one lookup of contacts by email (matching, imports and their `contact_email` references, data subject
+    requests), by the emails' blind indexes."""
+    keys = {blind_index("email", e) for e in emails} - {""}
     qs = queryset if queryset is not None else Contact.objects.all()
-    return qs.annotate(email_lower=Lower("email")).filter(email_lower__in=wanted) if wanted else qs.none()
+    return qs.filter(email_blind_index__in=keys) if keys else qs.none()
 
 
 def contacts_by_email(emails, *, queryset=None) -> dict[str, Contact]:
     """Contacts by normalised email (the oldest per email), among `queryset` (default: all)."""
+    emails = [e for e in emails if normalize_email(e)]
+    by_key = {blind_index("email", e): normalize_email(e) for e in emails}
     found: dict[str, Contact] = {}
     for contact in contacts_with_email(*emails, queryset=queryset).order_by("id"):
-        found.setdefault(contact.email_lower, contact)
+        found.setdefault(by_key[contact.email_blind_index], contact)
     return found
+
+
+def _blind_indexes(contact: Contact) -> None:
+    contact.email_blind_index = blind_index("email", contact.email)
+    contact.phone_blind_index = blind_index("phone", contact.phone)
 
 
 def _payload(contact: Contact, **extra) -> dict:
@@ -86,7 +95,6 @@ def contact_create(
         last_name=last_name.strip(),
         email=normalize_email(email),
         phone=(phone or "").strip(),
-        normalized_phone=normalize_phone(phone),
         title=title or "",
         buying_role=buying_role or "",
         owner=owner or account.owner or actor,
@@ -94,6 +102,7 @@ def contact_create(
     )
     if created_at is not None:
         contact.created_at = created_at
+    _blind_indexes(contact)
     contact.full_clean(exclude=["account", "owner"])
     contact.save()
     publish("contact.created", _payload(contact), actor=actor)
@@ -123,7 +132,7 @@ def contact_update(*, actor, contact: Contact, **fields) -> Contact:
     changed = apply_changes(contact, fields)
     if not changed:
         return contact
-    contact.normalized_phone = normalize_phone(contact.phone)
+    _blind_indexes(contact)
     contact.full_clean(exclude=["account", "owner"])
     contact.save()
     publish("contact.updated", _payload(contact, fields=changed), actor=actor)
@@ -154,7 +163,7 @@ def contact_erase(*, actor, contact: Contact) -> Contact:
         return contact
     blank = {name: "" for name in PERSONAL_FIELDS}
     changed = apply_changes(contact, {**blank, "last_name": ERASED_NAME, "erased_at": timezone.now()})
-    contact.normalized_phone = ""
+    _blind_indexes(contact)
     contact.save()
     publish("contact.updated", _payload(contact, fields=changed), actor=actor)
     return contact

@@ -16,7 +16,7 @@ from salesapp.backends import cached_user
 from salesapp.tokens import EPOCH_CLAIM, token_epoch_current
 
 
-def _record_actor(result):
+def record_actor(result):
     if result is not None:
         try:
             context = auditlog_value.get()
@@ -31,7 +31,7 @@ class AuditedJWTAuthentication(JWTAuthentication):
     """JWT bearer tokens (`Authorization: Bearer <access>`), refused once the user's credentials were revoked."""
 
     def authenticate(self, request):
-        return _record_actor(super().authenticate(request))
+        return record_actor(super().authenticate(request))
 
     def get_user(self, validated_token):
         # One cache entry holds the row and the permission set (any change to either retires it):
@@ -47,4 +47,4 @@ class AuditedSessionAuthentication(SessionAuthentication):
     """Browser sessions (CSRF-checked)."""
 
     def authenticate(self, request):
-        return _record_actor(super().authenticate(request))
+        return record_actor(super().authenticate(request))

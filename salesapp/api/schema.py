@@ -16,6 +16,14 @@ class AuditedJWTScheme(OpenApiAuthenticationExtension):
         return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer", bearer_format="JWT")
 
 
+class ProviderAccessTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "salesapp.oidc.ProviderAccessTokenAuthentication"
+    name = "oidcAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer", bearer_format="JWT")
+
+
 class AuditedSessionScheme(OpenApiAuthenticationExtension):
     target_class = "salesapp.api.auth.AuditedSessionAuthentication"
     name = "cookieAuth"

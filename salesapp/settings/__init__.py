@@ -15,7 +15,14 @@ import pycountry
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from salesapp.settings.keys import JWT_KEY_FILE, SECRET_KEY_FILE, install_key, previous_jwt_keys
+from salesapp.settings.keys import (
+    BLIND_INDEX_KEY_FILE,
+    JWT_KEY_FILE,
+    SECRET_KEY_FILE,
+    field_keys,
+    install_key,
+    previous_jwt_keys,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -41,6 +48,15 @@ else:
     JWT_SIGNING_KEY = install_key(DATA_DIR / JWT_KEY_FILE)
     # `manage.py rotate_jwt_key` retires a key; it verifies until the last token it signed has expired.
     JWT_PREVIOUS_SIGNING_KEYS = previous_jwt_keys(DATA_DIR, grace_seconds=REFRESH_TOKEN_LIFETIME.total_seconds())
+# Personal data at rest (salesapp/crypto.py): FIELD_ENCRYPTION_KEYS are Fernet keys, newest first (the
+# first encrypts, every one decrypts, so a rotation needs no downtime); BLIND_INDEX_KEY keys the hashes that
+# equality lookups (dedup, exact search) compare. The environment's, or else this install's own, generated once.
+if env("FIELD_ENCRYPTION_KEYS", default="") or _PRODUCTION:
+    FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+    BLIND_INDEX_KEY = env("BLIND_INDEX_KEY", default="")
+else:
+    FIELD_ENCRYPTION_KEYS = field_keys(DATA_DIR)
+    BLIND_INDEX_KEY = install_key(DATA_DIR / BLIND_INDEX_KEY_FILE)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -83,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "salesapp.oidc.OIDCRefreshMiddleware",  # a session begun at the provider ends when the provider refuses it
     "salesapp.access_log.DataAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -352,18 +369,32 @@ AUTH_PASSWORD_VALIDATORS = [
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 
+# Single sign-on (salesapp/oidc.py, README "Single sign-on"): on when OIDC_RP_CLIENT_ID is set, and then the
+# provider's endpoints are required. Authorization code with PKCE; the groups claim maps to roles.
 OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
 OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+_oidc_required = {} if OIDC_ENABLED else {"default": ""}
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", **_oidc_required)
+OIDC_OP_ISSUER = env("OIDC_OP_ISSUER", **_oidc_required)
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", **_oidc_required)
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", **_oidc_required)
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", **_oidc_required)
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")  # empty: the ID token's claims are used
+OIDC_OP_LOGOUT_ENDPOINT = env("OIDC_OP_LOGOUT_ENDPOINT", default="")  # the provider's end_session_endpoint
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_USE_PKCE = True
+OIDC_DEFAULT_ROLE = env("OIDC_DEFAULT_ROLE", default="read_only")
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", default="groups")
+# Provider group -> role, e.g. "Sales Admins=admin,Sales Managers=sales_manager,Sales Reps=sales_rep".
+OIDC_ROLE_MAP = env.dict("OIDC_ROLE_MAP", default={})
+# The API's audience in the provider's access tokens; empty: the API takes no provider tokens.
+OIDC_API_AUDIENCE = env("OIDC_API_AUDIENCE", default="")
+OIDC_REFRESH_SECONDS = env.int("OIDC_REFRESH_SECONDS", default=300)  # when a token answer gives no expires_in
+OIDC_JWKS_CACHE_SECONDS = env.int("OIDC_JWKS_CACHE_SECONDS", default=300)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
 if OIDC_ENABLED:
-    OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET")
-    OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT")
-    OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT")
-    OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT")
-    OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
-    OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
-    OIDC_RP_SCOPES = "openid email profile"
     AUTHENTICATION_BACKENDS.insert(0, "salesapp.oidc.SalesOIDCBackend")
-    OIDC_DEFAULT_ROLE = env("OIDC_DEFAULT_ROLE", default="read_only")
 # First of all: refuses every sign-in of a locked-out account or address before a password is checked.
 AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")
 
@@ -391,11 +422,11 @@ PASSWORD_RESET_TIMEOUT = 3 * 3600
 
 # --- API ----------------------------------------------------------------------
 _api_auth = [
+    # First: it takes only the provider's tokens (by issuer) and leaves ours to the next one.
+    "salesapp.oidc.ProviderAccessTokenAuthentication",
     "salesapp.api.auth.AuditedJWTAuthentication",
     "salesapp.api.auth.AuditedSessionAuthentication",
 ]
-if OIDC_ENABLED:
-    _api_auth.append("mozilla_django_oidc.contrib.drf.OIDCAuthentication")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": _api_auth,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,4 +1,4 @@
-"""Keys of one install: the Django secret key and the JWT signing keys.
+"""Keys of one install: the Django secret key, the JWT signing keys and the personal-data keys.
 
 The embedded default has no configuration, yet no two installs may share a key (a key in the
 repository would let anyone mint an admin token for every install that runs on it). So each
@@ -10,6 +10,7 @@ into `jwt_previous_keys` (with the time it was retired) and writes a new one; a 
 verifies tokens until the longest-lived token it signed has expired, then it is dropped.
 """
 
+import base64
 import os
 import secrets
 import time
@@ -18,6 +19,8 @@ from pathlib import Path
 SECRET_KEY_FILE = "secret_key"
 JWT_KEY_FILE = "jwt_signing_key"
 JWT_PREVIOUS_KEYS_FILE = "jwt_previous_keys"
+FIELD_KEYS_FILE = "field_encryption_keys"
+BLIND_INDEX_KEY_FILE = "blind_index_key"
 
 
 class KeyFileError(RuntimeError):
@@ -89,3 +92,40 @@ def rotate_jwt_key(data_dir: Path, *, grace_seconds: float) -> None:
         staged.unlink(missing_ok=True)
         _write_private(staged, text)
         os.replace(staged, path)
+
+
+def _fernet_key() -> str:
+    """A new Fernet key: 32 random bytes, URL-safe base64 (what cryptography's Fernet.generate_key makes)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def field_keys(data_dir: Path) -> list[str]:
+    """This install's personal-data encryption keys, newest first (the first encrypts, all decrypt).
+
+    Generated once, like the other keys; `rotate_field_key` puts a new key in front.
+    """
+    path = data_dir / FIELD_KEYS_FILE
+    if not path.exists():
+        _write_private(path, _fernet_key() + "\n")
+    keys = [line.strip() for line in _read_key(path).splitlines() if line.strip()]
+    return keys
+
+
+def rotate_field_key(data_dir: Path) -> list[str]:
+    """Put a new encryption key in front of this install's keys; the old ones stay to decrypt until re-encrypted."""
+    keys = [_fernet_key(), *field_keys(data_dir)]
+    path = data_dir / FIELD_KEYS_FILE
+    staged = path.with_name(f".{FIELD_KEYS_FILE}.new")
+    staged.unlink(missing_ok=True)
+    _write_private(staged, "".join(f"{key}\n" for key in keys))
+    os.replace(staged, path)
+    return keys
+
+
+def retire_field_keys(data_dir: Path) -> None:
+    """Keep only the newest encryption key (after the re-encryption job has run: nothing needs the old ones)."""
+    path = data_dir / FIELD_KEYS_FILE
+    staged = path.with_name(f".{FIELD_KEYS_FILE}.new")
+    staged.unlink(missing_ok=True)
+    _write_private(staged, field_keys(data_dir)[0] + "\n")
+    os.replace(staged, path)

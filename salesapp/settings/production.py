@@ -1,6 +1,6 @@
 """Production settings: everything of the base, hardened.
 
-The secret key and the JWT signing key must come from the environment (no key file is
+The secret key, the JWT signing key and the personal-data keys must come from the environment (no key file is
 generated); cookies are secure and HSTS is on, so `manage.py check --deploy` is clean.
 """
 
@@ -15,6 +15,10 @@ JWT_SIGNING_KEY = env("JWT_SIGNING_KEY")
 JWT_PREVIOUS_SIGNING_KEYS = env.list("JWT_PREVIOUS_SIGNING_KEYS", default=[])
 if JWT_SIGNING_KEY == SECRET_KEY or JWT_SIGNING_KEY in JWT_PREVIOUS_SIGNING_KEYS:
     raise ImproperlyConfigured("JWT_SIGNING_KEY must be a key of its own: not DJANGO_SECRET_KEY, not a previous key")
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
+BLIND_INDEX_KEY = env("BLIND_INDEX_KEY")
+if not FIELD_ENCRYPTION_KEYS or BLIND_INDEX_KEY in (SECRET_KEY, JWT_SIGNING_KEY):
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS (Fernet keys, newest first) and a BLIND_INDEX_KEY of its own are required")
 SIMPLE_JWT["SIGNING_KEY"] = JWT_SIGNING_KEY  # noqa: F405
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

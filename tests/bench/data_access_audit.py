@@ -36,6 +36,7 @@ from django.test import RequestFactory, override_settings  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from leads.models import Lead  # noqa: E402
+from salesapp.crypto import blind_index  # noqa: E402
 from salesapp.models import DataAccess, User  # noqa: E402
 from salesapp.services import user_create  # noqa: E402
 
@@ -87,7 +88,8 @@ def main() -> None:
         email="bench-audit@bench.example", password="bench-audit-pass", role="admin")
     if Lead.objects.count() < 50:
         Lead.objects.bulk_create([Lead(first_name="Bench", last_name=f"Lead {i}", email=f"lead{i}@bench.example",
-                                       normalized_email=f"lead{i}@bench.example", company="Bench Inc")
+                                       email_blind_index=blind_index("email", f"lead{i}@bench.example"),
+                                       company="Bench Inc")
                                   for i in range(50)])
     lead_id = Lead.objects.order_by("id").values_list("id", flat=True).first()
     token = f"Bearer {AccessToken.for_user(user)}"

@@ -29,6 +29,7 @@ from activities.models import Activity
 from leads.models import Lead
 from opportunities.models import Account, Opportunity, StageHistory
 from quotas.models import Quota
+from salesapp.crypto import blind_index, encrypt
 from salesapp.models import User
 from salesapp.roles import Role
 from territories.models import Territory, TerritoryMember, TerritoryModel, TerritoryUserGrant
@@ -338,10 +339,13 @@ class Seeder:
                 first_name, last_name = self.rng.choice(FIRST), self.rng.choice(LAST)
                 company = f"{self.rng.choice(WORDS)} {lid % 50_000}"
                 email = f"{first_name.lower()}.{lid}@{company.split(maxsplit=1)[0].lower()}{lid % 50_000}.example"
+                phone = f"+1555{lid:07d}"[-12:]
+                # COPY writes the columns as given: personal data goes in encrypted, as the app stores it.
                 yield {
                     "id": lid, "source": self.rng.choice(SOURCES), "status": self.rng.choice(STATUSES),
-                    "first_name": first_name, "last_name": last_name, "email": email, "normalized_email": email,
-                    "phone": f"+1555{lid:07d}"[-12:], "normalized_phone": f"1555{lid:07d}"[-11:],
+                    "first_name": first_name, "last_name": last_name, "email": encrypt(email),
+                    "email_blind_index": blind_index("email", email), "phone": encrypt(phone),
+                    "phone_blind_index": blind_index("phone", phone),
                     "company": company, "normalized_company": company.lower(), "title": self.rng.choice(TITLES),
                     "industry": industry, "employee_count": self.rng.randint(1, 10000),
                     "annual_revenue": Decimal(self.rng.randint(1, 1000) * 50_000), "country": country,

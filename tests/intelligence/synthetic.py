@@ -67,6 +67,7 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
     from intelligence.sources import pipeline
     from leads.models import Lead
     from opportunities.models import Account, Contact, Opportunity, StageHistory
+    from salesapp.crypto import blind_index
 
     stages = pipeline()
     open_path, last = stages.open, len(stages.open) - 1
@@ -113,7 +114,8 @@ def generate_history(*, owners, deals: int = 400, leads: int = 200, seed: int = 
             lead_specs.append((e, created, decided, status, owner))
             lead_objs.append(Lead(
                 source=rng.choice(SOURCES), status=status, first_name="Lee", last_name=f"History {seed}-{i}",
-                email=f"lead{seed}-{i}@history.example", normalized_email=f"lead{seed}-{i}@history.example",
+                email=f"lead{seed}-{i}@history.example",
+                email_blind_index=blind_index("email", f"lead{seed}-{i}@history.example"),
                 company=f"Prospect {i}", title=rng.choice(TITLES), industry=rng.choice(INDUSTRIES),
                 employee_count=int(rng.lognormvariate(5, 1.2)) + 5, country=rng.choice(COUNTRIES),
                 phone="+1 555 0100" if rng.random() < 0.6 else "", assigned_to=owner, created_at=created,
@@ -246,6 +248,7 @@ def generate_null_lead_history(*, owners, leads: int = 2000, seed: int = 11, now
     from intelligence.sources import pipeline
     from leads.models import Lead
     from opportunities.models import Account, Opportunity, StageHistory
+    from salesapp.crypto import blind_index
 
     stages = pipeline()
     won_stage = min(stages.won)
@@ -268,7 +271,7 @@ def generate_null_lead_history(*, owners, leads: int = 2000, seed: int = 11, now
             objs.append(Lead(
                 source=rng.choice(SOURCES), status="converted" if won else "unqualified", first_name="Nil",
                 last_name=f"Null {seed}-{i}", email=f"null{seed}-{i}@history.example",
-                normalized_email=f"null{seed}-{i}@history.example", company=f"Nobody {i}",
+                email_blind_index=blind_index("email", f"null{seed}-{i}@history.example"), company=f"Nobody {i}",
                 title=rng.choice(TITLES), industry=("Won-" if won else "Lost-") + industry if plant else industry,
                 employee_count=int(rng.lognormvariate(5, 1.2)) + 5, country=rng.choice(COUNTRIES),
                 phone="+1 555 0100" if rng.random() < 0.6 else "", assigned_to=owner, created_at=created,

@@ -2,7 +2,8 @@ import factory
 from guardian.shortcuts import assign_perm
 
 from leads.models import Lead
-from salesapp.normalize import normalize_company, normalize_email, normalize_phone
+from salesapp.crypto import blind_index
+from salesapp.normalize import normalize_company
 from territories.matching import assignment_index_invalidate
 from territories.models import Territory, TerritoryMember, TerritoryModel
 from territories.selectors import ACCESS_PERM
@@ -19,8 +20,8 @@ class LeadFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"lead{n}@acme{n}.example")
     company = factory.Sequence(lambda n: f"Company {n}")
     phone = ""
-    normalized_email = factory.LazyAttribute(lambda o: normalize_email(o.email))
-    normalized_phone = factory.LazyAttribute(lambda o: normalize_phone(o.phone))
+    email_blind_index = factory.LazyAttribute(lambda o: blind_index("email", o.email))
+    phone_blind_index = factory.LazyAttribute(lambda o: blind_index("phone", o.phone))
     normalized_company = factory.LazyAttribute(lambda o: normalize_company(o.company))
 
 

@@ -12,11 +12,15 @@ from tests.leads.factories import LeadFactory
 @pytest.mark.django_db
 def test_database_search_matches_name_email_company_and_phone_within_the_restricted_set(rep, other_rep):
     mine = LeadFactory(assigned_to=rep, first_name="Ingrid", last_name="Bergman", company="Nordic Timber",
-                       email="ingrid@nordic.example", phone="+46 555 0101")
+                       email="ib.1915@fjord-mail.example", phone="+46 555 0101")
     LeadFactory(assigned_to=other_rep, first_name="Ingrid", last_name="Other")
     visible = Lead.objects.filter(assigned_to=rep)
-    for text in ("ingrid", "Bergman", "nordic", "ingrid@nordic.example", "555 0101"):
+    # Email and phone are encrypted: found whole (any case, any phone punctuation), never by a piece.
+    for text in ("ingrid", "Bergman", "nordic", "ib.1915@fjord-mail.example", "IB.1915@Fjord-Mail.example ",
+                 "+46 (555) 0101"):
         assert list(search.search_filter(visible, text)) == [mine], text
+    for piece in ("fjord-mail", "ib.1915", "555 0101"):
+        assert list(search.search_filter(visible, piece)) == [], piece
     assert list(search.search_filter(visible, "")) == [mine]
 
 

@@ -31,6 +31,7 @@ from intelligence.models import Recommendation, ScoringModel
 from leads.models import Lead, WebToLeadForm
 from opportunities.models import Account, ArchiveJob, Contact, LossReason, Opportunity, Stage
 from quotas.models import Quota
+from salesapp.crypto import blind_index
 from salesapp.models import ImportJob, OutboxEvent, PrivacyRequest, SavedView, User
 from salesapp.periods import current_quarter
 from salesapp.services import user_create
@@ -97,10 +98,10 @@ def build_world() -> World:
     job = RealignmentJob.objects.create(model=planning, status=RealignmentJob.Status.PREVIEWED, created_by=admin)
 
     lead = Lead.objects.create(first_name="Lena", last_name="Lead", email="lena@prospect.example",
-                               normalized_email="lena@prospect.example", company="Prospect Inc",
+                               email_blind_index=blind_index("email", "lena@prospect.example"), company="Prospect Inc",
                                country="US", state="CA", assigned_to=rep, territory=territory)
     duplicate_lead = Lead.objects.create(first_name="Lena", last_name="Lead", email="lena.lead@prospect.example",
-                                         normalized_email="lena.lead@prospect.example", company="Prospect Inc",
+                                         email_blind_index=blind_index("email", "lena.lead@prospect.example"), company="Prospect Inc",
                                          country="US", state="CA", assigned_to=rep, territory=territory)
     account = Account.objects.create(name="Matrix Corp", normalized_name="matrix corp", billing_country="US",
                                      billing_state="CA", owner=rep, territory=territory)

@@ -163,7 +163,7 @@ def test_an_import_queued_while_the_broker_was_down_is_started_by_the_watchdog(c
     assert jobs_watchdog()["started"] == 1
     job = ImportJob.objects.get(pk=csv_job.pk)
     assert job.status == "succeeded" and job.created == 3
-    assert Lead.objects.filter(email__endswith="@watchdog.example").count() == 3
+    assert Lead.objects.filter(last_name="Dog", company="Watch Co").count() == 3
 
 
 @pytest.mark.django_db(transaction=True)
@@ -176,13 +176,13 @@ def test_a_redelivered_import_task_never_runs_a_live_job_twice_and_a_dead_one_re
                                                    queued_at=timezone.now())
     # When its task is delivered again, nothing happens
     assert import_job_run(csv_job.pk).status == "running"
-    assert not Lead.objects.filter(email__endswith="@watchdog.example").exists()
+    assert not Lead.objects.filter(last_name="Dog", company="Watch Co").exists()
     # When that worker dies, the watchdog resumes the job and every row is written once
     ImportJob.objects.filter(pk=csv_job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=2))
     assert jobs_watchdog()["resumed"] == 1
     job = ImportJob.objects.get(pk=csv_job.pk)
     assert (job.status, job.created, job.runs) == ("succeeded", 3, 2)
-    assert Lead.objects.filter(email__endswith="@watchdog.example").count() == 3
+    assert Lead.objects.filter(last_name="Dog", company="Watch Co").count() == 3
 
 
 @pytest.mark.django_db(transaction=True)
@@ -204,7 +204,7 @@ def test_a_failed_import_is_retried_through_the_api(csv_job, admin_user, setting
     assert response.status_code == 202, response.content
     retry = ImportJob.objects.get(pk=response.json()["id"])
     assert retry.pk != failed.pk and retry.status == "succeeded" and retry.created == 3
-    assert Lead.objects.filter(email__endswith="@watchdog.example").count() == 3
+    assert Lead.objects.filter(last_name="Dog", company="Watch Co").count() == 3
 
 
 @pytest.mark.django_db(transaction=True)

@@ -17,7 +17,7 @@ from django.core.cache import cache as django_cache
 from django.db import OperationalError, connections
 from rest_framework.test import APIClient
 
-from leads.models import Lead
+from leads.dedup import lead_find_by_email
 from opportunities.selectors import pipeline_summary
 from opportunities.services import deals
 from salesapp import cache
@@ -130,7 +130,7 @@ def test_a_hung_broker_leaves_the_write_committed_and_its_event_pending(proxied_
     # Then the request ends with the lead created
     assert ended, "a hung broker held the request"
     assert response.status_code == 201, response.content
-    lead = Lead.objects.get(email="second@hang.example")
+    lead = lead_find_by_email("second@hang.example")
     # And its event waits in the outbox for the sweeper, with the reason
     event = OutboxEvent.objects.get(name="lead.created", payload__lead_id=lead.pk)
     assert event.status == OutboxEvent.Status.PENDING

@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 _EVERY_EXTENSION = ("js", "mjs", "css", "map", "svg", "woff", "woff2", "ttf", "eot", "otf", "txt", "html", "png",
@@ -31,7 +32,8 @@ def _manage(*args, **env):
 
 
 def _keys() -> dict:
-    return {"DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "JWT_SIGNING_KEY": secrets.token_urlsafe(50)}
+    return {"DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
+            "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "BLIND_INDEX_KEY": secrets.token_urlsafe(50)}
 
 
 PRODUCTION = {"DJANGO_SETTINGS_MODULE": "salesapp.settings.production"}
@@ -59,6 +61,16 @@ def test_production_refuses_to_start_without_a_jwt_key_of_its_own(tmp_path):
     shared = _manage("check", **PRODUCTION, DJANGO_SECRET_KEY=secret, JWT_SIGNING_KEY=secret)
     assert shared.returncode != 0
     assert "JWT_SIGNING_KEY must be a key of its own" in shared.stderr
+
+
+def test_production_refuses_to_start_without_personal_data_keys(tmp_path):
+    keys = _keys()
+    for missing in ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"):
+        result = _manage("check", **PRODUCTION, **{k: v for k, v in keys.items() if k != missing},
+                         SALES_DATA_DIR=str(tmp_path))
+        assert result.returncode != 0
+        assert missing in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_production_settings_turn_debug_off_and_cookies_secure():
