@@ -105,6 +105,11 @@ class Worker:
         self.proc.wait(timeout=60)
 
 
+def wait_idle(port) -> None:
+    """Return once the server answers its health check: it has worked off what wrk left in its queue."""
+    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=300).read()
+
+
 def ensure_vhost() -> None:
     """The broker's virtual host of the bench (a fresh machine has only `/`)."""
     vhost = BROKER_URL.rsplit("/", 1)[-1] or "/"
@@ -245,6 +250,7 @@ def main():
             sat = None
             if row["read"]:
                 sat = wrk(APP_PORT, row["requests"], token, SATURATION_CONNECTIONS, cookie)
+                wait_idle(APP_PORT)  # requests still queued from saturation must not eat the next row's time
             rows.append({**row, "ours": ours, "raw_wsgi": raw_res, "saturation": sat})
     finally:
         app.stop()
