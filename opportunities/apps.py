@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class OpportunitiesConfig(AppConfig):
@@ -22,9 +22,13 @@ class OpportunitiesConfig(AppConfig):
             Stage,
             StageHistory,
         )
+        from opportunities.selectors import stages_changed
         from opportunities.services.archive import register_archive_jobs
         from salesapp.access import RecordRule, register_model, register_parent_access
         from salesapp.partitions import register_partitioned
+
+        for signal in (post_save, post_delete):  # admins edit stages in the console as well as through stage_update
+            signal.connect(stages_changed, sender=Stage, dispatch_uid=f"stages-{signal}")
 
         register_model(Account, RecordRule(owner_field="owner", territory_field="territory"))
         register_model(Opportunity, RecordRule(owner_field="owner", territory_field="territory"))

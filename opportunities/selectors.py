@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -164,6 +165,27 @@ def lost_stage_keys() -> list[str]:
 def loss_reason_list() -> QuerySet[LossReason]:
     """The active loss reasons, by name (reference data)."""
     return LossReason.objects.filter(is_active=True).order_by("name")
+
+
+# --- stages -----------------------------------------------------------------------------------------
+
+STAGES_VERSION_KEY = "stages:version"
+
+
+def stages_by_key() -> dict[str, Stage]:
+    """The pipeline's stages by key, from the cache (reference data every deal write reads)."""
+    key = f"stages:{cache.version(STAGES_VERSION_KEY)}"
+    found = cache.get(key)
+    if found is None:
+        found = {stage.key: stage for stage in Stage.objects.order_by("order")}
+        cache.set(key, found, 3600)
+    return found
+
+
+def stages_changed(**kwargs) -> None:
+    """A stage was added, changed or removed: the cached stages are stale (now, and after commit)."""
+    cache.version_bump(STAGES_VERSION_KEY)
+    transaction.on_commit(lambda: cache.version_bump(STAGES_VERSION_KEY))
 
 
 # --- pipeline summary ------------------------------------------------------------------------------

@@ -172,13 +172,18 @@ def publish_many(name: str, payloads: list[dict], *, actor=None) -> list[OutboxE
     For bulk paths (a score refresh of every open deal): the same events as `publish` in a loop, written and
     marked sent in batches instead of a statement each.
     """
-    for payload in payloads:
+    return publish_all([(name, payload) for payload in payloads], actor=actor)
+
+
+def publish_all(named: list[tuple[str, dict]], *, actor=None) -> list[OutboxEvent]:
+    """Record events of any names (a stage move and the update that came with it), in order, in one insert."""
+    for name, payload in named:
         _check_payload(name, payload)
     actor = actor if getattr(actor, "pk", None) else None
     due, request_id = _grace_end(), current_request_id()
     events = OutboxEvent.objects.bulk_create(
         [OutboxEvent(name=name, payload=payload, actor=actor, next_attempt_at=due, request_id=request_id)
-         for payload in payloads],
+         for name, payload in named],
         batch_size=1000)
     if events:
         transaction.on_commit(lambda: _after_commit(events))

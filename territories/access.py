@@ -11,10 +11,11 @@
 
 from django.db import connection
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 
 from salesapp.access import VIEW, access_changed
 from salesapp.guards import has_permission
-from territories.models import Territory
+from territories.models import Territory, TerritoryGroupGrant, TerritoryMember, TerritoryUserGrant
 from territories.selectors import held_territories_sql
 
 PLANNER_PERMISSION = "territory:assign"
@@ -38,6 +39,13 @@ def held_territory_ids(user_id: int) -> list[int]:
 def territory_access_changed(**kwargs) -> None:
     """A territory, its grant or its membership changed (services or the admin console): reaches are stale."""
     access_changed()
+
+
+def connect_access_invalidation() -> None:
+    """Every write of what `held_territory_ids` reads retires the cached reaches (called from ready())."""
+    for model in (Territory, TerritoryUserGrant, TerritoryGroupGrant, TerritoryMember):
+        for signal in (post_save, post_delete):
+            signal.connect(territory_access_changed, sender=model, dispatch_uid=f"access-{model.__name__}-{signal}")
 
 
 def territory_model_q(user, action: str) -> Q:

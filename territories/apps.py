@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
 
 
 class TerritoriesConfig(AppConfig):
@@ -15,28 +14,19 @@ class TerritoriesConfig(AppConfig):
         from salesapp.home import register_panel
         from salesapp.imports import register_territory_resolver
         from territories.access import (
+            connect_access_invalidation,
             held_territory_ids,
             realignment_job_q,
-            territory_access_changed,
             territory_model_q,
         )
         from territories.demo import load_demo
         from territories.matching import territory_by_name
-        from territories.models import (
-            RealignmentJob,
-            Territory,
-            TerritoryGroupGrant,
-            TerritoryMember,
-            TerritoryModel,
-            TerritoryUserGrant,
-        )
+        from territories.models import RealignmentJob, Territory, TerritoryMember, TerritoryModel
         from territories.realignment import register_realignment_jobs
         from territories.views import my_territories_panel
 
         register_scope("territories", rule_field="territory_field", ids=held_territory_ids)
-        for model in (Territory, TerritoryUserGrant, TerritoryGroupGrant, TerritoryMember):
-            for signal in (post_save, post_delete):
-                signal.connect(territory_access_changed, sender=model, dispatch_uid=f"access-{model.__name__}-{signal}")
+        connect_access_invalidation()
         # A territory is visible to who holds it (or an ancestor of it), owns it, or manages either.
         register_model(Territory, RecordRule(owner_field="owner", territory_field="id"))
         register_model(TerritoryModel, RecordRule(owner_field=None, territory_field=None, q=territory_model_q))

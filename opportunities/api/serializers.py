@@ -14,6 +14,7 @@ from opportunities.models import (
     Stage,
     StageHistory,
 )
+from opportunities.selectors import stages_by_key
 from salesapp.api.fields import FieldPolicyMixin, IdField, RecordField
 from salesapp.models import User
 from salesapp.privacy import PRIVACY_STATE_FIELDS
@@ -57,6 +58,16 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at", "external_id", *PRIVACY_STATE_FIELDS]
 
 
+class StageField(serializers.SlugRelatedField):
+    """A stage by key, read from the cached stages (no query per deal write)."""
+
+    def to_internal_value(self, data):
+        stage = stages_by_key().get(str(data))
+        if stage is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data))
+        return stage
+
+
 class OpportunitySerializer(FieldPolicyMixin, serializers.ModelSerializer):
     """A deal; `owner_id` and `territory_id` must be ones the client may pick (salesapp.assignment), else 400.
     `margin` and `cost` are there only for roles the field policy allows (salesapp.fields).
@@ -64,7 +75,7 @@ class OpportunitySerializer(FieldPolicyMixin, serializers.ModelSerializer):
 
     account_id = RecordField(source="account", queryset=Account.objects.all())
     owner_id = RecordField(source="owner", queryset=User.objects.all(), required=False)
-    stage = serializers.SlugRelatedField(slug_field="key", queryset=Stage.objects.all(), required=False)
+    stage = StageField(slug_field="key", queryset=Stage.objects.all(), required=False)
     territory_id = RecordField(source="territory", queryset=Territory.objects.all(),
                                                       required=False, allow_null=True,
                                                       help_text="Default: the account's territory")

@@ -208,7 +208,7 @@ class OpportunityViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         user = self.request.user
-        if "account" in data:
+        if "account" in data and getattr(data["account"], "pk", None) != serializer.instance.account_id:
             _visible_account(user, data["account"])
         serializer.instance = deals.opportunity_update(actor=user, opportunity=serializer.instance, **data)
 

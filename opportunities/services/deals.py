@@ -26,7 +26,7 @@ from salesapp import fields as field_policy
 from salesapp.assignment import assignee_check, territory_check
 from salesapp.audit import audit_bulk
 from salesapp.changes import apply_changes
-from salesapp.events import publish
+from salesapp.events import publish, publish_all
 from salesapp.guards import require_permission
 from salesapp.locks import rows_lock
 from salesapp.roles import Role
@@ -301,7 +301,8 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise ValidationError({f: ["This field cannot be changed here."] for f in sorted(unknown)})
-    opp = rows_lock(Opportunity.objects.all()).get(pk=opportunity.pk)
+    # Contacts read after the lock, once: for the comparison below and for the caller's answer.
+    opp = rows_lock(Opportunity.objects.prefetch_related("contacts")).get(pk=opportunity.pk)
     if opp.stage_id == opportunity.stage_id and Opportunity.stage.is_cached(opportunity):
         opp.stage = opportunity.stage  # the same reference row the caller read: no second read of it
     # A PUT sends back what it read: an unchanged value is not a choice made by hand.
@@ -334,7 +335,7 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
     if not opp.forecast_category_is_manual and not opp.stage.is_closed:
         opp.forecast_category = default_forecast_category(opp.stage, opp.probability)
     changed += _derived_changes(opp, before)
-    if "contacts" in fields and {c.pk for c in fields["contacts"]} != set(opp.contacts.values_list("pk", flat=True)):
+    if "contacts" in fields and {c.pk for c in fields["contacts"]} != {c.pk for c in opp.contacts.all()}:
         changed.append("contacts")
 
     new_stage = _stage(fields["stage"]) if fields.get("stage") else None
@@ -346,11 +347,13 @@ def opportunity_update(*, actor, opportunity: Opportunity, **fields) -> Opportun
     opp.save()
     if "contacts" in changed:
         opp.contacts.set(fields["contacts"])
+    named = []
     if history is not None:
         history.save()
-        publish("opportunity.stage_changed", _stage_payload(opp, history), actor=actor)
+        named.append(("opportunity.stage_changed", _stage_payload(opp, history)))
     if changed:
-        publish("opportunity.updated", _payload(opp, fields=changed), actor=actor)
+        named.append(("opportunity.updated", _payload(opp, fields=changed)))
+    publish_all(named, actor=actor)
     _refresh_caller(opportunity, opp)
     return opp
 

@@ -1,5 +1,6 @@
 """Serializer fields of the house: the field policy (salesapp.fields) and bounded numbers."""
 
+from django.db.models import Model
 from rest_framework import serializers
 
 from salesapp import fields as policy
@@ -55,8 +56,20 @@ class CountField(serializers.IntegerField):
 
 
 class RecordField(serializers.PrimaryKeyRelatedField):
-    """A record by id (a bounded IdField, so an id no column holds is refused before any lookup)."""
+    """A record by id (a bounded IdField, so an id no column holds is refused before any lookup).
+
+    An update that sends back the id the record already points to (a PUT of what a GET answered) gets
+    the related record the instance was read with, without a lookup: it was checked when it was set.
+    """
 
     def __init__(self, **kwargs):
         kwargs.setdefault("pk_field", IdField())
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        instance = getattr(self.parent, "instance", None)  # a many=True child's parent is the list field
+        if isinstance(instance, Model) and not isinstance(data, bool):
+            field = instance._meta.get_field(self.source)
+            if field.many_to_one and field.is_cached(instance) and str(getattr(instance, field.attname)) == str(data):
+                return getattr(instance, self.source)
+        return super().to_internal_value(data)

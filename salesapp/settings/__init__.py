@@ -442,7 +442,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "salesapp.api.errors.exception_handler",
     # JSON bodies only (depth-limited); views that take uploads or web forms name their parsers.
     "DEFAULT_PARSER_CLASSES": ["salesapp.api.parsers.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["salesapp.api.renderers.ORJSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SIMPLE_JWT = {

@@ -37,4 +37,4 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "salesapp.staticfiles.StaticFilesStorage"},
 }
-REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]  # noqa: F405
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["salesapp.api.renderers.ORJSONRenderer"]  # noqa: F405
