@@ -476,6 +476,7 @@ SPECTACULAR_SETTINGS = {
         "LeadHistoryKindEnum": "leads.models.LeadHistory.Kind",
         "ImportJobStatusEnum": "salesapp.models.ImportJob.Status",
         "ImportJobOnErrorEnum": "salesapp.models.ImportJob.OnError",
+        "PrivacyRequestKindEnum": "salesapp.models.PrivacyRequest.Kind",
     },
 }
 
