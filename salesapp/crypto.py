@@ -165,7 +165,7 @@ def register_reencryption_jobs() -> None:
     register_job_kind("reencryption", JobKind(
         model=ReencryptionJob, waiting=(ReencryptionJob.Status.PENDING,), running=ReencryptionJob.Status.RUNNING,
         queued_field="queued_at", ready=Q(queued_at__isnull=False),
-        send=lambda pk: job_send(_run_task(), pk), fail=reencryption_job_fail,
+        send=lambda pk: job_send(_run_task(), pk), fail=reencryption_job_fail, progress=None,
     ))
 
 

@@ -34,7 +34,8 @@ def _lead(actor, **extra):
 def _faces(client, api, lead) -> dict:
     """What the lead page, the lead list, the lead API, the score API and the intelligence panel say."""
     page = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
-    listing = client.get(reverse("leads:list")).content.decode()
+    # every status: the list hides converted and unqualified leads until asked (is_open=)
+    listing = client.get(reverse("leads:list") + "?is_open=").content.decode()
     panel = client.get(reverse("intelligence:panel", args=["lead", lead.pk])).content.decode()
     return {
         "page": re.search(r'data-testid="lead-score">(\d+)<.*?data-testid="lead-score-model">([^<]*)<', page, re.S),
