@@ -74,3 +74,10 @@ def percent(ratio, digits: int = 0):
 def period(key):
     """A period key as people write it: "Q4_2026" -> "Q4 2026"."""
     return parse_period(str(key)).label
+
+
+@register.filter
+def score_unit(model_label) -> str:
+    """How a score reads beside its number: a learned model's score is a calibrated probability ("%"); a rule
+    score ("Rules v1", before any model is promoted) is points out of 100 ("pts"), not a chance."""
+    return " pts" if str(model_label or "").startswith("Rules") else "%"

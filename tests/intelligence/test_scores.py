@@ -66,13 +66,21 @@ def test_lead_page_list_api_and_panel_show_the_same_score_and_model(client, api,
     client.force_login(rep)
     api.as_user(rep)
     # Then every face shows the same score with the rules' label
-    score, model = _same_everywhere(_faces(client, api, lead))
+    faces = _faces(client, api, lead)
+    score, model = _same_everywhere(faces)
     assert model == "Rules v1" and score > 0
+    # read as points, not as a chance
+    for html in (faces["page_html"], faces["list_html"]):
+        assert f'data-testid="lead-score">{score}</span><span class="small"> pts</span>' in html
 
     # When intelligence's learned model scores it (written by the leads app)
     lead_services.lead_scores_write(actor=None, scores={lead.pk: LEARNED})
     # Then every face moves together: no "Score 0" beside "100/100", no "54 rules-v1" beside "13/100 LightGBM"
-    assert _same_everywhere(_faces(client, api, lead)) == (13, "LightGBM v3")
+    faces = _faces(client, api, lead)
+    assert _same_everywhere(faces) == (13, "LightGBM v3")
+    # and, a calibrated probability, read as a percentage on the page and in the list
+    for html in (faces["page_html"], faces["list_html"]):
+        assert 'data-testid="lead-score">13</span><span class="small">%</span>' in html
 
 
 def test_a_converted_lead_shows_its_deals_state_not_a_score(client, api, admin_user):
