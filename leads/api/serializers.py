@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leads.models import Lead, LeadHistory
-from salesapp.api.fields import MAX_INT32, CountField, IdField, RecordField
+from salesapp.api.fields import MAX_INT32, CountField, IdField, PersonalDataStateMixin, RecordField
 from salesapp.api.params import ID_SCHEMA
 from salesapp.assignment import assignable_users
 from salesapp.privacy import PRIVACY_STATE_FIELDS
@@ -71,7 +71,7 @@ class TerritoryField(_PickField):
         return territory_list(user=self.context["request"].user)
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(PersonalDataStateMixin, serializers.ModelSerializer):
     """A lead with its score, routing and conversion."""
 
     assigned_to = OwnerField(allow_null=True, required=False)

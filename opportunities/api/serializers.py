@@ -15,7 +15,7 @@ from opportunities.models import (
     StageHistory,
 )
 from opportunities.selectors import stages_by_key
-from salesapp.api.fields import FieldPolicyMixin, IdField, RecordField
+from salesapp.api.fields import FieldPolicyMixin, IdField, PersonalDataStateMixin, RecordField
 from salesapp.models import User
 from salesapp.privacy import PRIVACY_STATE_FIELDS
 from territories.models import Territory
@@ -40,7 +40,7 @@ class AccountSerializer(serializers.ModelSerializer):
         read_only_fields = ["last_activity_at", "created_at", "updated_at", "external_id"]
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(PersonalDataStateMixin, serializers.ModelSerializer):
     """A contact; `owner_id` (default: the account's owner) must be someone the client may assign to, else 400."""
 
     account_id = RecordField(source="account", queryset=Account.objects.all())
@@ -111,7 +111,8 @@ class OpportunityRowSerializer(OpportunitySerializer):
     stage = serializers.CharField(help_text="The stage key")
 
     class Meta(OpportunitySerializer.Meta):
-        fields = [f for f in OpportunitySerializer.Meta.fields if f not in ("score_factors", "outcome", "contact_ids")]
+        fields = [f for f in OpportunitySerializer.Meta.fields
+                  if f not in ("score_factors", "outcome", "contact_ids", "external_id")]
 
 
 class OpportunityCreateSerializer(OpportunitySerializer):

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from salesapp import fields as policy
 from salesapp.filters import MAX_BIGINT
+from salesapp.models import LawfulBasis
 
 
 class FieldPolicyMixin:
@@ -73,3 +74,10 @@ class RecordField(serializers.PrimaryKeyRelatedField):
             if field.many_to_one and field.is_cached(instance) and str(getattr(instance, field.attname)) == str(data):
                 return getattr(instance, self.source)
         return super().to_internal_value(data)
+
+
+class PersonalDataStateMixin(serializers.Serializer):
+    """For serializers of records about a person (leads, contacts): the lawful basis, read-only there, may be
+    blank (none recorded), and the schema says so (a read-only ModelSerializer field would drop the blank)."""
+
+    lawful_basis = serializers.ChoiceField(choices=LawfulBasis.choices, allow_blank=True, read_only=True)
