@@ -33,7 +33,8 @@ def people():
 
 
 def _fill(people) -> None:
-    """LEADS leads copied from one template row, each owned by a rep and placed in a territory."""
+    """LEADS leads copied from one template row (its encrypted email and phone too), each owned by a rep and
+    placed in a territory."""
     template = LeadFactory()
     owners = [rep.pk for rep in people["reps"]]
     places = [t.pk for t in people["territories"]]
@@ -42,7 +43,6 @@ def _fill(people) -> None:
         "assigned_to_id": f"(%s::bigint[])[1 + g %% {len(owners)}]",
         "territory_id": f"(%s::bigint[])[1 + g %% {len(places)}]",
         "status": "(ARRAY['new','contacted','qualified','unqualified'])[1 + (g / 7) %% 4]",
-        "email": "'lead' || g || '@plan.example'",
     }
     chosen = ", ".join(varied.get(c, f'"{c}"') for c in columns)
     # Column names come from model metadata; the generated values are bound parameters.
