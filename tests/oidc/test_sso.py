@@ -70,7 +70,8 @@ def test_sso_sign_in_maps_the_group_to_a_role_and_the_providers_token_opens_the_
     # When her group changes at the provider, her next sign-in brings the role along
     oidc_provider.set_user("ada", groups=["sales-admins"], family_name="King")
     # And signing out ends both sessions: the provider asks, then sends her back to our sign-in page
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_test_id("current-user").get_by_role("button").click()  # the user menu
+    page.get_by_test_id("user-menu").get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="Yes, sign me out").click()
     expect(page).to_have_url(f"{live_server.url}/login/")
     _sign_in_at_provider(page, "ada")  # the provider asks for her sign-in again: its session ended too
