@@ -39,7 +39,13 @@ run: venv
 	@echo "==> Serving http://$(HOST):$(PORT)/ (Ctrl-C stops)"
 	$(PY) manage.py runserver --insecure $(HOST):$(PORT)
 
-test: venv-dev
+# The single sign-on tests run a real OpenID provider (npm package oidc-provider, pinned in tests/oidc).
+tests/oidc/node_modules/.installed: tests/oidc/package-lock.json
+	@echo "==> Installing the OpenID provider for the sign-on tests (npm ci in tests/oidc)"
+	cd tests/oidc && npm ci --no-audit --no-fund
+	touch $@
+
+test: venv-dev tests/oidc/node_modules/.installed
 	$(PY) -m pytest -q
 
 lint: venv-dev
