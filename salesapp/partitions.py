@@ -93,7 +93,8 @@ def partitions_drop_before(table: str, cutoff: dt.datetime) -> int:
         if _next_quarter(start) <= cutoff.date():
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{name}"')
-                cursor.execute(f'SELECT count(*) FROM "{name}"')
+                # Security review 2026-12-02 (bandit B608): the name is one of the table's own partitions (pg_inherits).
+                cursor.execute(f'SELECT count(*) FROM "{name}"')  # nosec B608
                 dropped += cursor.fetchone()[0]
                 cursor.execute(f'DROP TABLE "{name}"')
     return dropped
