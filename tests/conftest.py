@@ -171,7 +171,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    """A Chromium page driven by Playwright, for tests that use `live_server`."""
+    """A Chromium page driven by Playwright, for tests that use `live_server`, on a laptop's screen (1440 x 900:
+    the top bar is unfolded from 1400 px; tests of phones and narrow windows set their own size)."""
     # Playwright's sync API runs an event loop in this thread; the test's own
     # ORM calls (the live server runs in its own thread) must still be allowed.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -179,7 +180,7 @@ def browser_page(monkeypatch):
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
         page.set_default_timeout(15_000)
         yield page
         browser.close()
