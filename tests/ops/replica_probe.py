@@ -31,8 +31,13 @@ def _scalar(alias: str, sql: str):
 
 
 def _wait_replayed() -> None:
-    """Until the replica replayed everything the primary wrote so far."""
-    target = _scalar("default", "SELECT pg_current_wal_lsn()")
+    """Until the replica replayed everything the primary wrote so far.
+
+    The target is the WAL insert position, not the write position: the test clusters run with
+    synchronous_commit=off, so a commit just made (the client's session) may not be written yet, and waiting
+    for the write position alone let the replica pause before it (a 401 on the next read).
+    """
+    target = _scalar("default", "SELECT pg_current_wal_insert_lsn()")
     deadline = time.monotonic() + 30
     while not _scalar("replica", f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"):
         if time.monotonic() > deadline:
